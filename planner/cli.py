@@ -1,0 +1,253 @@
+"""The ``planner`` command line: a thin shell over the core.
+
+Every user error ends the same way: one line per problem on stderr, naming the field or file,
+exit code 2, no traceback, nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from planner.region import Region
+
+app = typer.Typer(
+    help="Size, place and appraise a psychiatric ambulance service for Oslo and Akershus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+geodata_app = typer.Typer(
+    help="Build, inspect and draw the region's geodata.", no_args_is_help=True
+)
+app.add_typer(geodata_app, name="geodata")
+
+out = Console()
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class UserError(Exception):
+    """Bad input from the user: reported as lines, exit code 2."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def _fail(lines: list[str]) -> None:
+    raise UserError(lines)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario TOML files.")],
+) -> None:
+    """Check scenario files: every problem on its own line, exit code 2 if any."""
+    from planner.scenario_file import ScenarioError, load_scenario
+
+    problems: list[str] = []
+    for f in files:
+        try:
+            s = load_scenario(f)
+        except ScenarioError as exc:
+            problems += [p if p.startswith(str(f)) else f"{f}: {p}" for p in exc.problems]
+            continue
+        units = len(s.fleet.units)
+        where = s.region.name if s.region.kind == "geodata" else "abstract"
+        out.print(
+            f"[green]✓[/green] {f}: {s.scenario.name} — region {where}, "
+            f"policy {s.dispatch.policy}, {units} unit{'s' if units != 1 else ''}, "
+            f"{s.run.replications} replications"
+        )
+    if problems:
+        _fail(problems)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a scenario (units and sources included)."""
+    from planner.scenario import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def params(
+    grep: Annotated[str, typer.Option(help="Show only parameters whose path contains this.")] = "",
+) -> None:
+    """List every parameter with its default, unit and source."""
+    from planner.parameters import registry
+
+    table = Table("parameter", "default", "unit", "source", show_lines=False)
+    for p in registry().values():
+        if grep in p.path:
+            value = json.dumps(p.value, ensure_ascii=False)
+            table.add_row(
+                p.path, value if len(value) < 50 else value[:47] + "...", p.unit, p.source
+            )
+    out.print(table)
+
+
+def _default_sources() -> Path:
+    return Path("..") / "shared" / "geodata-sources"
+
+
+@geodata_app.command("build")
+def geodata_build(
+    sources: Annotated[
+        Path, typer.Option(help="Folder with the raw open sources.")
+    ] = _default_sources(),
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where to write (default: the project's geodata/).")
+    ] = None,
+    region: Annotated[
+        list[str] | None, typer.Option(help="Region(s) to build; default all.")
+    ] = None,
+) -> None:
+    """Derive zones, demand cells, facilities and the road graph from the raw sources."""
+    import time
+
+    from planner.geobuild import BuildError, build_all
+    from planner.region import geodata_dir
+
+    root = geodata_dir()
+    started = time.perf_counter()
+    try:
+        with out.status("building geodata") as status:
+            reports = build_all(
+                sources,
+                root / "curated",
+                out_dir or root,
+                region,
+                progress=lambda m: status.update(m),
+            )
+    except BuildError as exc:
+        _fail([f"geodata build: {exc}"])
+    table = Table(
+        "region",
+        "zones",
+        "cells",
+        "population",
+        "grid pop. 2015",
+        "facilities",
+        "road nodes",
+        "road edges",
+    )
+    for r in reports:
+        table.add_row(
+            r.region,
+            str(r.zones),
+            f"{r.cells:,}",
+            f"{r.population:,}",
+            f"{r.grid_population_2015:,}",
+            ", ".join(f"{k} {v}" for k, v in r.facilities.items()),
+            str(r.road_nodes),
+            str(r.road_edges),
+        )
+    out.print(table)
+    out.print(f"built in {time.perf_counter() - started:.1f} s")
+
+
+def _region(name: str) -> Region:
+    from planner.region import available_regions, load_region
+
+    if name not in available_regions():
+        _fail([f"--region: {name!r} is not built; choose one of {', '.join(available_regions())}"])
+    return load_region(name)
+
+
+@geodata_app.command("map")
+def geodata_map(
+    out_file: Annotated[Path, typer.Option("--out", help="PNG (or SVG/PDF) file to write.")],
+    region: Annotated[str, typer.Option(help="Region to draw.")] = "oslo_akershus",
+) -> None:
+    """Draw zones shaded by population, receiving facilities, candidate bases and police."""
+    from planner.maps import draw_region
+
+    if out_file.suffix.lower() not in {".png", ".svg", ".pdf"}:
+        _fail([f"--out: {out_file.name!r} must end in .png, .svg or .pdf"])
+    draw_region(_region(region), out_file)
+    out.print(f"wrote {out_file}")
+
+
+@geodata_app.command("list")
+def geodata_list(
+    what: Annotated[str, typer.Argument(help="zones | bases | receiving | police | districts")],
+    region: Annotated[str, typer.Option(help="Region.")] = "oslo_akershus",
+) -> None:
+    """List a region's zones, facilities or police districts."""
+    r = _region(region)
+    if what == "zones":
+        frame = r.zones.drop(columns="geometry")
+    elif what in ("bases", "receiving", "police"):
+        kind = {"bases": "base"}.get(what, what)
+        frame = r.facilities[r.facilities["kind"] == kind][
+            ["id", "name", "zone_code", "lat", "lon", "source"]
+        ]
+    elif what == "districts":
+        frame = r.districts
+    else:
+        _fail([f"what: {what!r} is not one of zones, bases, receiving, police, districts"])
+    table = Table(*[str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        table.add_row(*[str(v) for v in row])
+    out.print(table)
+
+
+@geodata_app.command("drive-times")
+def geodata_drive_times() -> None:
+    """Compare the road model with the reference drive-time table."""
+    from planner.drive_times import TOLERANCE, compare_reference
+
+    cmp = compare_reference()
+    table = Table("origin", "destination", "reference min", "model min", "error", "source")
+    for r in cmp.itertuples():
+        colour = "green" if r.within else "red"
+        table.add_row(
+            r.origin,
+            r.destination,
+            f"{r.minutes:.0f}",
+            f"{r.model:.0f}",
+            f"[{colour}]{r.error:+.0%}[/{colour}]",
+            str(r.source)[:60],
+        )
+    out.print(table)
+    out.print(f"{int(cmp['within'].sum())} of {len(cmp)} within ±{TOLERANCE:.0%}")
+
+
+@geodata_app.command("import-osm")
+def geodata_import_osm(
+    pbf: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf).")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for road_nodes.csv and road_edges.csv.")
+    ],
+) -> None:
+    """Build a drivable road network from an OpenStreetMap extract."""
+    from planner.osm import OsmError, import_osm, write_network
+
+    if not pbf.is_file():
+        _fail([f"{pbf}: no such file"])
+    try:
+        with out.status(f"reading {pbf.name}"):
+            net = import_osm(pbf)
+    except OsmError as exc:
+        _fail([f"{pbf}: {exc}"])
+    write_network(net, out_dir)
+    out.print(f"wrote {len(net.nodes):,} nodes and {len(net.edges):,} edges to {out_dir}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into lines on stderr and exit code 2."""
+    try:
+        app()
+    except UserError as exc:
+        for line in exc.lines:
+            err.print(line, markup=False)
+        sys.exit(2)

@@ -1,0 +1,326 @@
+"""The scenario: a typed, validated, immutable description of one service design.
+
+A scenario file states only what differs from ``data/defaults.toml``; the two are merged and then
+validated as a whole, so a typo or an out-of-range figure is caught before anything runs.
+Unknown keys are errors: a misspelt parameter must never silently fall back to its default.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from planner.distributions import Distribution
+from planner.parameters import deep_merge, default_values, lookup
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Minutes = Annotated[float, Field(ge=0.0, le=100_000.0, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False)]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PROFILE_NAMES = ("evening-weighted", "flat")
+
+
+def _describe(path: str) -> dict[str, Any]:
+    p = lookup(path)
+    if p is None:
+        return {}
+    extra = {"unit": p.unit, "source": p.source}
+    return {"description": (p.doc or p.unit), "json_schema_extra": extra}
+
+
+def _field(path: str, **kw: Any) -> Any:
+    """A field documented from the registry; defaults come from the merged defaults tree."""
+    return Field(**_describe(path), **kw)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScenarioInfo(_Section):
+    name: Annotated[str, StringConstraints(max_length=200)] = _field("scenario.name")
+    description: Annotated[str, StringConstraints(max_length=5000)] = _field("scenario.description")
+
+
+class Region(_Section):
+    kind: Literal["geodata", "abstract"] = _field("region.kind")
+    name: Key = _field("region.name")
+    population: int = _field("region.population", ge=1, le=50_000_000)
+    travel_minutes: Minutes = _field("region.travel_minutes")
+
+    @model_validator(mode="after")
+    def _known_region(self) -> Region:
+        if self.kind == "geodata":
+            from planner.region import available_regions
+
+            known = available_regions()
+            if self.name not in known:
+                raise ValueError(
+                    f"region.name {self.name!r} has no built geodata; choose one of "
+                    f"{', '.join(known)} or kind = 'abstract'"
+                )
+        return self
+
+
+class Demand(_Section):
+    rate_per_1000_per_year: float = _field(
+        "demand.rate_per_1000_per_year", gt=0, le=1000, allow_inf_nan=False
+    )
+    base_year: int = _field("demand.base_year", ge=2000, le=2100)
+    year: int = _field("demand.year", ge=2000, le=2100)
+    growth_per_year: float = _field("demand.growth_per_year", ge=-0.5, le=1.0, allow_inf_nan=False)
+    hour_of_week_profile: (
+        Literal["evening-weighted", "flat"]
+        | list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]]
+    ) = _field("demand.hour_of_week_profile")
+
+    @field_validator("hour_of_week_profile")
+    @classmethod
+    def _profile_shape(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            if len(v) != 168:
+                raise ValueError(f"needs 168 hourly weights (24 x 7), got {len(v)}")
+            if sum(v) <= 0:
+                raise ValueError("weights must not all be zero")
+        return v
+
+    @property
+    def growth_factor(self) -> float:
+        return float((1.0 + self.growth_per_year) ** (self.year - self.base_year))
+
+
+class Situation(_Section):
+    label: Name
+    share: Probability
+    urgency: Literal["acute", "urgent", "planned"]
+    health_first_eligible: bool
+    on_scene: Distribution
+    p_transport: Probability
+    p_police_needed: Probability
+    police_alone: Distribution
+
+
+class Triage(_Section):
+    screening_sensitivity: Probability = _field("triage.screening_sensitivity")
+    screening_false_positive: Probability = _field("triage.screening_false_positive")
+
+
+Channel = Literal["police_112", "amk_113", "health_service"]
+
+
+class CallHandling(_Section):
+    channel_shares: dict[Channel, Probability] = _field("call_handling.channel_shares")
+    handling: Distribution = _field("call_handling.handling")
+    pass_on: Distribution = _field("call_handling.pass_on")
+    joint_notification: bool = _field("call_handling.joint_notification")
+
+    @field_validator("channel_shares")
+    @classmethod
+    def _sum_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        total = sum(v.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"shares must sum to 1, got {total:.6g}")
+        return v
+
+
+class Shift(_Section):
+    start_hour: int = Field(ge=0, le=23, description="hour of day the shift starts, 0-23")
+    hours: float = Field(gt=0, le=24, allow_inf_nan=False, description="length, h")
+    days: list[Weekday] = Field(min_length=1, max_length=7, description="days it starts")
+
+    @field_validator("days")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("a day is listed twice")
+        return v
+
+    def on_duty(self) -> list[bool]:
+        """168 flags, Monday 00-01 first: is a unit on this shift on duty in that hour?"""
+        flags = [False] * 168
+        for day in self.days:
+            start = WEEKDAYS.index(day) * 24 + self.start_hour
+            for h in range(math.ceil(self.hours)):
+                flags[(start + h) % 168] = True
+        return flags
+
+
+class Unit(_Section):
+    name: Name
+    base: Key
+    shift: Key
+    crew: int | None = Field(default=None, ge=1, le=6, description="persons; default fleet.crew")
+
+
+class Fleet(_Section):
+    shifts: dict[Key, Shift] = _field("fleet.shifts")
+    units: list[Unit] = _field("fleet.units", max_length=200)
+    crew: int = _field("fleet.crew", ge=1, le=6)
+    mobilisation: Distribution = _field("fleet.mobilisation")
+
+    @model_validator(mode="after")
+    def _units_refer_to_shifts(self) -> Fleet:
+        names = [u.name for u in self.units]
+        if len(set(names)) != len(names):
+            raise ValueError("unit names must be unique")
+        for i, u in enumerate(self.units):
+            if u.shift not in self.shifts:
+                raise ValueError(
+                    f"units[{i}].shift {u.shift!r} is not a defined shift "
+                    f"({', '.join(sorted(self.shifts))})"
+                )
+        return self
+
+
+class Police(_Section):
+    officers_per_patrol: int = _field("police.officers_per_patrol", ge=1, le=8)
+    patrols: dict[Key, Annotated[int, Field(ge=0, le=2000)]] = _field("police.patrols")
+    other_work_utilisation: float = _field(
+        "police.other_work_utilisation", ge=0, le=0.99, allow_inf_nan=False
+    )
+    mobilisation: Distribution = _field("police.mobilisation")
+    travel_factor: float = _field("police.travel_factor", gt=0, le=5, allow_inf_nan=False)
+
+
+class Facilities(_Section):
+    handover_ambulance: Distribution = _field("facilities.handover_ambulance")
+    handover_police: Distribution = _field("facilities.handover_police")
+    catchment_overrides: dict[str, Key] = _field("facilities.catchment_overrides")
+
+
+class Dispatch(_Section):
+    policy: Literal["baseline", "health-first"] = _field("dispatch.policy")
+    max_response_minutes: float = _field(
+        "dispatch.max_response_minutes", gt=0, le=1440, allow_inf_nan=False
+    )
+    max_wait_minutes: float = _field(
+        "dispatch.max_wait_minutes", ge=0, le=1440, allow_inf_nan=False
+    )
+    ordinary_ambulance_share: Probability = _field("dispatch.ordinary_ambulance_share")
+
+
+class Travel(_Section):
+    emergency_speed_factor: float = _field(
+        "travel.emergency_speed_factor", ge=1, le=3, allow_inf_nan=False
+    )
+    rush_hour_factor: float = _field("travel.rush_hour_factor", ge=1, le=4, allow_inf_nan=False)
+    rush_hours: list[Annotated[int, Field(ge=0, le=23)]] = _field(
+        "travel.rush_hours", max_length=24
+    )
+    emergency_rush_damping: Probability = _field("travel.emergency_rush_damping")
+
+
+class Costs(_Section):
+    nurse_monthly_wage: Money = _field("costs.nurse_monthly_wage")
+    paramedic_monthly_wage: Money = _field("costs.paramedic_monthly_wage")
+    crew_nurses: int = _field("costs.crew_nurses", ge=0, le=6)
+    crew_paramedics: int = _field("costs.crew_paramedics", ge=0, le=6)
+    shift_supplement: float = _field("costs.shift_supplement", ge=0, le=2, allow_inf_nan=False)
+    social_cost_rate: float = _field("costs.social_cost_rate", ge=0, le=2, allow_inf_nan=False)
+    annual_hours_per_fte: float = _field(
+        "costs.annual_hours_per_fte", ge=500, le=3000, allow_inf_nan=False
+    )
+    absence_rate: float = _field("costs.absence_rate", ge=0, le=0.5, allow_inf_nan=False)
+    vehicle_per_year: Money = _field("costs.vehicle_per_year")
+    base_per_year: Money = _field("costs.base_per_year")
+    overhead_rate: float = _field("costs.overhead_rate", ge=0, le=2, allow_inf_nan=False)
+    police_officer_hour: Money = _field("costs.police_officer_hour")
+    police_fte_hours: float = _field("costs.police_fte_hours", ge=500, le=3000, allow_inf_nan=False)
+    price_year: int = _field("costs.price_year", ge=2000, le=2100)
+
+
+class Appraisal(_Section):
+    discount_rate: float = _field("appraisal.discount_rate", ge=0, le=0.2, allow_inf_nan=False)
+    tax_financing_cost: Probability = _field("appraisal.tax_financing_cost")
+    horizon_years: int = _field("appraisal.horizon_years", ge=1, le=100)
+
+
+class Run(_Section):
+    horizon_days: float = _field("run.horizon_days", gt=0, le=3650, allow_inf_nan=False)
+    warmup_days: float = _field("run.warmup_days", ge=0, le=365, allow_inf_nan=False)
+    replications: int = _field("run.replications", ge=1, le=100_000)
+    seed: int = _field("run.seed", ge=0, lt=2**63)
+
+
+class Scenario(_Section):
+    """One service design and the world it meets; see ``planner schema`` for every field."""
+
+    scenario: ScenarioInfo
+    region: Region
+    demand: Demand
+    situations: dict[Key, Situation] = Field(min_length=1, max_length=30)
+    triage: Triage
+    call_handling: CallHandling
+    fleet: Fleet
+    police: Police
+    facilities: Facilities
+    dispatch: Dispatch
+    travel: Travel
+    costs: Costs
+    appraisal: Appraisal
+    run: Run
+
+    @field_validator("situations")
+    @classmethod
+    def _shares_sum_to_one(cls, v: dict[str, Situation]) -> dict[str, Situation]:
+        total = sum(s.share for s in v.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"situation shares must sum to 1, got {total:.6g}")
+        return v
+
+    @model_validator(mode="after")
+    def _refers_to_region(self, info: ValidationInfo) -> Scenario:
+        if self.run.warmup_days >= self.run.horizon_days:
+            raise ValueError("run.warmup_days must be shorter than run.horizon_days")
+        if self.region.kind != "geodata":
+            return self
+        from planner.region import load_region
+
+        region = load_region(self.region.name)
+        bases = set(region.base_ids)
+        for i, u in enumerate(self.fleet.units):
+            if u.base not in bases:
+                raise ValueError(
+                    f"fleet.units[{i}].base {u.base!r} is not a candidate base of "
+                    f"{self.region.name} (see `planner geodata list bases`)"
+                )
+        districts = set(region.police_districts)
+        for d in self.police.patrols:
+            if d not in districts:
+                raise ValueError(
+                    f"police.patrols has {d!r}, not a police district of {self.region.name} "
+                    f"({', '.join(sorted(districts))})"
+                )
+        receiving = set(region.receiving_ids)
+        zones = set(region.zone_codes)
+        for zone, fac in self.facilities.catchment_overrides.items():
+            if zone not in zones:
+                raise ValueError(f"facilities.catchment_overrides: unknown zone {zone!r}")
+            if fac not in receiving:
+                raise ValueError(
+                    f"facilities.catchment_overrides[{zone!r}]: {fac!r} is not a receiving "
+                    f"facility ({', '.join(sorted(receiving))})"
+                )
+        return self
+
+    @property
+    def units_are_active(self) -> bool:
+        return self.dispatch.policy == "health-first" and bool(self.fleet.units)
+
+
+def scenario_from_dict(data: dict[str, Any]) -> Scenario:
+    """Merge a scenario's overrides onto the defaults and validate the whole."""
+    return Scenario.model_validate(deep_merge(default_values(), data))
