@@ -22,7 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
 from planner.roads import ROAD_CLASSES, RoadNetwork, fill_lengths, road_model
 
@@ -122,19 +122,39 @@ def build_zones(
     return zones.sort_values("zone_code").reset_index(drop=True)
 
 
-def assign_grid(grid: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Each populated 250 m cell to exactly one zone (by its centre; shore cells snap)."""
+def assign_grid(
+    grid: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, kommuner: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Each populated 250 m cell to exactly one zone, by the kommune and zone its centre is in.
+
+    A centre can miss every zone polygon: on the shore (the polygons follow the coastline) or
+    where the 2020 bydel borders and the 2024 kommune border differ. Such a cell goes to the
+    nearest zone of its own kommune, or, if it lies in no kommune at all (water), to a zone
+    within ``SNAP_M``. A cell in a kommune outside the region is never pulled in.
+    """
     xmin, ymin, xmax, ymax = zones.total_bounds
     near = grid.cx[xmin - SNAP_M : xmax + SNAP_M, ymin - SNAP_M : ymax + SNAP_M]
     near = near[near["pop"] > 0]
-    inside = gpd.sjoin(near, zones[["zone_code", "geometry"]], predicate="within", how="inner")
+    in_kommune = gpd.sjoin(
+        near, kommuner[["kommunenummer", "geometry"]], predicate="within", how="left"
+    )
+    in_kommune = in_kommune[~in_kommune.index.duplicated(keep="first")]
+    kommune = in_kommune["kommunenummer"]
+    ours = set(zones["kommune"])
+    near = near[kommune.isin(ours) | kommune.isna()]
+    kommune = kommune.loc[near.index]
+    polys = zones[["zone_code", "kommune", "geometry"]]
+    inside = gpd.sjoin(near, polys, predicate="within", how="inner")
     inside = inside[~inside.index.duplicated(keep="first")]
     rest = near.loc[~near.index.isin(inside.index)]
-    snapped = gpd.sjoin_nearest(
-        rest, zones[["zone_code", "geometry"]], max_distance=SNAP_M, how="inner"
-    )
-    snapped = snapped[~snapped.index.duplicated(keep="first")]
-    out = pd.concat([inside, snapped]).drop(columns="index_right")
+    parts = [inside]
+    on_land = rest[kommune.loc[rest.index].notna()]
+    for k, group in on_land.groupby(kommune.loc[on_land.index]):
+        parts.append(gpd.sjoin_nearest(group, polys[polys["kommune"] == k], how="inner"))
+    in_water = rest[kommune.loc[rest.index].isna()]
+    parts.append(gpd.sjoin_nearest(in_water, polys, max_distance=SNAP_M, how="inner"))
+    out = pd.concat(parts)
+    out = out[~out.index.duplicated(keep="first")].drop(columns=["index_right", "kommune"])
     return gpd.GeoDataFrame(out, crs=UTM).sort_values(["zone_code", "x", "y"])
 
 
@@ -161,18 +181,18 @@ def build_cells(assigned: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataF
     agg = agg.reset_index()
     agg["x"] = (agg["wx"] / agg["pop2015"]).round(0)
     agg["y"] = (agg["wy"] / agg["pop2015"]).round(0)
-    # The weighted centre of an L-shaped piece can fall outside its zone; then use its most
-    # populated 250 m cell instead, so every cell's point lies in its own zone.
+    # The weighted centre of an L-shaped piece (or of shore cells) can fall outside its zone;
+    # then take a point inside the piece of the 1 km square that lies in the zone.
     geom = {z: geom for z, geom in zip(zones["zone_code"], zones.geometry, strict=True)}
-    biggest = (
-        g.sort_values("pop", ascending=False, kind="stable")
-        .drop_duplicates(["zone_code", "ix", "iy"])
-        .set_index(["zone_code", "ix", "iy"])[["x", "y"]]
-    )
     for i, r in agg.iterrows():
-        if not geom[r.zone_code].contains(Point(r.x, r.y)):
-            bx, by = biggest.loc[(r.zone_code, r.ix, r.iy)]
-            agg.loc[i, ["x", "y"]] = [bx, by]
+        zone = geom[r.zone_code]
+        if not zone.contains(Point(r.x, r.y)):
+            square = box(r.ix * CELL_M, r.iy * CELL_M, (r.ix + 1) * CELL_M, (r.iy + 1) * CELL_M)
+            piece = zone.intersection(square)
+            p = (piece if not piece.is_empty else zone).representative_point()
+            agg.loc[i, ["x", "y"]] = [round(p.x), round(p.y)]
+            if not zone.contains(Point(round(p.x), round(p.y))):
+                agg.loc[i, ["x", "y"]] = [p.x, p.y]
     cells = []
     for z in zones.itertuples():
         mine = agg[agg["zone_code"] == z.zone_code].copy()
@@ -202,7 +222,7 @@ def build_cells(assigned: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataF
     kommune = dict(zip(zones["zone_code"], zones["kommune"], strict=True))
     out["kommune"] = out["zone_code"].map(kommune)
     cols = ["cell_id", "zone_code", "kommune", "x", "y", "lon", "lat", "population", "pop2015"]
-    out["x"], out["y"] = out["x"].astype(np.int64), out["y"].astype(np.int64)
+    out["x"], out["y"] = out["x"].round(1), out["y"].round(1)
     return out[cols]
 
 
@@ -313,7 +333,7 @@ def build_region(
     zones["facility"] = zones["zone_code"].map(catch["facility_id"])
     zones["police_district"] = zones["zone_code"].map(police["police_district"])
 
-    assigned = assign_grid(sources.grid, zones)
+    assigned = assign_grid(sources.grid, zones, kommuner)
     cells = build_cells(assigned, zones)
 
     facilities = _read_csv(curated / "facilities.csv")

@@ -82,6 +82,9 @@ class Demand(_Section):
     base_year: int = _field("demand.base_year", ge=2000, le=2100)
     year: int = _field("demand.year", ge=2000, le=2100)
     growth_per_year: float = _field("demand.growth_per_year", ge=-0.5, le=1.0, allow_inf_nan=False)
+    zone_rate_factors: dict[str, Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]] = (
+        _field("demand.zone_rate_factors")
+    )
     hour_of_week_profile: (
         Literal["evening-weighted", "flat"]
         | list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]]
@@ -187,12 +190,13 @@ class Fleet(_Section):
 
 class Police(_Section):
     officers_per_patrol: int = _field("police.officers_per_patrol", ge=1, le=8)
-    patrols: dict[Key, Annotated[int, Field(ge=0, le=2000)]] = _field("police.patrols")
+    patrols: dict[Key, Annotated[int, Field(ge=1, le=2000)]] = _field("police.patrols")
     other_work_utilisation: float = _field(
         "police.other_work_utilisation", ge=0, le=0.99, allow_inf_nan=False
     )
     mobilisation: Distribution = _field("police.mobilisation")
     travel_factor: float = _field("police.travel_factor", gt=0, le=5, allow_inf_nan=False)
+    other_job: float = _field("police.other_job", gt=0, le=1440, allow_inf_nan=False)
 
 
 class Facilities(_Section):
@@ -209,6 +213,11 @@ class Dispatch(_Section):
     max_wait_minutes: float = _field(
         "dispatch.max_wait_minutes", ge=0, le=1440, allow_inf_nan=False
     )
+    max_wait_planned_minutes: float = _field(
+        "dispatch.max_wait_planned_minutes", ge=0, le=10080, allow_inf_nan=False
+    )
+    police_transport_when_force: Probability = _field("dispatch.police_transport_when_force")
+    backup_check: Distribution = _field("dispatch.backup_check")
     ordinary_ambulance_share: Probability = _field("dispatch.ordinary_ambulance_share")
 
 
@@ -306,6 +315,9 @@ class Scenario(_Section):
                 )
         receiving = set(region.receiving_ids)
         zones = set(region.zone_codes)
+        for zone in self.demand.zone_rate_factors:
+            if zone not in zones:
+                raise ValueError(f"demand.zone_rate_factors: unknown zone {zone!r}")
         for zone, fac in self.facilities.catchment_overrides.items():
             if zone not in zones:
                 raise ValueError(f"facilities.catchment_overrides: unknown zone {zone!r}")

@@ -127,7 +127,7 @@ BAD = [
     (
         "negative patrols",
         "[police.patrols]\noslo = -3\n",
-        "police.patrols.oslo: Input should be greater than or equal to 0",
+        "police.patrols.oslo: Input should be greater than or equal to 1",
     ),
     (
         "catchment to unknown zone",

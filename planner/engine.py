@@ -1,0 +1,307 @@
+"""The discrete-event engine: psychiatric ambulance units, shifts, queueing and police fallback.
+
+SimPy runs the contested part — units that are free or busy, on or off duty, and calls that wait
+for them. Everything a call does once a responder is chosen is a fixed sequence of durations
+(drive, scene, transport, handover, drive back) drawn in advance, so each call's story is a
+short generator: ask for a unit, hold it for the computed time, give it back.
+
+Police are not simulated as individual patrols: their availability for a psychiatric call comes
+from an M/M/c model of their other work (see ``world.PoliceDistrict``), psychiatric calls being a
+small share of police work.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import simpy
+
+from planner.demand import CallStream
+from planner.scenario import Scenario
+from planner.world import World, police_wait
+
+REASONS = ("", "baseline", "not_eligible", "no_unit_on_duty", "out_of_reach", "waited_too_long")
+TRANSPORT = ("none", "psych_ambulance", "ambulance", "police_car")
+URGENCY_RANK = {"acute": 0, "urgent": 1, "planned": 2}
+NAN = math.nan
+
+
+@dataclass
+class _Unit:
+    index: int
+    base: int
+    on_duty: list[bool]
+    busy: bool = False
+
+
+@dataclass(order=True)
+class _Waiting:
+    rank: tuple[int, float, int]
+    call: int = field(compare=False)
+    event: simpy.Event = field(compare=False)
+    done: bool = field(default=False, compare=False)
+
+
+class EventLog:
+    """Column arrays, one row per call; the single source of every KPI."""
+
+    COLUMNS: ClassVar[dict[str, Any]] = {
+        "unit": -1,
+        "reason": 0,
+        "t_dispatch": NAN,
+        "t_first_on_scene": NAN,
+        "t_unit_on_scene": NAN,
+        "t_police_on_scene": NAN,
+        "t_scene_end": NAN,
+        "transport_mode": 0,
+        "t_handover_end": NAN,
+        "t_unit_free": NAN,
+        "patrol_minutes": 0.0,
+        "unit_minutes": 0.0,
+        "police_involved": False,
+        "backup": False,
+    }
+
+    def __init__(self, n: int) -> None:
+        self.cols: dict[str, list[Any]] = {k: [v] * n for k, v in self.COLUMNS.items()}
+
+
+class Engine:
+    """One replication: a SimPy environment over one call stream."""
+
+    def __init__(self, scenario: Scenario, world: World, calls: CallStream) -> None:
+        self.s, self.w, self.c = scenario, world, calls
+        self.env = simpy.Environment()
+        self.log = EventLog(len(calls))
+        base_index = {b: i for i, b in enumerate(world.base_ids)}
+        shifts = scenario.fleet.shifts
+        self.units = [
+            _Unit(i, base_index.get(u.base, 0), shifts[u.shift].on_duty())
+            for i, u in enumerate(scenario.fleet.units)
+        ]
+        self.waiting: list[_Waiting] = []
+        self._seq = itertools.count()
+        self.busy_intervals: list[tuple[int, float, float]] = []
+        # plain Python lists: scalar indexing of numpy arrays is slow in the hot loop
+        self.cell = calls.cell.tolist()
+        self.mob = calls.unit_mobilisation.tolist()
+        self.officers = scenario.police.officers_per_patrol
+        sits = [scenario.situations[k] for k in calls.kinds]
+        self.rank = [URGENCY_RANK[sits[k].urgency] for k in calls.kind.tolist()]
+        self.max_wait = [
+            scenario.dispatch.max_wait_planned_minutes
+            if r == 2
+            else scenario.dispatch.max_wait_minutes
+            for r in self.rank
+        ]
+        eligible_kind = [s.health_first_eligible for s in sits]
+        active = scenario.units_are_active
+        self.eligible = [active and eligible_kind[k] for k in calls.kind.tolist()]
+        joint = scenario.call_handling.joint_notification
+        police_first = [ch == "police_112" for ch in calls.channels]
+        h, p = calls.handling, np.where(joint, 0.0, calls.pass_on)
+        by_police = np.array(police_first)[calls.channel]
+        self.t_health = (calls.t + h + np.where(by_police, p, 0.0)).tolist()
+        self.t_police = (calls.t + h + np.where(by_police, 0.0, p)).tolist()
+
+    # --- the story of a call -------------------------------------------------------------
+    def run(self) -> EventLog:
+        self.env.process(self._arrivals())
+        self.env.process(self._shift_starts())
+        self.env.run()
+        return self.log
+
+    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
+        c = self.c
+        order = sorted(
+            range(len(c)), key=lambda i: self.t_health[i] if self.eligible[i] else self.t_police[i]
+        )
+        for i in order:
+            if not self.eligible[i]:
+                reason = (
+                    "baseline"
+                    if self.s.dispatch.policy == "baseline" or not self.s.fleet.units
+                    else "not_eligible"
+                )
+                self._police_alone(i, self.t_police[i], reason)
+                continue
+            yield self.env.timeout(max(0.0, self.t_health[i] - self.env.now))
+            self.env.process(self._health_call(i))
+
+    def _health_call(self, i: int) -> Generator[simpy.Event, Any, None]:
+        answer = yield self._request(i)
+        if isinstance(answer, str):
+            self._police_alone(i, max(self.env.now, self.t_police[i]), answer)
+            return
+        busy = self._unit_response(i, answer, self.env.now)
+        yield self.env.timeout(busy)
+        self._release(self.units[answer])
+
+    # --- dispatch ------------------------------------------------------------------------
+    def _eta(self, unit: _Unit, i: int, now: float) -> float:
+        return self.mob[i] + float(
+            self.w.base_to_cell[self.w.profile(now), unit.base, self.cell[i]]
+        )
+
+    def _request(self, i: int) -> simpy.Event:
+        env, now = self.env, self.env.now
+        event = env.event()
+        hour = int(now // 60) % 168
+        on_duty = [u for u in self.units if u.on_duty[hour]]
+        if not on_duty:
+            return event.succeed("no_unit_on_duty")
+        limit = self.s.dispatch.max_response_minutes
+        reach = [(self._eta(u, i, now), u.index) for u in on_duty]
+        reach = [r for r in reach if r[0] <= limit]
+        if not reach:
+            return event.succeed("out_of_reach")
+        free = [r for r in reach if not self.units[r[1]].busy]
+        if free:
+            unit = self.units[min(free)[1]]
+            unit.busy = True
+            return event.succeed(unit.index)
+        entry = _Waiting((self.rank[i], now, next(self._seq)), i, event)
+        bisect.insort(self.waiting, entry)
+        env.timeout(self.max_wait[i]).callbacks.append(lambda _e: self._expire(entry))
+        return event
+
+    def _expire(self, entry: _Waiting) -> None:
+        if not entry.done:
+            entry.done = True
+            self.waiting.remove(entry)
+            entry.event.succeed("waited_too_long")
+
+    def _release(self, unit: _Unit) -> None:
+        unit.busy = False
+        if unit.on_duty[int(self.env.now // 60) % 168]:
+            self._take_waiting(unit)
+
+    def _take_waiting(self, unit: _Unit) -> None:
+        now, limit = self.env.now, self.s.dispatch.max_response_minutes
+        for entry in self.waiting:
+            if self._eta(unit, entry.call, now) <= limit:
+                entry.done = True
+                self.waiting.remove(entry)
+                unit.busy = True
+                entry.event.succeed(unit.index)
+                return
+
+    def _shift_starts(self) -> Generator[simpy.Event, Any, None]:
+        """At each hour a unit comes on duty, let it take a waiting call."""
+        if not self.units:
+            return
+        horizon = self.s.run.horizon_days * 1440.0
+        starts = [
+            [u for u in self.units if u.on_duty[h] and not u.on_duty[(h - 1) % 168]]
+            for h in range(168)
+        ]
+        hour = 1
+        while hour * 60.0 < horizon:
+            yield self.env.timeout(hour * 60.0 - self.env.now)
+            for u in starts[hour % 168]:
+                if not u.busy and self.waiting:
+                    self._take_waiting(u)
+            hour += 1
+            while hour * 60.0 < horizon and not starts[hour % 168]:
+                hour += 1
+
+    # --- what responders do once chosen -------------------------------------------------
+    def _police_arrival(self, i: int, start: float) -> tuple[float, float]:
+        """(time a patrol is assigned, time it is on scene) for police alerted at ``start``."""
+        w, c = self.w, self.c
+        cell = self.cell[i]
+        wait = police_wait(w.districts[int(w.cell_district[cell])], c.police_wait_u[i])
+        assigned = start + wait
+        return assigned, assigned + float(c.police_mobilisation[i]) + float(
+            w.police_to_cell[w.profile(assigned), cell]
+        )
+
+    def _police_alone(self, i: int, start: float, reason: str) -> None:
+        w, c, col = self.w, self.c, self.log.cols
+        cell = self.cell[i]
+        assigned, on_scene = self._police_arrival(i, start)
+        end = on_scene + float(c.police_alone[i])
+        mode = 0
+        handover_end = NAN
+        if c.transport[i]:
+            if c.medical[i]:
+                mode = 2
+            else:
+                mode = 3
+                handover_end = (
+                    end
+                    + float(w.cell_to_facility[w.profile(end), cell])
+                    + float(c.handover_police[i])
+                )
+        released = handover_end if mode == 3 else end
+        col["reason"][i] = REASONS.index(reason)
+        col["t_dispatch"][i] = start
+        col["t_first_on_scene"][i] = on_scene
+        col["t_police_on_scene"][i] = on_scene
+        col["t_scene_end"][i] = end
+        col["transport_mode"][i] = mode
+        col["t_handover_end"][i] = handover_end
+        col["patrol_minutes"][i] = released - assigned
+        col["police_involved"][i] = True
+
+    def _unit_response(self, i: int, unit_index: int, now: float) -> float:
+        """Write the call's timeline for a unit dispatched at ``now``; return its busy minutes."""
+        w, c, col = self.w, self.c, self.log.cols
+        unit, cell = self.units[unit_index], self.cell[i]
+        base = unit.base
+        unit_on_scene = now + self._eta(unit, i, now)
+        end = unit_on_scene + float(c.on_scene[i])
+        police_on_scene = NAN
+        police_assigned = NAN
+        police_leave = NAN
+        needed, flagged = bool(c.police_needed[i]), bool(c.flagged[i])
+        if flagged or needed:
+            alerted = self.t_police[i] if flagged else unit_on_scene
+            police_assigned, police_on_scene = self._police_arrival(i, alerted)
+            check = float(c.backup_check[i])
+            if needed:
+                end = max(end, police_on_scene + check)
+                police_leave = end
+            else:
+                police_leave = police_on_scene + check
+        mode, handover_end = 0, NAN
+        if c.transport[i]:
+            drive = float(w.cell_to_facility[w.profile(end), cell])
+            if c.medical[i]:
+                mode = 2
+            elif c.force_transport[i]:
+                mode = 3
+                handover_end = end + drive + float(c.handover_police[i])
+                police_leave = handover_end
+            else:
+                mode = 1
+                handover_end = end + drive + float(c.handover_ambulance[i])
+        if mode == 1:
+            facility = int(w.cell_facility[cell])
+            free = handover_end + float(w.facility_to_base[w.profile(handover_end), facility, base])
+        else:
+            free = end + float(w.cell_to_base[w.profile(end), cell, base])
+        first = unit_on_scene if not flagged else min(unit_on_scene, police_on_scene)
+        col["unit"][i] = unit_index
+        col["t_dispatch"][i] = now
+        col["t_first_on_scene"][i] = first
+        col["t_unit_on_scene"][i] = unit_on_scene
+        col["t_police_on_scene"][i] = police_on_scene
+        col["t_scene_end"][i] = end
+        col["transport_mode"][i] = mode
+        col["t_handover_end"][i] = handover_end
+        col["t_unit_free"][i] = free
+        col["unit_minutes"][i] = free - now
+        col["patrol_minutes"][i] = (
+            0.0 if math.isnan(police_assigned) else police_leave - police_assigned
+        )
+        col["police_involved"][i] = flagged or needed
+        col["backup"][i] = needed and not flagged
+        self.busy_intervals.append((unit_index, now, free))
+        return free - now
