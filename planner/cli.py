@@ -16,7 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from planner.region import Region
+    from planner.scenario import Scenario
+    from planner.simulation import Results
 
 app = typer.Typer(
     help="Size, place and appraise a psychiatric ambulance service for Oslo and Akershus.",
@@ -93,6 +97,147 @@ def params(
                 p.path, value if len(value) < 50 else value[:47] + "...", p.unit, p.source
             )
     out.print(table)
+
+
+def _load(path: Path) -> Scenario:
+    from planner.scenario_file import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        _fail([p if p.startswith(str(path)) else f"{path}: {p}" for p in exc.problems])
+        raise  # unreachable: _fail raises
+
+
+def _simulate_with_progress(
+    scenario: Scenario, replications: int | None, seed: int | None, label: str
+) -> Results:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from planner.simulation import simulate
+
+    total = replications or scenario.run.replications
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        return simulate(
+            scenario, replications, seed, progress=lambda done, _n: bar.update(task, completed=done)
+        )
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, "utf-8")
+
+
+def _fmt(value: float, unit: str) -> str:
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "share":
+        return f"{value:.1%}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}"
+
+
+def _kpi_table(kpis: pd.DataFrame, title: str) -> Table:
+    table = Table("KPI", "mean", "95 % interval", "unit", title=title)
+    for r in kpis.itertuples():
+        ci = f"{_fmt(r.ci_low, r.unit)} – {_fmt(r.ci_high, r.unit)}"
+        table.add_row(r.label, _fmt(r.mean, r.unit), ci, "" if r.unit == "share" else r.unit)
+    return table
+
+
+@app.command()
+def run(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    replications: Annotated[
+        int | None, typer.Option(min=1, max=100_000, help="Override [run] replications.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Override [run] seed.")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for events.parquet, summary.json, kpis.csv (default results/<name>).",
+        ),
+    ] = None,
+) -> None:
+    """Simulate a scenario: KPI table with intervals; event log and summary written atomically."""
+    from planner.files import write_atomically
+
+    scenario = _load(scenario_file)
+    results = _simulate_with_progress(
+        scenario, replications, seed, f"simulating {scenario_file.name}"
+    )
+    out.print(
+        _kpi_table(
+            results.kpis, f"{scenario.scenario.name} — {len(results.per_replication)} replications"
+        )
+    )
+    folder = out_dir or Path("results") / scenario_file.stem
+    write_atomically(folder / "events.parquet", lambda p: results.log.to_parquet(p, index=False))
+    write_atomically(folder / "kpis.csv", lambda p: results.kpis.to_csv(p, index=False))
+    write_atomically(
+        folder / "summary.json",
+        lambda p: _write_text(p, json.dumps(results.summary(), indent=1, ensure_ascii=False)),
+    )
+    text = scenario_file.read_text("utf-8")
+    write_atomically(folder / "scenario.toml", lambda p: _write_text(p, text))
+    out.print(f"wrote {folder}/events.parquet, kpis.csv, summary.json")
+
+
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="Scenario A (e.g. the baseline).")],
+    b: Annotated[Path, typer.Argument(help="Scenario B.")],
+    replications: Annotated[
+        int | None, typer.Option(min=2, max=100_000, help="Replications for both.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed for both (default: A's).")] = None,
+) -> None:
+    """Paired differences B − A on the same calls (common random numbers), with intervals."""
+    from planner.compare import paired_differences, police_hours_freed
+
+    sa, sb = _load(a), _load(b)
+    seed = sa.run.seed if seed is None else seed
+    reps = replications or max(sa.run.replications, 2)
+    ra = _simulate_with_progress(sa, reps, seed, f"simulating {a.name}")
+    rb = _simulate_with_progress(sb, reps, seed, f"simulating {b.name}")
+    diff = paired_differences(ra, rb)
+    table = Table(
+        "KPI",
+        f"A: {a.stem}",
+        f"B: {b.stem}",
+        "B − A",
+        "95 % interval",
+        "unit",
+        title=f"{sb.scenario.name} against {sa.scenario.name} — {reps} paired replications",
+    )
+    for r in diff.itertuples():
+        ci = f"{_fmt(r.ci_low, r.unit)} – {_fmt(r.ci_high, r.unit)}"
+        table.add_row(
+            r.label,
+            _fmt(r.a, r.unit),
+            _fmt(r.b, r.unit),
+            _fmt(r.difference, r.unit),
+            ci,
+            "" if r.unit == "share" else r.unit,
+        )
+    out.print(table)
+    freed, lo, hi = police_hours_freed(ra, rb)
+    fte = sa.costs.police_fte_hours
+    out.print(
+        f"Police officer-hours freed: {freed:,.0f} a year (95 % interval {lo:,.0f} – {hi:,.0f}), "
+        f"{freed / fte:.1f} police FTE"
+    )
 
 
 def _default_sources() -> Path:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -44,8 +44,7 @@ class _Unit:
 class _Waiting:
     rank: tuple[int, float, int]
     call: int = field(compare=False)
-    event: simpy.Event = field(compare=False)
-    done: bool = field(default=False, compare=False)
+    deadline: float = field(compare=False)
 
 
 class EventLog:
@@ -109,87 +108,97 @@ class Engine:
         by_police = np.array(police_first)[calls.channel]
         self.t_health = (calls.t + h + np.where(by_police, p, 0.0)).tolist()
         self.t_police = (calls.t + h + np.where(by_police, 0.0, p)).tolist()
+        self.peak = world.peak.tolist()
+        self.eta_rows = [
+            [world.base_to_cell[prof, u.base].tolist() for u in self.units] for prof in (0, 1)
+        ]
 
     # --- the story of a call -------------------------------------------------------------
+    # Calls and units move by callbacks on SimPy timeouts rather than by one generator process
+    # per call: the story is the same (arrive, find a unit or queue or go to police, hold the
+    # unit, free it), at a third of the events.
     def run(self) -> EventLog:
-        self.env.process(self._arrivals())
+        reason = "baseline" if not self.s.units_are_active else "not_eligible"
+        for i in range(len(self.c)):
+            if not self.eligible[i]:
+                self._police_alone(i, self.t_police[i], reason)
+        self._order = sorted(
+            (i for i in range(len(self.c)) if self.eligible[i]), key=self.t_health.__getitem__
+        )
+        self._next = 0
+        self._next_arrival()
         self.env.process(self._shift_starts())
         self.env.run()
+        for entry in self.waiting:  # calls still waiting when the run ends
+            self._expire(entry)
+        self.waiting.clear()
         return self.log
 
-    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
-        c = self.c
-        order = sorted(
-            range(len(c)), key=lambda i: self.t_health[i] if self.eligible[i] else self.t_police[i]
-        )
-        for i in order:
-            if not self.eligible[i]:
-                reason = (
-                    "baseline"
-                    if self.s.dispatch.policy == "baseline" or not self.s.fleet.units
-                    else "not_eligible"
-                )
-                self._police_alone(i, self.t_police[i], reason)
-                continue
-            yield self.env.timeout(max(0.0, self.t_health[i] - self.env.now))
-            self.env.process(self._health_call(i))
+    def _at(self, when: float, then: Callable[[], None]) -> None:
+        self.env.timeout(max(0.0, when - self.env.now)).callbacks.append(lambda _e: then())
 
-    def _health_call(self, i: int) -> Generator[simpy.Event, Any, None]:
-        answer = yield self._request(i)
-        if isinstance(answer, str):
-            self._police_alone(i, max(self.env.now, self.t_police[i]), answer)
-            return
-        busy = self._unit_response(i, answer, self.env.now)
-        yield self.env.timeout(busy)
-        self._release(self.units[answer])
+    def _next_arrival(self) -> None:
+        if self._next < len(self._order):
+            i = self._order[self._next]
+            self._next += 1
+            self._at(self.t_health[i], lambda: self._call_arrives(i))
 
-    # --- dispatch ------------------------------------------------------------------------
-    def _eta(self, unit: _Unit, i: int, now: float) -> float:
-        return self.mob[i] + float(
-            self.w.base_to_cell[self.w.profile(now), unit.base, self.cell[i]]
-        )
-
-    def _request(self, i: int) -> simpy.Event:
-        env, now = self.env, self.env.now
-        event = env.event()
+    def _call_arrives(self, i: int) -> None:
+        self._next_arrival()
+        now = self.env.now
         hour = int(now // 60) % 168
         on_duty = [u for u in self.units if u.on_duty[hour]]
         if not on_duty:
-            return event.succeed("no_unit_on_duty")
+            return self._to_police(i, "no_unit_on_duty")
         limit = self.s.dispatch.max_response_minutes
         reach = [(self._eta(u, i, now), u.index) for u in on_duty]
         reach = [r for r in reach if r[0] <= limit]
         if not reach:
-            return event.succeed("out_of_reach")
+            return self._to_police(i, "out_of_reach")
         free = [r for r in reach if not self.units[r[1]].busy]
         if free:
-            unit = self.units[min(free)[1]]
-            unit.busy = True
-            return event.succeed(unit.index)
-        entry = _Waiting((self.rank[i], now, next(self._seq)), i, event)
-        bisect.insort(self.waiting, entry)
-        env.timeout(self.max_wait[i]).callbacks.append(lambda _e: self._expire(entry))
-        return event
+            return self._send(i, self.units[min(free)[1]])
+        # No timer for the deadline: a waiting call is checked when a unit could take it, and one
+        # past its deadline goes to police as of that deadline (police need no engine state).
+        bisect.insort(
+            self.waiting, _Waiting((self.rank[i], now, next(self._seq)), i, now + self.max_wait[i])
+        )
+        return None
+
+    def _to_police(self, i: int, reason: str) -> None:
+        self._police_alone(i, max(self.env.now, self.t_police[i]), reason)
+
+    def _send(self, i: int, unit: _Unit) -> None:
+        unit.busy = True
+        now = self.env.now
+        busy = self._unit_response(i, unit.index, now)
+        self._at(now + busy, lambda: self._release(unit))
+
+    # --- dispatch ------------------------------------------------------------------------
+    def _eta(self, unit: _Unit, i: int, now: float) -> float:
+        prof = self.peak[int(now // 60) % 168]
+        return self.mob[i] + self.eta_rows[prof][unit.index][self.cell[i]]
 
     def _expire(self, entry: _Waiting) -> None:
-        if not entry.done:
-            entry.done = True
-            self.waiting.remove(entry)
-            entry.event.succeed("waited_too_long")
+        self._police_alone(
+            entry.call, max(entry.deadline, self.t_police[entry.call]), "waited_too_long"
+        )
 
     def _release(self, unit: _Unit) -> None:
         unit.busy = False
-        if unit.on_duty[int(self.env.now // 60) % 168]:
+        if self.waiting and unit.on_duty[int(self.env.now // 60) % 168]:
             self._take_waiting(unit)
 
     def _take_waiting(self, unit: _Unit) -> None:
         now, limit = self.env.now, self.s.dispatch.max_response_minutes
+        expired = [e for e in self.waiting if e.deadline < now]
+        for e in expired:
+            self.waiting.remove(e)
+            self._expire(e)
         for entry in self.waiting:
             if self._eta(unit, entry.call, now) <= limit:
-                entry.done = True
                 self.waiting.remove(entry)
-                unit.busy = True
-                entry.event.succeed(unit.index)
+                self._send(entry.call, unit)
                 return
 
     def _shift_starts(self) -> Generator[simpy.Event, Any, None]:

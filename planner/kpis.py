@@ -178,14 +178,28 @@ def utilisation_by_hour(
     intervals: list[tuple[int, float, float]], on_duty: np.ndarray, warmup: float, horizon: float
 ) -> np.ndarray:
     """Share of on-duty unit time spent busy, for each of the 168 hours of the week."""
-    busy = np.zeros(168)
-    for _unit, a, b in intervals:
-        a, b = max(a, warmup), min(b, horizon)
-        h = int(a // 60)
-        while a < b:
-            end = min(b, (h + 1) * 60.0)
-            busy[h % 168] += end - a
-            a, h = end, h + 1
+    busy: np.ndarray = np.zeros(168)
+    if intervals:
+        iv = np.asarray(intervals, dtype=float)
+        a, b = np.maximum(iv[:, 1], warmup), np.minimum(iv[:, 2], horizon)
+        # each interval adds whole hours between its first and last hour (a difference array)
+        # plus its partial first and last hours
+        edges = np.arange(np.floor(warmup / 60) * 60, horizon + 60, 60.0)
+        keep = b > a
+        starts = np.clip(np.searchsorted(edges, a[keep], side="right") - 1, 0, len(edges) - 2)
+        ends = np.clip(np.searchsorted(edges, b[keep], side="right") - 1, 0, len(edges) - 2)
+        per_hour = np.zeros(len(edges) - 1)
+        # whole hours strictly between start and end hours
+        same = starts == ends
+        diff = np.zeros(len(edges))
+        np.add.at(diff, starts[~same] + 1, 1.0)
+        np.add.at(diff, ends[~same], -1.0)
+        per_hour += np.cumsum(diff)[:-1] * 60.0
+        np.add.at(per_hour, starts[same], (b[keep] - a[keep])[same])
+        np.add.at(per_hour, starts[~same], (edges[starts[~same] + 1] - a[keep][~same]))
+        np.add.at(per_hour, ends[~same], (b[keep][~same] - edges[ends[~same]]))
+        hours = (edges[:-1] // 60).astype(int) % 168
+        busy = np.bincount(hours, weights=per_hour, minlength=168)
     weeks = (horizon - warmup) / (168 * 60.0)
     duty = on_duty.sum(axis=0) * 60.0 * weeks
     with np.errstate(invalid="ignore", divide="ignore"):
