@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry import Point, box
+from shapely.ops import nearest_points
 
 from planner.roads import ROAD_CLASSES, RoadNetwork, fill_lengths, road_model
 
@@ -189,7 +190,10 @@ def build_cells(assigned: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataF
         if not zone.contains(Point(r.x, r.y)):
             square = box(r.ix * CELL_M, r.iy * CELL_M, (r.ix + 1) * CELL_M, (r.iy + 1) * CELL_M)
             piece = zone.intersection(square)
-            p = (piece if not piece.is_empty else zone).representative_point()
+            if piece.is_empty:  # shore people snapped in from a square outside the zone
+                p = nearest_points(zone.buffer(-25), square.centroid)[0]
+            else:
+                p = piece.representative_point()
             agg.loc[i, ["x", "y"]] = [round(p.x), round(p.y)]
             if not zone.contains(Point(round(p.x), round(p.y))):
                 agg.loc[i, ["x", "y"]] = [p.x, p.y]
@@ -215,7 +219,7 @@ def build_cells(assigned: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataF
         cells.append(mine[mine["population"] > 0])
     out = pd.concat(cells, ignore_index=True)
     out["cell_id"] = [
-        f"{z}-{ix}-{iy}" for z, ix, iy in zip(out["zone_code"], out["ix"], out["iy"], strict=True)
+        f"{z}:{ix}:{iy}" for z, ix, iy in zip(out["zone_code"], out["ix"], out["iy"], strict=True)
     ]
     pts = gpd.GeoSeries(gpd.points_from_xy(out["x"], out["y"]), crs=UTM).to_crs(WGS84)
     out["lon"], out["lat"] = pts.x.round(5), pts.y.round(5)

@@ -150,8 +150,11 @@ def gather(
     log = pd.concat(logs, ignore_index=True)
     per_rep = pd.DataFrame(kpis)
     warm = scenario.run.warmup_days * 1440.0
-    with np.errstate(all="ignore"):
-        util = np.nanmean(np.vstack(utils), axis=0) if utils else np.full(168, np.nan)
+    util = np.full(168, np.nan)
+    if utils:
+        stacked = np.vstack(utils)
+        seen = ~np.isnan(stacked).all(axis=0)  # hours with no unit on duty stay NaN
+        util[seen] = np.nanmean(stacked[:, seen], axis=0)
     return Results(
         scenario=scenario,
         kpis=summarise(per_rep),

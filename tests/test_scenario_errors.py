@@ -116,7 +116,7 @@ BAD = [
     (
         "unknown region",
         '[region]\nname = "tromso"\n',
-        "region: Value error, region.name 'tromso' has no built geodata",
+        "region.name 'tromso' has no built geodata; choose one of bergen, oslo_akershus",
     ),
     ("unknown region kind", '[region]\nkind = "planet"\n', "region.kind"),
     (
@@ -141,7 +141,7 @@ BAD = [
     ),
     (
         "warm-up longer than run",
-        "[run]\nwarmup_days = 400\nhorizon_days = 365\n",
+        "[run]\nwarmup_days = 200\nhorizon_days = 100\n",
         "run.warmup_days must be shorter than run.horizon_days",
     ),
     (

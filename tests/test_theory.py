@@ -141,7 +141,9 @@ def test_utilisation_by_hour_against_a_minute_by_minute_count() -> None:
 
     rng = np.random.default_rng(3)
     starts = rng.uniform(0, 3 * 10080, 300)
-    intervals = [(0, float(a), float(a + d)) for a, d in zip(starts, rng.exponential(90, 300), strict=True)]
+    intervals = [
+        (0, float(a), float(a + d)) for a, d in zip(starts, rng.exponential(90, 300), strict=True)
+    ]
     on_duty = np.ones((1, 168))
     warm, horizon = 600.0, 3 * 10080.0
     got = utilisation_by_hour(intervals, on_duty, warm, horizon)
