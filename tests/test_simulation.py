@@ -148,3 +148,12 @@ def test_default_region_runs_and_gives_plausible_volumes(name: str) -> None:
     # Oslo + Akershus: ~1.45 M people at the national rate of ~10.3 per 1,000, grown to 2026
     assert 15_000 < calls < 20_000
     assert r.kpi("response_median") < 60
+
+
+def test_bergen_lands_near_its_published_figures() -> None:
+    """Bergen, ~1,500 missions a year with police in ~20 % (MODEL.md): only the operating
+    hours are an assumption; the demand rate is the national one and nothing was fitted to 1,500."""
+    r = simulate(load_scenario(SIMS / "bergen.toml"), replications=4, seed=3)
+    missions = r.kpi("unit_missions_per_year")
+    assert 1_200 <= missions <= 1_800, missions
+    assert 0.15 <= r.kpi("share_police_in_unit_missions") <= 0.25
