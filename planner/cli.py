@@ -367,6 +367,116 @@ def geodata_drive_times() -> None:
     out.print(f"{int(cmp['within'].sum())} of {len(cmp)} within ±{TOLERANCE:.0%}")
 
 
+@app.command()
+def optimize(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario TOML file to start from.")],
+    target: Annotated[
+        str, typer.Option(help="Goal on one KPI, e.g. 'share_health_first>=0.9'.")
+    ] = "share_health_first>=0.9",
+    budget: Annotated[
+        float | None, typer.Option(min=0, help="Most the service may cost, NOK a year.")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(min=1, max=10_000, help="Replications per simulated proposal.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Override [run] seed.")] = None,
+    frontier: Annotated[
+        bool, typer.Option(help="Also compute the sizing frontier for 1..max units.")
+    ] = True,
+    max_units: Annotated[
+        int | None, typer.Option(min=1, max=60, help="Override [optimise] max_units.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the results (default results/<name>-optimised)."),
+    ] = None,
+) -> None:
+    """Smallest fleet, bases and roster that meet a target, checked in the simulation."""
+    import tomli_w
+
+    from planner.charts import frontier_figure
+    from planner.files import write_atomically
+    from planner.optimise import Target, optimise
+    from planner.optimise import frontier as sizing_frontier
+    from planner.scenario_file import ScenarioError, parse_toml, read_bytes
+
+    try:
+        goal = Target.parse(target)
+    except ValueError as exc:
+        _fail([f"--target: {exc}"])
+    try:
+        raw = parse_toml(read_bytes(scenario_file), str(scenario_file))
+    except ScenarioError as exc:
+        _fail(exc.problems)
+    if max_units is not None:
+        raw.setdefault("optimise", {})["max_units"] = max_units
+    scenario = _load(scenario_file)
+    if scenario.region.kind != "geodata":
+        _fail([f"{scenario_file}: region.kind: the optimiser needs a geodata region"])
+    folder = out_dir or Path("results") / f"{scenario_file.stem}-optimised"
+    with err.status("optimising") as status:
+        outcome = optimise(raw, goal, budget, replications, seed, progress=lambda m: err.print(m))
+        best = outcome.best
+        table = None
+        if frontier:
+            status.update("sizing frontier")
+            table, _ = sizing_frontier(
+                raw, max_units, replications, seed, progress=lambda m: err.print(m)
+            )
+    out.print(f"[bold]{outcome.stopped}[/bold]")
+    p = best.proposal
+    out.print(
+        f"proposal: {len(p.vehicles)} vehicles at "
+        f"{', '.join(f'{b}×{n}' for b, n in p.bases.items())}; "
+        f"{p.roster.unit_hours_per_week} unit-hours a week; NOK {p.cost_per_year:,.0f} a year"
+    )
+    out.print(_kpi_table(best.results.kpis, "the proposal in the simulation"))
+    data = {**raw, "dispatch": {**raw.get("dispatch", {}), "policy": "health-first"}}
+    data["scenario"] = {
+        **raw.get("scenario", {}),
+        "name": f"{scenario.scenario.name} (optimised: {goal})",
+        "description": outcome.stopped,
+    }
+    data["fleet"] = {**raw.get("fleet", {}), **p.fleet}
+    data["fleet"]["shifts"] = {**raw.get("fleet", {}).get("shifts", {}), **p.fleet["shifts"]}
+    text = tomli_w.dumps(data)
+    write_atomically(folder / "optimised.toml", lambda f: _write_text(f, text))
+    rounds = pd_frame([r.row(goal) for r in outcome.rounds])
+    write_atomically(folder / "rounds.csv", lambda f: rounds.to_csv(f, index=False))
+    roster = pd_frame(p.roster.table())
+    write_atomically(folder / "roster.csv", lambda f: roster.to_csv(f, index=False))
+    written = ["optimised.toml", "rounds.csv", "roster.csv"]
+    if table is not None:
+        write_atomically(folder / "frontier.csv", lambda f: table.to_csv(f, index=False))
+        fig = frontier_figure(table)
+        write_atomically(folder / "frontier.png", lambda f: fig.savefig(f, format="png", dpi=120))
+        written += ["frontier.csv", "frontier.png"]
+        out.print(_frontier_table(table))
+    out.print(f"wrote {folder}/" + ", ".join(written))
+
+
+def pd_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rows)
+
+
+def _frontier_table(table: pd.DataFrame) -> Table:
+    t = Table(title="Sizing frontier (each point simulated)")
+    for col in ("units", "bases", "NOK M/yr", "health-first", "p90 min", "police h freed"):
+        t.add_column(col)
+    for r in table.itertuples():
+        t.add_row(
+            str(r.units),
+            str(r.bases),
+            f"{r.cost_per_year / 1e6:,.1f}",
+            f"{r.share_health_first:.0%}",
+            f"{r.response_p90:.0f}",
+            f"{r.police_hours_freed:,.0f}",
+        )
+    return t
+
+
 @geodata_app.command("import-osm")
 def geodata_import_osm(
     pbf: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf).")],

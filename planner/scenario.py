@@ -257,6 +257,23 @@ class Appraisal(_Section):
     horizon_years: int = _field("appraisal.horizon_years", ge=1, le=100)
 
 
+class Optimise(_Section):
+    threshold_minutes: float = _field(
+        "optimise.threshold_minutes", gt=0, le=240, allow_inf_nan=False
+    )
+    p_wait_target: float = _field("optimise.p_wait_target", gt=0, lt=1, allow_inf_nan=False)
+    shift_lengths: list[Annotated[int, Field(ge=1, le=24)]] = _field(
+        "optimise.shift_lengths", min_length=1, max_length=24
+    )
+    shift_starts: list[Annotated[int, Field(ge=0, le=23)]] = _field(
+        "optimise.shift_starts", min_length=1, max_length=24
+    )
+    night_premium: float = _field("optimise.night_premium", ge=0, le=5, allow_inf_nan=False)
+    max_night_shifts_per_day: int = _field("optimise.max_night_shifts_per_day", ge=0, le=200)
+    max_units: int = _field("optimise.max_units", ge=1, le=60)
+    max_rounds: int = _field("optimise.max_rounds", ge=1, le=50)
+
+
 class Run(_Section):
     horizon_days: float = _field("run.horizon_days", gt=0, le=3650, allow_inf_nan=False)
     warmup_days: float = _field("run.warmup_days", ge=0, le=365, allow_inf_nan=False)
@@ -280,6 +297,7 @@ class Scenario(_Section):
     travel: Travel
     costs: Costs
     appraisal: Appraisal
+    optimise: Optimise
     run: Run
 
     @field_validator("situations")

@@ -79,9 +79,14 @@ def _rules(s: Scenario) -> TrafficRules:
     )
 
 
-def build_world(scenario: Scenario) -> World:
-    """The world for a scenario, cached on everything it depends on."""
-    base_ids = tuple(dict.fromkeys(u.base for u in scenario.fleet.units))
+def build_world(scenario: Scenario, bases: tuple[str, ...] | None = None) -> World:
+    """The world for a scenario, cached on everything it depends on.
+
+    ``bases`` replaces the fleet's bases: the optimiser asks for every candidate base at once.
+    """
+    base_ids = (
+        bases if bases is not None else tuple(dict.fromkeys(u.base for u in scenario.fleet.units))
+    )
     police = scenario.police
     if scenario.region.kind == "abstract":
         return _abstract_world(
