@@ -182,16 +182,89 @@ def run(
             results.kpis, f"{scenario.scenario.name} — {len(results.per_replication)} replications"
         )
     )
+    summary = results.summary() | {"scenario_file": str(scenario_file)}
+    written = ["events.parquet", "kpis.csv", "summary.json", "scenario.toml"]
+    economics: dict[str, object] | None = None
+    if scenario.dispatch.policy != "baseline" and scenario.fleet.units:
+        import numpy as np
+
+        from planner.compare import baseline_of
+        from planner.economics import appraise
+        from planner.report import headline
+
+        base = _simulate_with_progress(
+            baseline_of(scenario), replications, seed, "simulating today's service (baseline)"
+        )
+        summary["baseline"] = {
+            "kpis": base.kpis.replace({np.nan: None}).to_dict(orient="records"),
+            "per_replication": base.per_replication.replace({np.nan: None}).to_dict(orient="list"),
+        }
+        appraisal = appraise(scenario, results.per_replication, base.per_replication)
+        economics = headline(scenario, appraisal, results.kpis)
+        out.print(_economics_table(economics, scenario))
+        written.append("economics.json")
     folder = out_dir or Path("results") / scenario_file.stem
     write_atomically(folder / "events.parquet", lambda p: results.log.to_parquet(p, index=False))
     write_atomically(folder / "kpis.csv", lambda p: results.kpis.to_csv(p, index=False))
     write_atomically(
         folder / "summary.json",
-        lambda p: _write_text(p, json.dumps(results.summary(), indent=1, ensure_ascii=False)),
+        lambda p: _write_text(p, json.dumps(summary, indent=1, ensure_ascii=False)),
     )
+    if economics is not None:
+        payload = json.dumps(economics, indent=1, ensure_ascii=False)
+        write_atomically(folder / "economics.json", lambda p: _write_text(p, payload))
     text = scenario_file.read_text("utf-8")
     write_atomically(folder / "scenario.toml", lambda p: _write_text(p, text))
-    out.print(f"wrote {folder}/events.parquet, kpis.csv, summary.json")
+    out.print(f"wrote {folder}/: {', '.join(written)}")
+
+
+def _economics_table(e: dict[str, object], scenario: Scenario) -> Table:
+    """What the service buys against today's, and its appraisal (R-109)."""
+
+    def row(label: str, key: str, fmt: str, unit: str) -> tuple[str, str, str, str]:
+        v = e[key]
+        scale = 1e6 if "million" in unit else 1.0
+        if isinstance(v, list):
+            lo, hi = fmt.format(v[1] / scale), fmt.format(v[2] / scale)
+            return (label, fmt.format(v[0] / scale), f"{lo} – {hi}", unit)
+        return (label, fmt.format(float(v) / scale), "", unit)  # type: ignore[arg-type]
+
+    a = scenario.appraisal
+    table = Table(
+        "against today's service",
+        "mean",
+        "95 % interval",
+        "unit",
+        title=(
+            f"What it buys, and its appraisal: {a.horizon_years} years at "
+            f"{a.discount_rate:.0%} real, tax-financing cost {a.tax_financing_cost:.0%}"
+        ),
+    )
+    for r in (
+        row("Cost of the service", "cost_per_year", "{:,.1f}", "NOK million / year"),
+        row("Staff", "fte", "{:,.1f}", "FTE"),
+        row("Police officer-hours freed", "police_hours_freed", "{:,.0f}", "h / year"),
+        row("... as police FTE", "police_fte_freed", "{:,.1f}", "FTE"),
+        row(
+            "Patients not driven in a police car",
+            "police_car_transports_avoided",
+            "{:,.0f}",
+            "per year",
+        ),
+        row(
+            "Encounters with uniformed police avoided",
+            "police_encounters_avoided",
+            "{:,.0f}",
+            "per year",
+        ),
+        row("Net present value", "npv", "{:,.1f}", "NOK million"),
+        row("Net cost per year", "annual_net_cost", "{:,.1f}", "NOK million / year"),
+        row("Break-even price of a police hour", "break_even_police_hour", "{:,.0f}", "NOK / h"),
+        row("Cost per health-first response", "cost_per_health_first_response", "{:,.0f}", "NOK"),
+        row("Probability NPV > 0 (Monte Carlo)", "probability_npv_positive", "{:.1%}", ""),
+    ):
+        table.add_row(*r)
+    return table
 
 
 @app.command()
@@ -238,6 +311,44 @@ def compare(
         f"Police officer-hours freed: {freed:,.0f} a year (95 % interval {lo:,.0f} – {hi:,.0f}), "
         f"{freed / fte:.1f} police FTE"
     )
+
+
+@app.command()
+def report(
+    results_dir: Annotated[Path, typer.Argument(help="A results folder from `planner run`.")],
+    fmt: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
+    lang: Annotated[str, typer.Option(help="nb (Norwegian bokmål) or en.")] = "nb",
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Report file (default RESULTS/report-<lang>.<format>)."),
+    ] = None,
+) -> None:
+    """A short report for decision-makers: headline, map, frontier, sensitivity, assumptions."""
+    from planner.files import write_atomically
+    from planner.report import LANGS, ReportError
+    from planner.report import report as compose_report
+
+    if fmt not in ("html", "pdf"):
+        _fail([f"--format: must be html or pdf, got {fmt!r}"])
+    if lang not in LANGS:
+        _fail([f"--lang: must be one of {', '.join(LANGS)}, got {lang!r}"])
+    with err.status(f"composing the report on {results_dir}"):
+        try:
+            composed, _ = compose_report(results_dir, lang)
+        except ReportError as exc:
+            _fail([str(exc)])
+            raise  # unreachable
+    target = out_file or results_dir / f"report-{lang}.{fmt}"
+    if fmt == "html":
+        from planner.report import to_html
+
+        page = to_html(composed)
+        write_atomically(target, lambda p: _write_text(p, page))
+    else:
+        from planner.report import write_pdf
+
+        write_atomically(target, lambda p: write_pdf(composed, p))
+    out.print(f"wrote {target}")
 
 
 def _default_sources() -> Path:

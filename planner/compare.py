@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.kpis import interval, summarise
+from planner.scenario import Scenario
 from planner.simulation import Results
 
 
@@ -34,3 +35,13 @@ def police_hours_freed(a: Results, b: Results) -> tuple[float, float, float]:
     """Officer-hours a year that B frees compared with A (positive = freed), with interval."""
     d = a.per_replication["police_officer_hours"] - b.per_replication["police_officer_hours"]
     return interval(d.to_numpy())
+
+
+def baseline_of(scenario: Scenario) -> Scenario:
+    """Today's service for the same calls: police respond as now, no psychiatric units."""
+    return scenario.model_copy(
+        update={
+            "dispatch": scenario.dispatch.model_copy(update={"policy": "baseline"}),
+            "fleet": scenario.fleet.model_copy(update={"units": []}),
+        }
+    )

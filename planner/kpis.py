@@ -98,6 +98,27 @@ KPIS: tuple[Kpi, ...] = (
         lambda d, y: _share(d["transport_mode"] == "police_car", d["transport_mode"] != "none"),
     ),
     Kpi(
+        "police_encounters_per_year",
+        "Calls met by uniformed police",
+        "per year",
+        "lower",
+        lambda d, y: float(d["police_involved"].sum()) / y,
+    ),
+    Kpi(
+        "police_car_transports_per_year",
+        "Patients driven in a police car",
+        "per year",
+        "lower",
+        lambda d, y: float((d["transport_mode"] == "police_car").sum()) / y,
+    ),
+    Kpi(
+        "ambulance_transports_per_year",
+        "Patients driven by ordinary ambulance",
+        "per year",
+        "",
+        lambda d, y: float((d["transport_mode"] == "ambulance").sum()) / y,
+    ),
+    Kpi(
         "fallbacks_per_year",
         "Eligible calls that fell back to police",
         "per year",

@@ -22,6 +22,7 @@ import pandas as pd
 from planner.compare import police_hours_freed
 from planner.coverage import CoverageModel, Placement
 from planner.demand import cell_weights, hour_of_week_weights
+from planner.economics import WEEKS_PER_YEAR, service_cost, unit_hour_cost
 from planner.kpis import KPIS
 from planner.parameters import deep_merge
 from planner.region import load_region
@@ -31,7 +32,6 @@ from planner.staffing import DAYS, Roster, assign_to_vehicles, solve_roster, uni
 from planner.world import World, build_world
 
 Progress = Callable[[str], None]
-WEEKS_PER_YEAR = 365.0 / 7.0
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
 
@@ -145,17 +145,6 @@ def instance(scenario: Scenario) -> Instance:
     )
 
 
-def unit_hour_cost(scenario: Scenario) -> float:
-    """NOK per hour a unit is on duty: its crew's pay with supplements, social costs, overhead."""
-    c = scenario.costs
-    person_year = 12.0 * (1 + c.shift_supplement) * (1 + c.social_cost_rate)
-    crew_year = (
-        c.crew_nurses * c.nurse_monthly_wage + c.crew_paramedics * c.paramedic_monthly_wage
-    ) * person_year
-    productive_hours = c.annual_hours_per_fte * (1 - c.absence_rate)
-    return crew_year / productive_hours * (1 + c.overhead_rate)
-
-
 @dataclass(frozen=True)
 class Proposal:
     scenario: Scenario
@@ -164,17 +153,11 @@ class Proposal:
     placement: Placement
     vehicles: list[str]  # base of each vehicle
     busy: float  # busy fraction used in the location model
-    cost_per_year: float  # NOK: staff, vehicles, bases
+    cost_per_year: float  # NOK a year: staff, overhead, vehicles, bases (planner.economics)
 
     @property
     def bases(self) -> dict[str, int]:
         return self.placement.counts
-
-
-def annual_cost(scenario: Scenario, roster: Roster, vehicles: list[str]) -> float:
-    c = scenario.costs
-    staff = roster.cost_per_week * WEEKS_PER_YEAR
-    return staff + len(vehicles) * c.vehicle_per_year + len(set(vehicles)) * c.base_per_year
 
 
 def propose(
@@ -190,7 +173,7 @@ def propose(
         required,
         lengths=tuple(o.shift_lengths),
         start_hours=tuple(o.shift_starts),
-        unit_hour_cost=unit_hour_cost(s),
+        unit_hour_cost=unit_hour_cost(s.costs, s.fleet.crew),
         night_premium=o.night_premium,
         max_night_shifts_per_day=o.max_night_shifts_per_day,
     )
@@ -224,14 +207,15 @@ def propose(
         "units": units,
         "shifts": {**data["fleet"].get("shifts", {}), **shifts},
     }
+    proposed = scenario_from_dict(data)
     return Proposal(
-        scenario=scenario_from_dict(data),
+        scenario=proposed,
         fleet=fleet,
         roster=roster,
         placement=placement,
         vehicles=vehicles,
         busy=busy,
-        cost_per_year=annual_cost(s, roster, vehicles),
+        cost_per_year=service_cost(proposed),
     )
 
 

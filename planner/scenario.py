@@ -235,13 +235,12 @@ class Travel(_Section):
 class Costs(_Section):
     nurse_monthly_wage: Money = _field("costs.nurse_monthly_wage")
     paramedic_monthly_wage: Money = _field("costs.paramedic_monthly_wage")
-    crew_nurses: int = _field("costs.crew_nurses", ge=0, le=6)
     crew_paramedics: int = _field("costs.crew_paramedics", ge=0, le=6)
     shift_supplement: float = _field("costs.shift_supplement", ge=0, le=2, allow_inf_nan=False)
     social_cost_rate: float = _field("costs.social_cost_rate", ge=0, le=2, allow_inf_nan=False)
-    annual_hours_per_fte: float = _field(
-        "costs.annual_hours_per_fte", ge=500, le=3000, allow_inf_nan=False
-    )
+    weekly_hours: float = _field("costs.weekly_hours", ge=10, le=60, allow_inf_nan=False)
+    leave_weeks: float = _field("costs.leave_weeks", ge=0, le=20, allow_inf_nan=False)
+    public_holidays: float = _field("costs.public_holidays", ge=0, le=30, allow_inf_nan=False)
     absence_rate: float = _field("costs.absence_rate", ge=0, le=0.5, allow_inf_nan=False)
     vehicle_per_year: Money = _field("costs.vehicle_per_year")
     base_per_year: Money = _field("costs.base_per_year")
@@ -255,6 +254,10 @@ class Appraisal(_Section):
     discount_rate: float = _field("appraisal.discount_rate", ge=0, le=0.2, allow_inf_nan=False)
     tax_financing_cost: Probability = _field("appraisal.tax_financing_cost")
     horizon_years: int = _field("appraisal.horizon_years", ge=1, le=100)
+    first_year: int = _field("appraisal.first_year", ge=2000, le=2100)
+    benefit_growth_per_year: float = _field(
+        "appraisal.benefit_growth_per_year", ge=-0.5, le=1.0, allow_inf_nan=False
+    )
 
 
 class Optimise(_Section):

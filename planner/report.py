@@ -1,0 +1,610 @@
+"""A short report a politician can read: headline, map, frontier, sensitivity, assumptions.
+
+Built from a results folder written by ``planner run`` (and, if present, ``planner optimize``):
+the report recomputes nothing that the run measured, only lays out its figures. Text is in
+Norwegian (bokmål) by default and English on request (``data/report_text.toml``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from planner.economics import Appraisal, appraise, ranges, service
+from planner.parameters import registry
+from planner.scenario import Scenario
+from planner.scenario_file import ScenarioError, load_scenario
+
+LANGS = ("nb", "en")
+
+
+class ReportError(Exception):
+    """A results folder that cannot be reported on; the message is one line for the user."""
+
+
+@cache
+def text(lang: str) -> dict[str, Any]:
+    raw = resources.files("planner.data").joinpath("report_text.toml").read_text("utf-8")
+    return dict(tomllib.loads(raw)[lang])
+
+
+# -- numbers as a reader expects them ---------------------------------------------------------
+
+
+def number(value: float, lang: str, decimals: int = 0) -> str:
+    """1234.5 -> '1,234.5' (en) or '1 234,5' (nb); a hyphen for minus so every font has it."""
+    s = f"{value:,.{decimals}f}"
+    if lang == "nb":
+        s = s.replace(",", " ").replace(".", ",")
+    return s
+
+
+def millions(value: float, lang: str) -> str:
+    return number(value / 1e6, lang, 1)
+
+
+def percent(value: float, lang: str) -> str:
+    return f"{number(value * 100, lang, 1)} %"
+
+
+# -- what the report is made of ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A results folder, read."""
+
+    folder: Path
+    scenario_file: str
+    scenario: Scenario
+    summary: dict[str, Any]
+    scenario_reps: pd.DataFrame
+    baseline_reps: pd.DataFrame
+    zone_shares: pd.DataFrame  # zone, share_health_first
+    frontier: pd.DataFrame | None
+
+
+def zone_shares(log: pd.DataFrame, warmup_minutes: float) -> pd.DataFrame:
+    """Share of eligible calls met health-first in each zone (all replications pooled)."""
+    d = log[(log["t_arrival"] >= warmup_minutes) & log["eligible_kind"]]
+    share = d.groupby("zone")["health_first"].mean()
+    return share.rename("share_health_first").reset_index()
+
+
+def load_bundle(folder: Path) -> Bundle:
+    """Read what ``planner run`` wrote; a missing or foreign file is a one-line ReportError."""
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: no such results folder (run `planner run SCENARIO` first)")
+    need = ("summary.json", "scenario.toml", "events.parquet")
+    for name in need:
+        if not (folder / name).is_file():
+            raise ReportError(f"{folder / name}: missing; is this a `planner run` results folder?")
+    try:
+        summary = json.loads((folder / "summary.json").read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{folder / 'summary.json'}: not valid JSON ({exc})") from None
+    if "baseline" not in summary:
+        raise ReportError(
+            f"{folder / 'summary.json'}: has no baseline to compare against "
+            "(a baseline-only scenario, or written by an older planner; run it again)"
+        )
+    try:
+        scenario = load_scenario(folder / "scenario.toml")
+    except ScenarioError as exc:
+        raise ReportError(exc.problems[0]) from None
+    log = pd.read_parquet(
+        folder / "events.parquet", columns=["t_arrival", "zone", "eligible_kind", "health_first"]
+    )
+    frontier_file = folder / "frontier.csv"
+    return Bundle(
+        folder=folder,
+        scenario_file=summary.get("scenario_file", "scenario.toml"),
+        scenario=scenario,
+        summary=summary,
+        scenario_reps=pd.DataFrame(summary["per_replication"]),
+        baseline_reps=pd.DataFrame(summary["baseline"]["per_replication"]),
+        zone_shares=zone_shares(log, scenario.run.warmup_days * 1440.0),
+        frontier=pd.read_csv(frontier_file) if frontier_file.is_file() else None,
+    )
+
+
+def headline(scenario: Scenario, appraisal: Appraisal, kpis: pd.DataFrame) -> dict[str, Any]:
+    """The figures a decision turns on, each with its interval where simulation noise applies.
+
+    ``planner run`` stores exactly this in ``economics.json``; the report prints it.
+    """
+    k = kpis.set_index("kpi")
+    eff = appraisal.effects.set_index("effect")
+
+    def kpi(key: str) -> list[float]:
+        return [float(k.loc[key, c]) for c in ("mean", "ci_low", "ci_high")]
+
+    def effect(key: str) -> list[float]:
+        return [float(eff.loc[key, c]) for c in ("mean", "ci_low", "ci_high")]
+
+    s = service(scenario)
+    p = appraisal.point
+    return {
+        "vehicles": s.vehicles,
+        "bases": s.bases,
+        "unit_hours_per_week": s.unit_hours / (365.0 / 7.0),
+        "fte": p["fte"],
+        "fte_per_seat": p["fte_per_seat"],
+        "cost_per_year": p["cost_per_year"],
+        "police_hours_freed": effect("officer_hours_freed"),
+        "police_fte_freed": effect("police_fte_freed"),
+        "patrol_hours_freed": effect("patrol_hours_freed"),
+        "share_health_first": kpi("share_health_first"),
+        "police_car_transports_avoided": effect("police_car_transports_avoided"),
+        "police_encounters_avoided": effect("police_encounters_avoided"),
+        "share_police_car": kpi("share_police_car"),
+        "response_median": kpi("response_median"),
+        "response_p90": kpi("response_p90"),
+        "police_value_per_year": p["police_value_per_year"],
+        "npv": list(appraisal.interval("npv")),
+        "annual_net_cost": list(appraisal.interval("annual_net_cost")),
+        "break_even_police_hour": list(appraisal.interval("break_even_police_hour")),
+        "cost_per_health_first_response": list(
+            appraisal.interval("cost_per_health_first_response")
+        ),
+        "probability_npv_positive": appraisal.probability_positive,
+        "horizon_years": scenario.appraisal.horizon_years,
+    }
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+def map_figure(b: Bundle, lang: str) -> Figure:
+    from planner.region import load_region
+
+    t = text(lang)
+    region = load_region(b.scenario.region.name)
+    zones = region.zones.merge(b.zone_shares, left_on="zone_code", right_on="zone", how="left")
+    zones = zones.to_crs("EPSG:25833")
+    fig, ax = plt.subplots(figsize=(7.2, 7.6), dpi=130)
+    zones.plot(
+        ax=ax,
+        column="share_health_first",
+        cmap="RdYlGn",
+        vmin=0,
+        vmax=1,
+        edgecolor="#555555",
+        linewidth=0.4,
+        legend=True,
+        legend_kwds={"label": t["map_legend"], "shrink": 0.55},
+        missing_kwds={"color": "#dddddd"},
+    )
+    fac = region.facilities.set_index("id")
+    counts = pd.Series([u.base for u in b.scenario.fleet.units]).value_counts()
+    import geopandas as gpd
+
+    pts = gpd.GeoDataFrame(
+        {"n": counts.to_numpy()},
+        geometry=gpd.points_from_xy(fac.loc[counts.index, "lon"], fac.loc[counts.index, "lat"]),
+        crs="EPSG:4326",
+    ).to_crs("EPSG:25833")
+    pts.plot(ax=ax, color="#1f3f8f", markersize=60 + 40 * pts["n"], edgecolor="white", zorder=3)
+    for p, n in zip(pts.geometry, pts["n"], strict=True):
+        ax.annotate(
+            str(n), (p.x, p.y), color="white", ha="center", va="center", fontsize=7, zorder=4
+        )
+    ax.scatter([], [], color="#1f3f8f", s=80, label=t["map_bases"])
+    ax.legend(loc="lower left", fontsize=7)
+    ax.set_title(t["map_title"], fontsize=10)
+    ax.set_axis_off()
+    ax.annotate("Kartverket, SSB (CC BY 4.0)", (0.01, 0.01), xycoords="figure fraction", fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def tornado_figure(a: Appraisal, lang: str) -> Figure:
+    t = text(lang)
+    tab = a.tornado[a.tornado["swing"] > 0].iloc[::-1]
+    base = a.point["npv"] / 1e6
+    fig, ax = plt.subplots(figsize=(7.2, 0.42 * len(tab) + 1.4), dpi=130)
+    y = np.arange(len(tab))
+    lo, hi = tab["npv_low"] / 1e6 - base, tab["npv_high"] / 1e6 - base
+    ax.barh(y, lo, left=base, color="#c0504d", label=t["tornado_low"])
+    ax.barh(y, hi, left=base, color="#4f81bd", label=t["tornado_high"])
+    ax.axvline(base, color="black", linewidth=0.8)
+    ax.axvline(0, color="#888888", linewidth=0.8, linestyle="--")
+    labels = [f"{r.label} ({_short(r.low, lang)}–{_short(r.high, lang)})" for r in tab.itertuples()]
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel(t["tornado_axis"])
+    ax.set_title(t["tornado_title"], fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig
+
+
+def _short(v: float, lang: str) -> str:
+    if abs(v) >= 1000:
+        return number(v, lang)
+    return number(v, lang, 3 if abs(v) < 1 else 1).rstrip("0").rstrip(",.") or "0"
+
+
+def psa_figure(a: Appraisal, lang: str) -> Figure:
+    t = text(lang)
+    npv = a.monte_carlo["npv"] / 1e6
+    fig, ax = plt.subplots(figsize=(7.2, 3.0), dpi=130)
+    ax.hist(npv, bins=60, color="#4f81bd")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(t["psa_axis"])
+    ax.set_title(t["psa_title"].format(draws=number(len(npv), lang)), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def frontier_chart(table: pd.DataFrame) -> Figure:
+    from planner.charts import frontier_figure
+
+    return frontier_figure(table)
+
+
+def png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+# -- the report, in words and pictures --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    lang: str
+    title: str
+    subtitle: str
+    summary: str
+    headline_rows: list[tuple[str, str, str]]  # label, value, interval
+    images: dict[str, bytes]  # map, frontier, tornado, psa (PNG)
+    psa_text: str
+    assumptions: list[tuple[str, str, str]]  # parameter, value with unit, source
+    range_rows: list[tuple[str, str, str]]
+    limits: list[str]
+    notes: dict[str, str]
+
+
+def _iv(v: list[float], fmt: Any) -> str:
+    return "" if any(np.isnan(v[1:])) else f"{fmt(v[1])} – {fmt(v[2])}"
+
+
+def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) -> Report:
+    if lang not in LANGS:
+        raise ReportError(f"--lang: must be one of {', '.join(LANGS)}, got {lang!r}")
+    t = text(lang)
+    s = b.scenario
+
+    def n0(v: float) -> str:
+        return number(v, lang)
+
+    def m(v: float) -> str:
+        return millions(v, lang)
+
+    def pc(v: float) -> str:
+        return percent(v, lang)
+
+    def mins(v: float) -> str:
+        return number(v, lang, 1)
+
+    h = head
+    rows = [
+        (
+            t["units"],
+            t["units_value"].format(
+                vehicles=h["vehicles"], bases=h["bases"], unit_hours=n0(h["unit_hours_per_week"])
+            ),
+            "",
+        ),
+        (t["cost"], f"{m(h['cost_per_year'])} {t['nok_m']}", ""),
+        (
+            t["fte"],
+            t["fte_value"].format(
+                fte=number(h["fte"], lang, 1), per_seat=number(h["fte_per_seat"], lang, 2)
+            ),
+            "",
+        ),
+        (t["police_hours"], n0(h["police_hours_freed"][0]), _iv(h["police_hours_freed"], n0)),
+        (
+            t["police_fte"],
+            number(h["police_fte_freed"][0], lang, 1),
+            _iv(h["police_fte_freed"], lambda v: number(v, lang, 1)),
+        ),
+        (t["patrol_hours"], n0(h["patrol_hours_freed"][0]), _iv(h["patrol_hours_freed"], n0)),
+        (t["health_first"], pc(h["share_health_first"][0]), _iv(h["share_health_first"], pc)),
+        (
+            t["police_car"],
+            n0(h["police_car_transports_avoided"][0]),
+            _iv(h["police_car_transports_avoided"], n0),
+        ),
+        (
+            t["police_car_share"],
+            t["baseline_to"].format(
+                before=pc(float(b.baseline_reps["share_police_car"].mean())),
+                after=pc(h["share_police_car"][0]),
+            ),
+            _iv(h["share_police_car"], pc),
+        ),
+        (
+            t["encounters"],
+            n0(h["police_encounters_avoided"][0]),
+            _iv(h["police_encounters_avoided"], n0),
+        ),
+        (
+            t["response"],
+            f"{mins(h['response_median'][0])} / {mins(h['response_p90'][0])} {t['minutes']}",
+            "",
+        ),
+        (
+            t["npv"].format(horizon=h["horizon_years"]),
+            f"{m(h['npv'][0])} {t['nok_m']}",
+            _iv(h["npv"], m),
+        ),
+        (
+            t["annual_net"],
+            f"{m(h['annual_net_cost'][0])} {t['nok_m']}",
+            _iv(h["annual_net_cost"], m),
+        ),
+        (
+            t["break_even"],
+            f"{n0(h['break_even_police_hour'][0])} {t['per_hour']}",
+            _iv(h["break_even_police_hour"], n0),
+        ),
+        (
+            t["per_response"],
+            f"{n0(h['cost_per_health_first_response'][0])} {t['nok']}",
+            _iv(h["cost_per_health_first_response"], n0),
+        ),
+        (t["probability"], pc(h["probability_npv_positive"]), ""),
+    ]
+    images = {
+        "map": png(map_figure(b, lang)),
+        "tornado": png(tornado_figure(appraisal, lang)),
+        "psa": png(psa_figure(appraisal, lang)),
+    }
+    if b.frontier is not None:
+        images["frontier"] = png(frontier_chart(b.frontier))
+    reg = registry()
+    assumptions = []
+    for path in sorted(reg):
+        if path.split(".")[0] in ("costs", "appraisal", "demand") or path.startswith("police."):
+            p = reg[path]
+            value = _value_of(s, path, lang)
+            assumptions.append((path, f"{value} {p.unit}", p.source))
+    range_rows = [
+        (
+            r.label_nb if lang == "nb" else r.label,
+            f"{_short(r.low, lang)} – {_short(r.high, lang)} {r.unit}",
+            r.source,
+        )
+        for r in ranges()
+    ]
+    return Report(
+        lang=lang,
+        title=t["title"],
+        subtitle=t["subtitle"].format(
+            scenario=s.scenario.name,
+            year=s.demand.year,
+            reps=len(b.scenario_reps),
+            seed=b.summary.get("seed", s.run.seed),
+            price_year=s.costs.price_year,
+        ),
+        summary=" ".join(
+            t["summary"]
+            .format(
+                cost=m(h["cost_per_year"]),
+                hours=n0(h["police_hours_freed"][0]),
+                fte=number(h["police_fte_freed"][0], lang, 1),
+                value=m(h["police_value_per_year"]),
+                net=m(h["annual_net_cost"][0]),
+                car=n0(h["police_car_transports_avoided"][0]),
+                enc=n0(h["police_encounters_avoided"][0]),
+            )
+            .split()
+        ),
+        headline_rows=rows,
+        images=images,
+        psa_text=t["psa_text"].format(p=pc(h["probability_npv_positive"])),
+        assumptions=assumptions,
+        range_rows=range_rows,
+        limits=list(t["limit_list"]),
+        notes={
+            "footer": t["footer"].format(version=_version(), scenario_file=b.scenario_file),
+            "sources_note": t["sources_note"],
+        },
+    )
+
+
+def _value_of(s: Scenario, path: str, lang: str) -> str:
+    obj: Any = s
+    for part in path.split("."):
+        obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
+    if isinstance(obj, int | float) and not isinstance(obj, bool) and abs(obj) >= 10_000:
+        return number(obj, lang)
+    if isinstance(obj, float):
+        return f"{obj:g}".replace(".", "," if lang == "nb" else ".")
+    if isinstance(obj, dict | list) and len(str(obj)) > 40:
+        return "(table)"
+    return str(obj)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("planner")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+# -- HTML -------------------------------------------------------------------------------------
+
+
+def to_html(r: Report) -> str:
+    """One self-contained HTML file: images inline, no scripts, prints cleanly."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("planner", "data"), autoescape=select_autoescape(["html", "j2"])
+    )
+    images = {k: base64.b64encode(v).decode("ascii") for k, v in r.images.items()}
+    return env.get_template("report.html.j2").render(r=r, t=text(r.lang), images=images)
+
+
+# -- PDF --------------------------------------------------------------------------------------
+
+
+def _font() -> str:
+    """DejaVu Sans from matplotlib's own files: every Norwegian letter and dash prints."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "DejaVu" not in pdfmetrics.getRegisteredFontNames():
+        fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        pdfmetrics.registerFont(TTFont("DejaVu", str(fonts / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(fonts / "DejaVuSans-Bold.ttf")))
+    return "DejaVu"
+
+
+def write_pdf(r: Report, path: Path) -> None:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (
+        Image,
+        KeepTogether,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    font = _font()
+    t = text(r.lang)
+    body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=13)
+    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5)
+    h1 = ParagraphStyle("h1", parent=body, fontName=f"{font}-Bold", fontSize=17, leading=21)
+    h2 = ParagraphStyle(
+        "h2", parent=body, fontName=f"{font}-Bold", fontSize=12, leading=16, spaceBefore=8
+    )
+    width = A4[0] - 36 * mm
+
+    def para(s: str, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(html.escape(s), style)
+
+    def image(key: str, max_h: float) -> Image:
+        data = r.images[key]
+        img = Image(io.BytesIO(data))
+        scale = min(width / img.drawWidth, max_h / img.drawHeight)
+        img.drawWidth, img.drawHeight = img.drawWidth * scale, img.drawHeight * scale
+        return img
+
+    def table(
+        rows: Sequence[tuple[str, ...]], widths: list[float], header: tuple[str, ...]
+    ) -> Table:
+        style = small if len(rows) > 20 else body
+        data = [[para(c, style) for c in header]] + [[para(c, style) for c in row] for row in rows]
+        tab = Table(data, colWidths=widths, repeatRows=1)
+        tab.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dfe7f2")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ]
+            )
+        )
+        return tab
+
+    story: list[Any] = [
+        para(r.title, h1),
+        para(r.subtitle, small),
+        Spacer(1, 4 * mm),
+        para(r.summary),
+        Spacer(1, 3 * mm),
+        para(t["headline"], h2),
+        table(
+            r.headline_rows,
+            [0.46 * width, 0.32 * width, 0.22 * width],
+            (t["figure"], "", t["interval"]),
+        ),
+        PageBreak(),
+        image("map", 150 * mm),
+    ]
+    story += [para(t["frontier_title"], h2)]
+    story += [image("frontier", 80 * mm)] if "frontier" in r.images else [para(t["frontier_none"])]
+    story += [
+        PageBreak(),
+        image("tornado", 120 * mm),
+        Spacer(1, 3 * mm),
+        KeepTogether([image("psa", 60 * mm), para(r.psa_text)]),
+        PageBreak(),
+        para(t["assumptions"], h2),
+    ]
+    if r.notes["sources_note"]:
+        story.append(para(r.notes["sources_note"], small))
+    story += [
+        table(
+            r.assumptions,
+            [0.3 * width, 0.22 * width, 0.48 * width],
+            (t["parameter"], t["value"], t["source"]),
+        ),
+        para(t["ranges"], h2),
+        table(
+            r.range_rows,
+            [0.3 * width, 0.22 * width, 0.48 * width],
+            (t["parameter"], t["value"], t["source"]),
+        ),
+        para(t["limits"], h2),
+        *[para(f"• {lim}") for lim in r.limits],
+        Spacer(1, 4 * mm),
+        para(r.notes["footer"], small),
+    ]
+
+    def page_number(canvas: Any, doc: Any) -> None:
+        canvas.setFont(font, 7)
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"{doc.page}")
+
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=r.title,
+        author="planner",
+        lang=r.lang,
+    )
+    doc.build(story, onFirstPage=page_number, onLaterPages=page_number)
+
+
+def report(folder: Path, lang: str = "nb") -> tuple[Report, Bundle]:
+    """Read a results folder and compose its report (no files written)."""
+    b = load_bundle(folder)
+    a = appraise(b.scenario, b.scenario_reps, b.baseline_reps)
+    kpis = pd.DataFrame(b.summary["kpis"])
+    return compose(b, a, headline(b.scenario, a, kpis), lang), b
