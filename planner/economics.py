@@ -110,7 +110,7 @@ def service(scenario: Scenario) -> Service:
     return Service(
         unit_hours=unit_hours,
         crew_hours=crew_hours,
-        vehicles=len(fleet.units),
+        vehicles=len({u.vehicle or f"unit:{u.name}" for u in fleet.units}),
         bases=len({u.base for u in fleet.units}),
         crew=crew_hours / unit_hours if unit_hours else float(fleet.crew),
     )

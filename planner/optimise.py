@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.compare import police_hours_freed
+from planner.compare import baseline_of, police_hours_freed
 from planner.coverage import CoverageModel, Placement
 from planner.demand import cell_weights, hour_of_week_weights
 from planner.economics import WEEKS_PER_YEAR, service_cost, unit_hour_cost
@@ -197,6 +197,7 @@ def propose(
                     "name": f"PA {v + 1} {start:02d}-{(start + hours) % 24:02d}",
                     "base": base,
                     "shift": name,
+                    "vehicle": f"v{v + 1}",
                 }
             )
     fleet = {"shifts": shifts, "units": units}
@@ -366,10 +367,7 @@ def frontier(
     inst = instance(scenario)
     top = max_units or scenario.optimise.max_units
     minutes = inst.mission_minutes()
-    base_data = deep_merge(raw, {"dispatch": {"policy": "baseline"}})
-    base_data.setdefault("fleet", {})
-    base_data["fleet"] = {**base_data["fleet"], "units": []}
-    baseline = simulate(scenario_from_dict(base_data), replications=replications, seed=seed)
+    baseline = simulate(baseline_of(scenario), replications=replications, seed=seed)
     rows, proposals = [], []
     for n in range(1, top + 1):
         required = np.minimum(units_needed(inst.calls_per_hour, minutes, _WAIT_LADDER[0]), n)

@@ -166,6 +166,11 @@ class Unit(_Section):
     base: Key
     shift: Key
     crew: int | None = Field(default=None, ge=1, le=6, description="persons; default fleet.crew")
+    vehicle: Key | None = Field(
+        default=None,
+        description="units naming the same vehicle share it at different times (costed once); "
+        "default: the unit has its own",
+    )
 
 
 class Fleet(_Section):

@@ -276,3 +276,24 @@ def test_report_bad_input_is_one_line_exit_2(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and field in lines[0] and "Traceback" not in done.stderr
     assert sorted(p.name for p in default_results.iterdir()) == before
+
+
+def test_units_sharing_a_vehicle_are_costed_once() -> None:
+    from planner import scenario_from_dict
+
+    shifts = {
+        "early": {"start_hour": 7, "hours": 12, "days": ["mon", "tue"]},
+        "late": {"start_hour": 19, "hours": 12, "days": ["mon", "tue"]},
+    }
+    units = [
+        {"name": "A day", "base": "oslo_legevakt", "shift": "early", "vehicle": "a"},
+        {"name": "A night", "base": "oslo_legevakt", "shift": "late", "vehicle": "a"},
+        {"name": "B", "base": "ahus", "shift": "early"},
+    ]
+    s = service(
+        scenario_from_dict(
+            {"dispatch": {"policy": "health-first"}, "fleet": {"shifts": shifts, "units": units}}
+        )
+    )
+    assert (s.vehicles, s.bases) == (2, 2)
+    assert s.unit_hours == pytest.approx(3 * 12 * 2 * 365 / 7)
