@@ -226,7 +226,11 @@ def tornado_figure(a: Appraisal, lang: str) -> Figure:
     ax.barh(y, hi, left=base, color="#4f81bd", label=t["tornado_high"])
     ax.axvline(base, color="black", linewidth=0.8)
     ax.axvline(0, color="#888888", linewidth=0.8, linestyle="--")
-    labels = [f"{r.label} ({_short(r.low, lang)}–{_short(r.high, lang)})" for r in tab.itertuples()]
+    names = {r.name: (r.label_nb if lang == "nb" else r.label) for r in ranges()}
+    labels = [
+        f"{names.get(r.input, r.label)} ({_short(r.low, lang)}–{_short(r.high, lang)})"
+        for r in tab.itertuples()
+    ]
     ax.set_yticks(y, labels, fontsize=7)
     ax.set_xlabel(t["tornado_axis"])
     ax.set_title(t["tornado_title"], fontsize=10)
@@ -254,10 +258,21 @@ def psa_figure(a: Appraisal, lang: str) -> Figure:
     return fig
 
 
-def frontier_chart(table: pd.DataFrame) -> Figure:
+def frontier_chart(table: pd.DataFrame, lang: str) -> Figure:
     from planner.charts import frontier_figure
 
-    return frontier_figure(table)
+    t = text(lang)
+    return frontier_figure(table, {k: t[f"frontier_{k}"] for k in _FRONTIER_LABELS})
+
+
+_FRONTIER_LABELS = (
+    "cost_axis",
+    "share_axis",
+    "share_title",
+    "units_axis",
+    "hours_axis",
+    "hours_title",
+)
 
 
 def png(fig: Figure) -> bytes:
@@ -383,7 +398,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
         "psa": png(psa_figure(appraisal, lang)),
     }
     if b.frontier is not None:
-        images["frontier"] = png(frontier_chart(b.frontier))
+        images["frontier"] = png(frontier_chart(b.frontier, lang))
     reg = registry()
     assumptions = []
     for path in sorted(reg):

@@ -297,3 +297,31 @@ def test_units_sharing_a_vehicle_are_costed_once() -> None:
     )
     assert (s.vehicles, s.bases) == (2, 2)
     assert s.unit_hours == pytest.approx(3 * 12 * 2 * 365 / 7)
+
+
+def test_report_shows_the_frontier_when_the_results_have_one(
+    default_results: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    folder = tmp_path / "with-frontier"
+    shutil.copytree(default_results, folder)
+    page = lambda: (folder / "report-en.html").read_text("utf-8")  # noqa: E731
+    assert _planner("report", str(folder), "--lang", "en", cwd=tmp_path).returncode == 0
+    without = page().count("data:image/png;base64,")
+    assert "No sizing frontier" in page()
+    pd.DataFrame(
+        {
+            "units": [1, 2],
+            "cost_per_year": [20e6, 40e6],
+            "share_health_first": [0.25, 0.46],
+            "share_health_first_low": [0.24, 0.45],
+            "share_health_first_high": [0.26, 0.47],
+            "police_hours_freed": [13e3, 24e3],
+            "police_hours_freed_low": [12.9e3, 23.8e3],
+            "police_hours_freed_high": [13.1e3, 24.2e3],
+        }
+    ).to_csv(folder / "frontier.csv", index=False)
+    assert _planner("report", str(folder), "--lang", "en", cwd=tmp_path).returncode == 0
+    assert page().count("data:image/png;base64,") == without + 1
+    assert "No sizing frontier" not in page()
