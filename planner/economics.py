@@ -68,15 +68,19 @@ def crew_mix(crew: Any, c: Costs | Values) -> tuple[Any, Any]:
     return crew - paramedics, paramedics
 
 
-def unit_hour_cost(c: Costs | Values, crew: Any) -> Any:
-    """NOK per hour one unit is on duty: its crew's posts, absence cover and overhead."""
+def crew_hour_pay(c: Costs | Values, crew: Any) -> Any:
+    """NOK per hour one unit is on duty in pay alone: its crew's posts and absence cover."""
     g = _getter(c)
     nurses, paramedics = crew_mix(crew, c)
     per_year = nurses * person_year_cost(g("nurse_monthly_wage"), c) + (
         paramedics * person_year_cost(g("paramedic_monthly_wage"), c)
     )
-    productive = annual_hours_per_fte(c) * (1.0 - g("absence_rate"))
-    return per_year / productive * (1.0 + g("overhead_rate"))
+    return per_year / (annual_hours_per_fte(c) * (1.0 - g("absence_rate")))
+
+
+def unit_hour_cost(c: Costs | Values, crew: Any) -> Any:
+    """NOK per hour one unit is on duty: pay with absence cover, plus overhead."""
+    return crew_hour_pay(c, crew) * (1.0 + _getter(c)("overhead_rate"))
 
 
 def _getter(c: Costs | Values) -> Any:
@@ -218,17 +222,9 @@ def evaluate(x: Values) -> dict[str, Any]:
     """Costs, priced benefits and the R-109 appraisal from the inputs (arrays broadcast)."""
     c = {k: x[f"costs.{k}"] for k in _COST_KEYS}
     unit_hours, crew = x["service.unit_hours"], x["service.crew"]
-    nurses, paramedics = crew_mix(crew, c)
     productive = annual_hours_per_fte(c) * (1.0 - c["absence_rate"])
     fte = unit_hours * crew / productive
-    staff = (
-        unit_hours
-        * (
-            nurses * person_year_cost(c["nurse_monthly_wage"], c)
-            + paramedics * person_year_cost(c["paramedic_monthly_wage"], c)
-        )
-        / productive
-    )
+    staff = unit_hours * crew_hour_pay(c, crew)
     overhead = staff * c["overhead_rate"]
     vehicles = x["service.vehicles"] * c["vehicle_per_year"]
     bases = x["service.bases"] * c["base_per_year"]
@@ -412,16 +408,17 @@ def appraise(
     per_rep = effects(scenario_reps, baseline_reps)
     x = inputs(scenario, per_rep)
     point = {k: float(v) for k, v in evaluate(x).items()}
-    each = []
-    for _, row in per_rep.iterrows():
-        xr = {**x, **{f"sim.{c}": float(row[c]) for c in per_rep.columns.drop("replication")}}
-        each.append({k: float(v) for k, v in evaluate(xr).items()})
+    columns = per_rep.columns.drop("replication")
+    sims = {f"sim.{c}": per_rep[c].to_numpy(dtype=float) for c in columns}
+    each = evaluate({**x, **sims})
     return Appraisal(
         inputs=x,
         point=point,
         effects=effects_table(per_rep, scenario.costs.police_fte_hours),
         per_rep=per_rep,
-        by_replication=pd.DataFrame(each),
+        by_replication=pd.DataFrame(
+            {k: np.broadcast_to(v, (len(per_rep),)) for k, v in each.items()}
+        ),
         tornado=tornado(x),
         monte_carlo=monte_carlo(
             x, per_rep, draws=draws, seed=scenario.run.seed if seed is None else seed
