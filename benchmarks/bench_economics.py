@@ -53,7 +53,7 @@ def main() -> None:
             (ROOT / "simulations" / "oslo_akershus.toml").read_text()
         )
         t_compose = timed(lambda: report(folder, "nb"), repeat=3)
-        composed, _ = report(folder, "nb")
+        composed = report(folder, "nb")
         t_html = timed(lambda: to_html(composed), repeat=3)
         t_pdf = timed(lambda: write_pdf(composed, folder / "r.pdf"), repeat=3)
         print(

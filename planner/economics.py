@@ -426,6 +426,50 @@ def appraise(
     )
 
 
+def headline(scenario: Scenario, appraisal: Appraisal, kpis: pd.DataFrame) -> dict[str, Any]:
+    """The figures a decision turns on, each with its interval where simulation noise applies.
+
+    ``planner run`` stores exactly this in ``economics.json``; the report prints it.
+    """
+    k = kpis.set_index("kpi")
+    eff = appraisal.effects.set_index("effect")
+
+    def kpi(key: str) -> list[float]:
+        return [float(k.loc[key, c]) for c in ("mean", "ci_low", "ci_high")]
+
+    def effect(key: str) -> list[float]:
+        return [float(eff.loc[key, c]) for c in ("mean", "ci_low", "ci_high")]
+
+    s = service(scenario)
+    p = appraisal.point
+    return {
+        "vehicles": s.vehicles,
+        "bases": s.bases,
+        "unit_hours_per_week": s.unit_hours / WEEKS_PER_YEAR,
+        "fte": p["fte"],
+        "fte_per_seat": p["fte_per_seat"],
+        "cost_per_year": p["cost_per_year"],
+        "police_hours_freed": effect("officer_hours_freed"),
+        "police_fte_freed": effect("police_fte_freed"),
+        "patrol_hours_freed": effect("patrol_hours_freed"),
+        "share_health_first": kpi("share_health_first"),
+        "police_car_transports_avoided": effect("police_car_transports_avoided"),
+        "police_encounters_avoided": effect("police_encounters_avoided"),
+        "share_police_car": kpi("share_police_car"),
+        "response_median": kpi("response_median"),
+        "response_p90": kpi("response_p90"),
+        "police_value_per_year": p["police_value_per_year"],
+        "npv": list(appraisal.interval("npv")),
+        "annual_net_cost": list(appraisal.interval("annual_net_cost")),
+        "break_even_police_hour": list(appraisal.interval("break_even_police_hour")),
+        "cost_per_health_first_response": list(
+            appraisal.interval("cost_per_health_first_response")
+        ),
+        "probability_npv_positive": appraisal.probability_positive,
+        "horizon_years": scenario.appraisal.horizon_years,
+    }
+
+
 __all__ = [
     "Appraisal",
     "annual_hours_per_fte",
@@ -433,6 +477,7 @@ __all__ = [
     "appraise",
     "evaluate",
     "fte_per_seat",
+    "headline",
     "inputs",
     "monte_carlo",
     "service",

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import geopandas as gpd
 import matplotlib.pyplot as plt
+import pandas as pd
 
 from planner.files import write_atomically
 from planner.region import Region
@@ -18,6 +19,15 @@ _MARKERS = {
     "base": ("o", "#1f6fb2", "Candidate base"),
     "police": ("s", "#222222", "Police station"),
 }
+
+
+def facility_points(facilities: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Facilities (with lat, lon) as points in the maps' metric projection (UTM 33)."""
+    return gpd.GeoDataFrame(
+        facilities,
+        geometry=gpd.points_from_xy(facilities["lon"], facilities["lat"]),
+        crs="EPSG:4326",
+    ).to_crs("EPSG:25833")
 
 
 def draw_region(region: Region, out: Path, title: str | None = None) -> None:
@@ -40,11 +50,7 @@ def draw_region(region: Region, out: Path, title: str | None = None) -> None:
     for z in zones.itertuples():
         p = z.geometry.representative_point()
         ax.annotate(z.zone_name, (p.x, p.y), fontsize=5.5, ha="center", color="#333333")
-    fac = gpd.GeoDataFrame(
-        region.facilities,
-        geometry=gpd.points_from_xy(region.facilities["lon"], region.facilities["lat"]),
-        crs="EPSG:4326",
-    ).to_crs("EPSG:25833")
+    fac = facility_points(region.facilities)
     for kind, (marker, colour, label) in _MARKERS.items():
         sub = fac[fac["kind"] == kind]
         if not sub.empty:

@@ -1,8 +1,9 @@
 """A short report a politician can read: headline, map, frontier, sensitivity, assumptions.
 
 Built from a results folder written by ``planner run`` (and, if present, ``planner optimize``):
-the report recomputes nothing that the run measured, only lays out its figures. Text is in
-Norwegian (bokmål) by default and English on request (``data/report_text.toml``).
+nothing is simulated again; the appraisal is recomputed from the stored per-replication figures
+by the same deterministic function the run used, so the report and ``economics.json`` agree.
+Text is in Norwegian (bokmål) by default and English on request (``data/report_text.toml``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from planner.economics import Appraisal, appraise, ranges, service
+from planner.economics import Appraisal, appraise, headline, ranges
 from planner.parameters import registry
 from planner.scenario import Scenario
 from planner.scenario_file import ScenarioError, load_scenario
@@ -125,54 +126,11 @@ def load_bundle(folder: Path) -> Bundle:
     )
 
 
-def headline(scenario: Scenario, appraisal: Appraisal, kpis: pd.DataFrame) -> dict[str, Any]:
-    """The figures a decision turns on, each with its interval where simulation noise applies.
-
-    ``planner run`` stores exactly this in ``economics.json``; the report prints it.
-    """
-    k = kpis.set_index("kpi")
-    eff = appraisal.effects.set_index("effect")
-
-    def kpi(key: str) -> list[float]:
-        return [float(k.loc[key, c]) for c in ("mean", "ci_low", "ci_high")]
-
-    def effect(key: str) -> list[float]:
-        return [float(eff.loc[key, c]) for c in ("mean", "ci_low", "ci_high")]
-
-    s = service(scenario)
-    p = appraisal.point
-    return {
-        "vehicles": s.vehicles,
-        "bases": s.bases,
-        "unit_hours_per_week": s.unit_hours / (365.0 / 7.0),
-        "fte": p["fte"],
-        "fte_per_seat": p["fte_per_seat"],
-        "cost_per_year": p["cost_per_year"],
-        "police_hours_freed": effect("officer_hours_freed"),
-        "police_fte_freed": effect("police_fte_freed"),
-        "patrol_hours_freed": effect("patrol_hours_freed"),
-        "share_health_first": kpi("share_health_first"),
-        "police_car_transports_avoided": effect("police_car_transports_avoided"),
-        "police_encounters_avoided": effect("police_encounters_avoided"),
-        "share_police_car": kpi("share_police_car"),
-        "response_median": kpi("response_median"),
-        "response_p90": kpi("response_p90"),
-        "police_value_per_year": p["police_value_per_year"],
-        "npv": list(appraisal.interval("npv")),
-        "annual_net_cost": list(appraisal.interval("annual_net_cost")),
-        "break_even_police_hour": list(appraisal.interval("break_even_police_hour")),
-        "cost_per_health_first_response": list(
-            appraisal.interval("cost_per_health_first_response")
-        ),
-        "probability_npv_positive": appraisal.probability_positive,
-        "horizon_years": scenario.appraisal.horizon_years,
-    }
-
-
 # -- figures ----------------------------------------------------------------------------------
 
 
 def map_figure(b: Bundle, lang: str) -> Figure:
+    from planner.maps import facility_points
     from planner.region import load_region
 
     t = text(lang)
@@ -192,15 +150,9 @@ def map_figure(b: Bundle, lang: str) -> Figure:
         legend_kwds={"label": t["map_legend"], "shrink": 0.55},
         missing_kwds={"color": "#dddddd"},
     )
-    fac = region.facilities.set_index("id")
     counts = pd.Series([u.base for u in b.scenario.fleet.units]).value_counts()
-    import geopandas as gpd
-
-    pts = gpd.GeoDataFrame(
-        {"n": counts.to_numpy()},
-        geometry=gpd.points_from_xy(fac.loc[counts.index, "lon"], fac.loc[counts.index, "lat"]),
-        crs="EPSG:4326",
-    ).to_crs("EPSG:25833")
+    pts = facility_points(region.facilities.set_index("id").loc[counts.index])
+    pts["n"] = counts.to_numpy()
     pts.plot(ax=ax, color="#1f3f8f", markersize=60 + 40 * pts["n"], edgecolor="white", zorder=3)
     for p, n in zip(pts.geometry, pts["n"], strict=True):
         ax.annotate(
@@ -617,9 +569,9 @@ def write_pdf(r: Report, path: Path) -> None:
     doc.build(story, onFirstPage=page_number, onLaterPages=page_number)
 
 
-def report(folder: Path, lang: str = "nb") -> tuple[Report, Bundle]:
+def report(folder: Path, lang: str = "nb") -> Report:
     """Read a results folder and compose its report (no files written)."""
     b = load_bundle(folder)
     a = appraise(b.scenario, b.scenario_reps, b.baseline_reps)
     kpis = pd.DataFrame(b.summary["kpis"])
-    return compose(b, a, headline(b.scenario, a, kpis), lang), b
+    return compose(b, a, headline(b.scenario, a, kpis), lang)
