@@ -186,14 +186,13 @@ def run(
     written = ["events.parquet", "kpis.csv", "summary.json", "scenario.toml"]
     economics: dict[str, object] | None = None
     if scenario.dispatch.policy != "baseline" and scenario.fleet.units:
-        from planner.compare import baseline_of
+        from planner.compare import baseline_of, with_baseline
         from planner.economics import appraise, headline
 
         base = _simulate_with_progress(
             baseline_of(scenario), replications, seed, "simulating today's service (baseline)"
         )
-        base_summary = base.summary()
-        summary["baseline"] = {k: base_summary[k] for k in ("kpis", "per_replication")}
+        summary = with_baseline(results, base) | {"scenario_file": str(scenario_file)}
         appraisal = appraise(scenario, results.per_replication, base.per_replication)
         economics = headline(scenario, appraisal, results.kpis)
         out.print(_economics_table(economics, scenario))
@@ -500,7 +499,7 @@ def optimize(
 
     from planner.charts import frontier_figure
     from planner.files import write_atomically
-    from planner.optimise import Target, optimise
+    from planner.optimise import Target, optimise, scenario_overrides
     from planner.optimise import frontier as sizing_frontier
     from planner.scenario_file import ScenarioError, parse_toml, read_bytes
 
@@ -535,14 +534,9 @@ def optimize(
         f"{p.roster.unit_hours_per_week} unit-hours a week; NOK {p.cost_per_year:,.0f} a year"
     )
     out.print(_kpi_table(best.results.kpis, "the proposal in the simulation"))
-    data = {**raw, "dispatch": {**raw.get("dispatch", {}), "policy": "health-first"}}
-    data["scenario"] = {
-        **raw.get("scenario", {}),
-        "name": f"{scenario.scenario.name} (optimised: {goal})",
-        "description": outcome.stopped,
-    }
-    data["fleet"] = {**raw.get("fleet", {}), **p.fleet}
-    data["fleet"]["shifts"] = {**raw.get("fleet", {}).get("shifts", {}), **p.fleet["shifts"]}
+    data = scenario_overrides(
+        raw, p, f"{scenario.scenario.name} (optimised: {goal})", outcome.stopped
+    )
     text = tomli_w.dumps(data)
     write_atomically(folder / "optimised.toml", lambda f: _write_text(f, text))
     rounds = pd_frame([r.row(goal) for r in outcome.rounds])

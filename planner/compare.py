@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from planner.kpis import interval, summarise
@@ -35,6 +37,12 @@ def police_hours_freed(a: Results, b: Results) -> tuple[float, float, float]:
     """Officer-hours a year that B frees compared with A (positive = freed), with interval."""
     d = a.per_replication["police_officer_hours"] - b.per_replication["police_officer_hours"]
     return interval(d.to_numpy())
+
+
+def with_baseline(results: Results, baseline: Results) -> dict[str, Any]:
+    """A run's JSON summary carrying its paired baseline: what the report and appraisal read."""
+    base = baseline.summary()
+    return results.summary() | {"baseline": {k: base[k] for k in ("kpis", "per_replication")}}
 
 
 def baseline_of(scenario: Scenario) -> Scenario:

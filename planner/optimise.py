@@ -160,6 +160,26 @@ class Proposal:
         return self.placement.counts
 
 
+def scenario_overrides(
+    raw: dict[str, Any], proposal: Proposal, name: str, description: str
+) -> dict[str, Any]:
+    """A scenario file's overrides that run the proposal: the start file with its fleet.
+
+    What ``planner optimize`` writes to optimised.toml and the dashboard opens from the frontier.
+    """
+    fleet = raw.get("fleet", {})
+    return {
+        **raw,
+        "scenario": {**raw.get("scenario", {}), "name": name, "description": description},
+        "dispatch": {**raw.get("dispatch", {}), "policy": "health-first"},
+        "fleet": {
+            **fleet,
+            **proposal.fleet,
+            "shifts": {**fleet.get("shifts", {}), **proposal.fleet["shifts"]},
+        },
+    }
+
+
 def propose(
     inst: Instance,
     raw: dict[str, Any],

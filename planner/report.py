@@ -114,15 +114,37 @@ def load_bundle(folder: Path) -> Bundle:
         folder / "events.parquet", columns=["t_arrival", "zone", "eligible_kind", "health_first"]
     )
     frontier_file = folder / "frontier.csv"
+    return bundle_of(
+        scenario,
+        summary,
+        log,
+        pd.read_csv(frontier_file) if frontier_file.is_file() else None,
+        folder,
+        summary.get("scenario_file", "scenario.toml"),
+    )
+
+
+def bundle_of(
+    scenario: Scenario,
+    summary: dict[str, Any],
+    log: pd.DataFrame,
+    frontier: pd.DataFrame | None = None,
+    folder: Path = Path("."),
+    scenario_file: str = "scenario.toml",
+) -> Bundle:
+    """A report's material from a run's summary (with its paired baseline) and event log.
+
+    Shared by the results folder and the dashboard, which holds the same figures in memory.
+    """
     return Bundle(
         folder=folder,
-        scenario_file=summary.get("scenario_file", "scenario.toml"),
+        scenario_file=scenario_file,
         scenario=scenario,
         summary=summary,
         scenario_reps=pd.DataFrame(summary["per_replication"]),
         baseline_reps=pd.DataFrame(summary["baseline"]["per_replication"]),
         zone_shares=zone_shares(log, scenario.run.warmup_days * 1440.0),
-        frontier=pd.read_csv(frontier_file) if frontier_file.is_file() else None,
+        frontier=frontier,
     )
 
 
@@ -571,7 +593,11 @@ def write_pdf(r: Report, path: Path) -> None:
 
 def report(folder: Path, lang: str = "nb") -> Report:
     """Read a results folder and compose its report (no files written)."""
-    b = load_bundle(folder)
-    a = appraise(b.scenario, b.scenario_reps, b.baseline_reps)
+    return report_of(load_bundle(folder), lang)
+
+
+def report_of(b: Bundle, lang: str = "nb", appraisal: Appraisal | None = None) -> Report:
+    """Compose the report of a bundle; an appraisal already made for it is reused."""
+    a = appraisal or appraise(b.scenario, b.scenario_reps, b.baseline_reps)
     kpis = pd.DataFrame(b.summary["kpis"])
     return compose(b, a, headline(b.scenario, a, kpis), lang)
