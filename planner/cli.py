@@ -54,11 +54,21 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario TOML files.")],
 ) -> None:
     """Check scenario files: every problem on its own line, exit code 2 if any."""
-    from planner.scenario_file import ScenarioError, load_scenario
+    from planner.scenario_file import ScenarioError, load_scenario, parse_toml, read_bytes
+    from planner.sweep import load_sweep
 
     problems: list[str] = []
     for f in files:
         try:
+            if "sweep" in parse_toml(read_bytes(f), str(f)):
+                plan = load_sweep(f)
+                items = len(plan.scenarios) * plan.replications
+                out.print(
+                    f"[green]✓[/green] {f}: sweep {plan.name} — {len(plan.scenarios)} scenarios "
+                    f"× {plan.replications} replications = {items:,} work items, seed {plan.seed}",
+                    highlight=False,
+                )
+                continue
             s = load_scenario(f)
         except ScenarioError as exc:
             problems += [p if p.startswith(str(f)) else f"{f}: {p}" for p in exc.problems]
@@ -99,13 +109,22 @@ def params(
     out.print(table)
 
 
+def _one_line(problems: list[str], path: Path) -> list[str]:
+    """The first problem, naming the file, and how many more `planner validate` would list."""
+    first = problems[0] if problems[0].startswith(str(path)) else f"{path}: {problems[0]}"
+    more = len(problems) - 1
+    if more:
+        first += f" (and {more} more problem{'s' if more > 1 else ''}: planner validate {path})"
+    return [first]
+
+
 def _load(path: Path) -> Scenario:
     from planner.scenario_file import ScenarioError, load_scenario
 
     try:
         return load_scenario(path)
     except ScenarioError as exc:
-        _fail([p if p.startswith(str(path)) else f"{path}: {p}" for p in exc.problems])
+        _fail(_one_line(exc.problems, path))
         raise  # unreachable: _fail raises
 
 
@@ -309,28 +328,62 @@ def compare(
 
 @app.command()
 def report(
-    results_dir: Annotated[Path, typer.Argument(help="A results folder from `planner run`.")],
+    results_dir: Annotated[
+        Path | None, typer.Argument(help="A results folder from `planner run`.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
     lang: Annotated[str, typer.Option(help="nb (Norwegian bokmål) or en.")] = "nb",
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="Report file (default RESULTS/report-<lang>.<format>)."),
+        typer.Option(
+            "--out",
+            help="Report file (default RESULTS/report-<lang>.<format>; from a store "
+            "report-<hash>-<lang>.<format> here).",
+        ),
+    ] = None,
+    store_path: Annotated[
+        Path | None,
+        typer.Option("--store", help="Report from a results store (`planner sweep`) instead."),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="With --store: the scenario's name, hash or hash prefix."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="With --store: the seed, if stored under several.")
     ] = None,
 ) -> None:
     """A short report for decision-makers: headline, map, frontier, sensitivity, assumptions."""
     from planner.files import write_atomically
-    from planner.report import ReportError
+    from planner.report import ReportError, report_of
     from planner.report import report as compose_report
+    from planner.store import DEFAULT_PATH
+    from planner.store_report import load_store_bundle
 
     if fmt not in ("html", "pdf"):
         _fail([f"--format: must be html or pdf, got {fmt!r}"])
-    with err.status(f"composing the report on {results_dir}"):
+    from_store = store_path is not None or scenario is not None
+    if from_store == (results_dir is not None):
+        _fail(["report: give a results folder, or --scenario (and --store) for a swept one"])
+    if from_store and scenario is None:
+        _fail(["--scenario: which scenario of the store to report on (`planner store list`)"])
+    where = results_dir or store_path or DEFAULT_PATH
+    with err.status(f"composing the report on {where}"):
         try:
-            composed = compose_report(results_dir, lang)
+            if results_dir is not None:
+                composed = compose_report(results_dir, lang)
+            else:
+                bundle = load_store_bundle(where, str(scenario), seed)
+                composed = report_of(bundle, lang)
         except ReportError as exc:
             _fail([str(exc)])
             raise  # unreachable
-    target = out_file or results_dir / f"report-{lang}.{fmt}"
+    if out_file is not None:
+        target = out_file
+    elif results_dir is not None:
+        target = results_dir / f"report-{lang}.{fmt}"
+    else:
+        target = Path(f"report-{bundle.scenario_file.split()[-1]}-{lang}.{fmt}")
     if fmt == "html":
         from planner.report import to_html
 
@@ -341,6 +394,206 @@ def report(
 
         write_atomically(target, lambda p: write_pdf(composed, p))
     out.print(f"wrote {target}")
+
+
+SWEEP_TABLE_KPIS = {
+    "share_health_first": "met health-first",
+    "response_median": "median response, min",
+    "unit_missions_per_year": "missions / year",
+}
+"""KPIs `planner sweep` shows for each scenario at the end (all are in the store)."""
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep TOML file (see README).")],
+    store_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Results store (DuckDB file; default planner.duckdb here), created if absent.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=512, help="Local worker processes (default: one per core)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="A Dask scheduler, e.g. tcp://HOST:8786, instead of local processes."),
+    ] = None,
+    keep_logs: Annotated[
+        bool, typer.Option("--keep-logs", help="Also store every call (for maps and reports).")
+    ] = False,
+) -> None:
+    """Run a grid of scenario variations × replications into the results store, resumably.
+
+    What the store already holds (same scenario text, seed and replication) is skipped, so a
+    sweep that was killed is finished by running it again.
+    """
+    from planner.executors import ExecutorError, dask_pool, local_pool, run_items
+    from planner.progress import progress
+    from planner.scenario_file import ScenarioError
+    from planner.store import DEFAULT_PATH, Store, StoredScenario, StoreError
+    from planner.sweep import load_sweep
+
+    try:
+        plan = load_sweep(sweep_file)
+    except ScenarioError as exc:
+        _fail(_one_line(exc.problems, sweep_file))
+        raise  # unreachable
+    if workers is not None and scheduler is not None:
+        _fail(["--workers: local processes only; a Dask cluster (--scheduler) has its own"])
+    text = sweep_file.read_bytes().decode("utf-8")  # read and checked by load_sweep
+    items = plan.work_items()
+    store_path = store_path or DEFAULT_PATH
+    try:
+        pool_cm = dask_pool(scheduler) if scheduler else local_pool(workers)
+        with pool_cm as pool, Store.open(store_path) as store:
+            run_id = store.begin_run(
+                sweep_name=plan.name,
+                sweep_file=str(sweep_file),
+                sweep_text=text,
+                seed=plan.seed,
+                replications=plan.replications,
+                executor=pool.name,
+                keep_logs=keep_logs,
+                scenarios=[
+                    StoredScenario(s.hash, s.scenario.scenario.name, s.toml, s.baseline_hash)
+                    for s in plan.scenarios
+                ],
+            )
+            done = store.done([s.hash for s in plan.scenarios], plan.seed)
+            todo = [i for i in items if i not in done]
+            store.set_counts(run_id, len(items), len(items) - len(todo))
+            err.print(
+                f"{sweep_file}: {len(plan.scenarios)} scenarios × {plan.replications} "
+                f"replications = {len(items):,}; {len(items) - len(todo):,} already in "
+                f"{store_path}, skipped; running {len(todo):,} on {pool.name} (run {run_id})",
+                markup=False,
+            )
+            status = "failed"
+            try:
+                with progress(err, f"sweep {plan.name}", len(todo), "stored") as tick:
+                    for r in run_items(pool, plan, todo, keep_logs):
+                        store.add_replication(
+                            run_id,
+                            hash=r.hash,
+                            seed=r.seed,
+                            replication=r.replication,
+                            kpis=r.kpis,
+                            seconds=r.seconds,
+                            executor=pool.name,
+                            worker=r.worker,
+                            log=r.log,
+                        )
+                        tick()
+                status = "done"
+            except KeyboardInterrupt:
+                status = "interrupted"
+                raise
+            finally:
+                store.finish_run(run_id, status)
+            out.print(_sweep_table(store, plan))
+    except (StoreError, ExecutorError) as exc:
+        _fail([str(exc)])
+
+
+def _sweep_table(store: object, plan: object) -> Table:
+    """KPI means with 95 % intervals per scenario; police hours freed against today's service
+    on the same calls (paired by replication)."""
+    from planner.kpis import KPI_BY_KEY, interval
+    from planner.store import Store
+    from planner.sweep import Sweep
+
+    assert isinstance(store, Store) and isinstance(plan, Sweep)
+    table = Table(
+        "scenario",
+        "hash",
+        "reps",
+        *SWEEP_TABLE_KPIS.values(),
+        "police h freed / year",
+        title=f"sweep {plan.name}: means and 95 % intervals, seed {plan.seed}",
+    )
+    reps = {s.hash: store.per_replication(s.hash, plan.seed) for s in plan.scenarios}
+    for s in plan.scenarios:
+        per = reps[s.hash]
+        cells = []
+        for key in SWEEP_TABLE_KPIS:
+            unit = KPI_BY_KEY[key].unit
+            m, lo, hi = interval(per[key].to_numpy())
+            cells.append(f"{_fmt(m, unit)} ({_fmt(lo, unit)}–{_fmt(hi, unit)})")
+        freed = ""
+        if s.baseline_hash is not None:
+            both = per.merge(reps[s.baseline_hash], on="replication", suffixes=("", "_base"))
+            d = both["police_officer_hours_base"] - both["police_officer_hours"]
+            m, lo, hi = interval(d.to_numpy())
+            freed = f"{_fmt(m, 'h')} ({_fmt(lo, 'h')}–{_fmt(hi, 'h')})"
+        table.add_row(s.label, s.hash[:8], str(len(per)), *cells, freed)
+    return table
+
+
+store_app = typer.Typer(help="Look into a results store (`planner sweep`).", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("list")
+def store_list(
+    store_path: Annotated[
+        Path | None,
+        typer.Option("--store", help="Results store (DuckDB file; default planner.duckdb here)."),
+    ] = None,
+    run_id: Annotated[
+        int | None, typer.Option("--run", help="Only the scenarios of this run.")
+    ] = None,
+) -> None:
+    """The store's sweep runs, and its scenarios with how many replications each has."""
+    from planner.store import DEFAULT_PATH, Store, StoreError
+
+    store_path = store_path or DEFAULT_PATH
+    try:
+        with Store.open(store_path, read_only=True) as store:
+            runs = store.runs()
+            scenarios = store.scenarios(run_id)
+    except StoreError as exc:
+        _fail([str(exc)])
+    t = Table(
+        "run",
+        "sweep",
+        "file",
+        "executor",
+        "planned",
+        "skipped",
+        "done",
+        "started",
+        "status",
+        title=f"runs in {store_path}",
+    )
+    for r in runs.itertuples():
+        t.add_row(
+            str(r.run_id),
+            r.sweep_name,
+            r.sweep_file,
+            r.executor,
+            str(r.planned),
+            str(r.skipped),
+            str(r.done),
+            str(r.started)[:19],
+            r.status,
+        )
+    out.print(t)
+    t = Table(
+        "hash",
+        "name",
+        "replications",
+        "seeds",
+        "baseline",
+        title="scenarios" + (f" of run {run_id}" if run_id is not None else ""),
+    )
+    for r in scenarios.itertuples():
+        seeds = ", ".join(str(x) for x in (r.seeds if r.seeds is not None else []))
+        t.add_row(r.hash[:12], r.name, str(r.replications), seeds, (r.baseline_hash or "")[:12])
+    out.print(t)
 
 
 def _default_sources() -> Path:

@@ -1,0 +1,102 @@
+"""Where a sweep's work items run: local processes, or a Dask cluster.
+
+Both are ``concurrent.futures`` executors (Dask's through ``Client.get_executor``), so the
+sweep drives them the same way and gets each result as soon as it is finished. A work item
+carries everything it needs (scenario text, seed, replication), so the executor changes only
+the speed, never a result.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from planner.sweep import ItemResult, Sweep, run_item
+
+IN_FLIGHT_PER_WORKER = 4
+"""Work items submitted ahead per worker: keeps workers busy without queueing a whole sweep
+(memory, and a Ctrl-C that must cancel thousands of futures)."""
+DASK_CONNECT_SECONDS = 10
+"""How long to wait for a Dask scheduler before giving up with a one-line error."""
+
+
+class ExecutorError(Exception):
+    """An executor that cannot be started or reached; one line for the user."""
+
+
+@dataclass(frozen=True)
+class Pool:
+    executor: cf.Executor
+    slots: int  # workers (processes or Dask threads) that run items at the same time
+    name: str  # how the store records it: "local:2" or "dask:tcp://host:8786"
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def local_pool(workers: int | None = None) -> Iterator[Pool]:
+    """Worker processes on this machine, started by 'spawn': a fresh interpreter each, so no
+    open store connection or lock is inherited from the parent (as fork would)."""
+    n = workers or default_workers()
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx) as executor:
+        try:
+            yield Pool(executor, n, f"local:{n}")
+        except BaseException:
+            executor.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+@contextmanager
+def dask_pool(address: str) -> Iterator[Pool]:
+    """A Dask distributed cluster's workers (``dask scheduler`` / ``dask worker``, or a
+    LocalCluster); each needs planner installed."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=DASK_CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExecutorError(
+            f"--scheduler: cannot reach a Dask scheduler at {address} ({reason})"
+        ) from None
+    try:
+        slots = max(1, sum(client.nthreads().values()))
+        yield Pool(client.get_executor(pure=False), slots, f"dask:{address}")
+    finally:
+        client.close()
+
+
+def run_items(
+    pool: Pool, sweep: Sweep, items: Iterable[tuple[str, int, int]], keep_logs: bool
+) -> Iterator[ItemResult]:
+    """Run work items and yield each result as it finishes (in any order)."""
+    texts = {s.hash: s.toml for s in sweep.scenarios}
+    pending: set[cf.Future[Any]] = set()
+    queue = iter(items)
+    window = pool.slots * IN_FLIGHT_PER_WORKER
+
+    def top_up() -> None:
+        for h, seed, r in queue:
+            pending.add(pool.executor.submit(run_item, texts[h], seed, r, keep_logs))
+            if len(pending) >= window:
+                return
+
+    top_up()
+    try:
+        while pending:
+            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for f in finished:
+                pending.discard(f)
+                yield f.result()
+            top_up()
+    finally:
+        for f in pending:
+            f.cancel()
