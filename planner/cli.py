@@ -855,5 +855,11 @@ def main() -> None:
         app()
     except UserError as exc:
         for line in exc.lines:
-            err.print(line, markup=False)
+            err.print(_printable(line), markup=False, emoji=False)
         sys.exit(2)
+
+
+def _printable(line: str) -> str:
+    """A problem stays on one line even when it quotes a key or value holding a line break or
+    another control character (TOML allows them in quoted keys): those are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)

@@ -79,13 +79,22 @@ class SweepInfo(_Strict):
         None, description="scenario file the variations start from, relative to the sweep file"
     )
     replications: int | None = Field(
-        None, ge=1, le=100_000, description="replications per scenario; default the base's [run]"
+        None,
+        strict=True,
+        ge=1,
+        le=100_000,
+        description="replications per scenario; default the base's [run]",
     )
     seed: int | None = Field(
-        None, ge=0, lt=2**63, description="one seed for every scenario; default the base's [run]"
+        None,
+        strict=True,
+        ge=0,
+        lt=2**63,
+        description="one seed for every scenario; default the base's [run]",
     )
     baselines: bool = Field(
         True,
+        strict=True,
         description="add today's service (police respond) on the same calls for every service "
         "scenario, as `planner run` does: needed for police hours freed and the report",
     )
