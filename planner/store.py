@@ -128,7 +128,7 @@ class Store:
         if self.read_only or "meta" in tables:
             if "meta" not in tables:
                 raise StoreError(f"{self.path}: not a planner store (no meta table)")
-            row = self.con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            row = self._one("SELECT value FROM meta WHERE key = 'schema'")
             if row is None or row[0] != str(SCHEMA_VERSION):
                 raise StoreError(
                     f"{self.path}: store schema {row[0] if row else '?'}, this planner reads "
@@ -169,7 +169,7 @@ class Store:
         is marked 'interrupted' (only one process can have the file open for writing)."""
         with self._transaction():
             self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-            (run_id,) = self.con.execute("SELECT nextval('run_ids')").fetchone()  # type: ignore[misc]
+            (run_id,) = self._one("SELECT nextval('run_ids')") or (0,)
             self.con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, NULL, "
                 "'running', ?)",
@@ -284,6 +284,12 @@ class Store:
         )
         self.con.unregister("new_calls")
 
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """The first row, reading the result to its end (DuckDB keeps a half-read result
+        open and refuses other work on the connection until it is finished)."""
+        rows = self.con.execute(sql, list(params)).fetchall()
+        return rows[0] if rows else None
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self.con)
 
@@ -385,9 +391,7 @@ class Store:
         }
         if "calls" not in tables:
             return False
-        row = self.con.execute(
-            "SELECT count(*) FROM calls WHERE hash = ? AND seed = ?", [hash, seed]
-        ).fetchone()
+        row = self._one("SELECT count(*) FROM calls WHERE hash = ? AND seed = ?", [hash, seed])
         return bool(row and row[0])
 
     def calls(
@@ -408,7 +412,7 @@ class Store:
         """Rows per table (for checks and `planner store list`)."""
         out: dict[str, Any] = {}
         for table in ("runs", "scenarios", "replications", "kpis"):
-            (out[table],) = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[misc]
+            (out[table],) = self._one(f"SELECT count(*) FROM {table}") or (0,)
         return out
 
 
