@@ -175,7 +175,8 @@ def map_figure(b: Bundle, lang: str) -> Figure:
     counts = pd.Series([u.base for u in b.scenario.fleet.units]).value_counts()
     pts = facility_points(region.facilities.set_index("id").loc[counts.index])
     pts["n"] = counts.to_numpy()
-    pts.plot(ax=ax, color="#1f3f8f", markersize=60 + 40 * pts["n"], edgecolor="white", zorder=3)
+    sizes = (60 + 40 * pts["n"]).to_numpy()  # a Series of one point fails in geopandas
+    pts.plot(ax=ax, color="#1f3f8f", markersize=sizes, edgecolor="white", zorder=3)
     for p, n in zip(pts.geometry, pts["n"], strict=True):
         ax.annotate(
             str(n), (p.x, p.y), color="white", ha="center", va="center", fontsize=7, zorder=4
@@ -367,7 +368,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
         (t["probability"], pc(h["probability_npv_positive"]), ""),
     ]
     images = {
-        "map": png(map_figure(b, lang)),
+        **({} if b.zone_shares.empty else {"map": png(map_figure(b, lang))}),
         "tornado": png(tornado_figure(appraisal, lang)),
         "psa": png(psa_figure(appraisal, lang)),
     }
@@ -398,19 +399,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
             seed=b.summary.get("seed", s.run.seed),
             price_year=s.costs.price_year,
         ),
-        summary=" ".join(
-            t["summary"]
-            .format(
-                cost=m(h["cost_per_year"]),
-                hours=n0(h["police_hours_freed"][0]),
-                fte=number(h["police_fte_freed"][0], lang, 1),
-                value=m(h["police_value_per_year"]),
-                net=m(h["annual_net_cost"][0]),
-                car=n0(h["police_car_transports_avoided"][0]),
-                enc=n0(h["police_encounters_avoided"][0]),
-            )
-            .split()
-        ),
+        summary=summary_text(h, lang),
         headline_rows=rows,
         images=images,
         psa_text=t["psa_text"].format(p=pc(h["probability_npv_positive"])),
@@ -421,6 +410,23 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
             "footer": t["footer"].format(version=_version(), scenario_file=b.scenario_file),
             "sources_note": t["sources_note"],
         },
+    )
+
+
+def summary_text(h: dict[str, Any], lang: str) -> str:
+    """The headline in a few sentences (the report's first paragraph, the dashboard's too)."""
+    return " ".join(
+        text(lang)["summary"]
+        .format(
+            cost=millions(h["cost_per_year"], lang),
+            hours=number(h["police_hours_freed"][0], lang),
+            fte=number(h["police_fte_freed"][0], lang, 1),
+            value=millions(h["police_value_per_year"], lang),
+            net=millions(h["annual_net_cost"][0], lang),
+            car=number(h["police_car_transports_avoided"][0], lang),
+            enc=number(h["police_encounters_avoided"][0], lang),
+        )
+        .split()
     )
 
 
@@ -541,7 +547,7 @@ def write_pdf(r: Report, path: Path) -> None:
             (t["figure"], "", t["interval"]),
         ),
         PageBreak(),
-        image("map", 150 * mm),
+        image("map", 150 * mm) if "map" in r.images else para(t["map_none"]),
     ]
     story += [para(t["frontier_title"], h2)]
     story += [image("frontier", 80 * mm)] if "frontier" in r.images else [para(t["frontier_none"])]

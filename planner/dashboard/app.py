@@ -1,0 +1,138 @@
+"""The dashboard's frame: language, pages, and the run panel every page shares.
+
+``streamlit run app.py`` runs ``main()``. A run is started by a callback (which Streamlit calls
+before the page is drawn), so the page below already shows the new results; clicking anything
+while it runs, the Stop button included, interrupts it between two replications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from planner.dashboard import state
+from planner.dashboard.model import resize_fleet, simulation_key, validate
+from planner.dashboard.pages import compare, economics, map_page, optimise, results, scenario
+from planner.dashboard.text import LANG_NAMES, LANGS, Words, words
+
+PAGES: dict[str, Callable[[Words], None]] = {
+    "scenario": scenario.render,
+    "map": map_page.render,
+    "results": results.render,
+    "compare": compare.render,
+    "optimise": optimise.render,
+    "economics": economics.render,
+}
+
+
+def _resize_units(key: str) -> None:
+    n = int(st.session_state[key])
+    state.set_raw(resize_fleet(state.raw(), n), fresh_fleet=True)
+
+
+def _set_run(path: str, key: str) -> None:
+    from planner.dashboard.model import set_value
+
+    state.set_raw(set_value(state.raw(), path, int(st.session_state[key])))
+
+
+def _request_run() -> None:
+    st.session_state.pending_run = True
+
+
+def _run_panel(w: Words) -> None:
+    raw = state.raw()
+    s, problems = validate(raw)
+    side = st.sidebar
+    side.subheader(w("run_header"))
+    from planner.dashboard.model import merged
+
+    m = merged(raw)
+    g = f"{state.gen()}.{st.session_state.fleet_gen}"
+    side.number_input(
+        w("units"),
+        min_value=0,
+        max_value=200,
+        value=len(m["fleet"]["units"]),
+        step=1,
+        key=f"units:{g}",
+        help=w("units_help"),
+        on_change=_resize_units,
+        args=(f"units:{g}",),
+    )
+    c1, c2 = side.columns(2)
+    c1.number_input(
+        w("replications"),
+        min_value=1,
+        max_value=1000,
+        value=int(m["run"]["replications"]),
+        key=f"reps:{state.gen()}",
+        on_change=_set_run,
+        args=("run.replications", f"reps:{state.gen()}"),
+    )
+    c2.number_input(
+        w("seed"),
+        min_value=0,
+        value=int(m["run"]["seed"]),
+        key=f"seed:{state.gen()}",
+        on_change=_set_run,
+        args=("run.seed", f"seed:{state.gen()}"),
+    )
+    side.button(
+        w("run"),
+        key="run_button",
+        type="primary",
+        disabled=s is None,
+        on_click=_request_run,
+        width="stretch",
+    )
+    run = state.last_run()
+    if s is None:
+        side.error(w("invalid") + "\n\n" + "\n\n".join(problems[:5]))
+    elif run is not None and simulation_key(s) != run.key:
+        side.warning(w("stale"))
+    elif run is not None:
+        side.caption(w("done_in", seconds=run.seconds))
+
+
+def _execute(w: Words) -> None:
+    """Run the scenario being edited, showing progress; a click anywhere stops it."""
+    s, _ = validate(state.raw())
+    if s is None:
+        return
+    slot = st.empty()
+    with slot.container(border=True):
+        bar = st.progress(0.0, text=w("running_scenario"))
+        st.button(w("stop"), key="stop_button")
+
+    def progress(what: str, done: int, total: int) -> None:
+        label = w("running_scenario") if what == "scenario" else w("running_baseline")
+        bar.progress(done / total, text=w("running", what=label, done=done, total=total))
+
+    st.session_state.run = state.execute(s, progress)
+    slot.success(w("done_in", seconds=st.session_state.run.seconds))
+
+
+def main() -> None:
+    st.set_page_config(page_title="planner", page_icon="🚑", layout="wide")
+    state.init()
+    lang = st.sidebar.radio(
+        "Språk / Language",
+        LANGS,
+        key="lang",
+        format_func=lambda code: LANG_NAMES[code],
+        horizontal=True,
+    )
+    w = words(lang)
+    st.sidebar.title(w("app_title"))
+    st.sidebar.caption(w("app_caption"))
+    page = st.sidebar.radio(
+        w("page"), list(PAGES), key="page", format_func=lambda p: w(f"page_{p}")
+    )
+    if st.session_state.get("stop_button"):
+        st.info(w("stopped"))
+    if st.session_state.pop("pending_run", False):
+        _execute(w)
+    _run_panel(w)
+    PAGES[page](w)

@@ -1,0 +1,325 @@
+"""What the dashboard computes, without Streamlit: scenario edits, run keys, figures by zone.
+
+Kept apart from the pages so that every number the dashboard shows can be tested as a plain
+function, and so the pages stay thin: read widgets, call these, draw.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.compare import with_baseline
+from planner.economics import Appraisal, appraise, headline
+from planner.parameters import default_values, registry
+from planner.region import Region
+from planner.scenario import Scenario
+from planner.scenario_file import ScenarioError, parse_toml, scenario_from_mapping
+from planner.simulation import Results
+
+# sections that never change what is simulated: editing them needs no new simulation
+_NOT_SIMULATED = ("scenario", "appraisal", "optimise")
+
+
+# -- shipped scenarios ------------------------------------------------------------------------
+
+
+def simulations_dir() -> Path:
+    """The shipped scenarios: inside an installed wheel, else the source checkout."""
+    packaged = Path(str(resources.files("planner"))) / "_simulations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "simulations"
+
+
+@cache
+def shipped_scenarios() -> dict[str, dict[str, Any]]:
+    """Shipped scenario files by name (file stem) as their overrides; sweeps are left out."""
+    out: dict[str, dict[str, Any]] = {}
+    folder = simulations_dir()
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            raw = parse_toml(path.read_bytes(), path.name)
+            scenario_from_mapping(raw, path.name)
+        except ScenarioError:
+            continue  # a sweep file or another kind of TOML
+        out[path.stem] = raw
+    return out
+
+
+# -- editing a scenario -----------------------------------------------------------------------
+
+
+def merged(raw: dict[str, Any]) -> dict[str, Any]:
+    from planner.parameters import deep_merge
+
+    return deep_merge(default_values(), raw)
+
+
+def value_at(tree: dict[str, Any], path: str) -> Any:
+    node: Any = tree
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def set_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of the overrides with one parameter set; a value equal to its default is dropped,
+    so a saved file states only what differs (as the shipped scenarios do)."""
+    out = copy.deepcopy(raw)
+    parts = path.split(".")
+    default = value_at(default_values(), path)
+    node = out
+    trail = []
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        trail.append(node)
+    if value == default and default is not None:
+        node.pop(parts[-1], None)
+        # drop tables left empty, innermost first
+        for depth in range(len(parts) - 1, 0, -1):
+            parent = value_at(out, ".".join(parts[: depth - 1])) if depth > 1 else out
+            if isinstance(parent, dict) and parent.get(parts[depth - 1]) == {}:
+                parent.pop(parts[depth - 1])
+    else:
+        node[parts[-1]] = copy.deepcopy(value)
+    return out
+
+
+def differs(raw: dict[str, Any], path: str) -> bool:
+    return value_at(merged(raw), path) != value_at(default_values(), path)
+
+
+def validate(raw: dict[str, Any]) -> tuple[Scenario | None, list[str]]:
+    """The scenario, or the same one-line problems ``planner validate`` prints."""
+    try:
+        return scenario_from_mapping(raw, "scenario"), []
+    except ScenarioError as exc:
+        return None, exc.problems
+
+
+def read_upload(data: bytes, name: str) -> dict[str, Any]:
+    """An uploaded scenario file's overrides; anything that is not a valid scenario is refused
+    with one line per problem (size, encoding, TOML, fields) and nothing of it is kept."""
+    raw = parse_toml(data, name)
+    scenario_from_mapping(raw, name)
+    return raw
+
+
+def to_toml(raw: dict[str, Any]) -> str:
+    import tomli_w
+
+    return tomli_w.dumps(raw)
+
+
+def resize_fleet(raw: dict[str, Any], n: int) -> dict[str, Any]:
+    """The fleet made n units long: more units copy the existing ones in turn (base, shift,
+    crew), fewer drop the last ones; a fleet of none starts from the defaults' first shift."""
+    units = list(merged(raw)["fleet"]["units"])
+    if n <= len(units):
+        units = units[:n]
+    else:
+        names = {u["name"] for u in units}
+        template = units or [_first_unit(raw)]
+        i = 0
+        while len(units) < n:
+            # a copy gets its own vehicle: two units can't share one at the same hours
+            src = {k: v for k, v in template[i % len(template)].items() if k != "vehicle"}
+            k, name = 2, src["name"]
+            while name in names:
+                name, k = f"{src['name']} {k}", k + 1
+            names.add(name)
+            units.append({**{k2: v for k2, v in src.items() if v is not None}, "name": name})
+            i += 1
+    out = set_value(raw, "fleet.units", units)
+    if n > 0 and merged(out)["dispatch"]["policy"] == "baseline":
+        out = set_value(out, "dispatch.policy", "health-first")
+    return out
+
+
+def _first_unit(raw: dict[str, Any]) -> dict[str, Any]:
+    from planner.region import load_region
+
+    m = merged(raw)
+    shift = "evening" if "evening" in m["fleet"]["shifts"] else next(iter(m["fleet"]["shifts"]))
+    if m["region"]["kind"] == "geodata":
+        base = load_region(m["region"]["name"]).base_ids[0]
+    else:
+        base = "base"
+    return {"name": "Unit 1", "base": base, "shift": shift}
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+def simulation_key(scenario: Scenario) -> str:
+    """A hash of what the simulation depends on: editing costs or the appraisal keeps it, so
+    the economics are recomputed at once from the stored replications without a new run."""
+    data = scenario.model_dump(mode="json", by_alias=True)
+    for section in _NOT_SIMULATED:
+        data.pop(section, None)
+    data["costs"] = {"police_fte_hours": data["costs"]["police_fte_hours"]}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One simulated scenario and, for a service, today's service on the same calls."""
+
+    scenario: Scenario
+    results: Results
+    baseline: Results | None
+    seconds: float
+
+    @property
+    def key(self) -> str:
+        return simulation_key(self.scenario)
+
+    def economics(self, scenario: Scenario | None = None) -> tuple[Appraisal, dict[str, Any]]:
+        """The appraisal with the costs of ``scenario`` (default: the run's own)."""
+        s = scenario or self.scenario
+        if self.baseline is None:
+            raise ValueError("a baseline scenario has nothing to appraise")
+        a = appraise(s, self.results.per_replication, self.baseline.per_replication)
+        return a, headline(s, a, self.results.kpis)
+
+    def summary(self) -> dict[str, Any]:
+        if self.baseline is None:
+            return self.results.summary()
+        return with_baseline(self.results, self.baseline)
+
+
+def needs_baseline(scenario: Scenario) -> bool:
+    return scenario.units_are_active
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+def _years(scenario: Scenario) -> float:
+    return (scenario.run.horizon_days - scenario.run.warmup_days) / 365.0
+
+
+def _counted(results: Results) -> pd.DataFrame:
+    warm = results.scenario.run.warmup_days * 1440.0
+    return results.log[results.log["t_arrival"] >= warm]
+
+
+def expected_calls_by_zone(scenario: Scenario, region: Region) -> pd.DataFrame:
+    """Calls a year each zone can expect, before any simulation (the demand model's rates)."""
+    from planner.demand import cell_weights
+
+    cells = region.cells
+    rates = cell_weights(
+        scenario, cells["population"].to_numpy(dtype=float), cells["zone_code"].to_numpy()
+    )
+    calls = pd.Series(rates).groupby(cells["zone_code"].to_numpy()).sum()
+    return calls.rename("expected_calls").rename_axis("zone").reset_index()
+
+
+def zone_figures(run: Run | None, scenario: Scenario, region: Region) -> pd.DataFrame:
+    """One row per zone: population, catchment, expected calls, and after a run the simulated
+    calls, response times, share met health-first and police officer-hours freed a year."""
+    z = pd.DataFrame(region.zones.drop(columns="geometry"))
+    overrides = scenario.facilities.catchment_overrides
+    z["facility"] = [
+        overrides.get(c, f) for c, f in zip(z["zone_code"], z["facility"], strict=True)
+    ]
+    z = z.merge(
+        expected_calls_by_zone(scenario, region), left_on="zone_code", right_on="zone", how="left"
+    ).drop(columns="zone")
+    z["expected_rate"] = z["expected_calls"] / z["population"].clip(lower=1) * 1000
+    if run is None:
+        return z
+    res = run.results
+    d = _counted(res)
+    years = _years(res.scenario)
+    reps = max(res.scenario.run.replications, 1)
+    grouped = d.groupby("zone")
+    sim = pd.DataFrame(
+        {
+            "calls": grouped.size() / reps / years,
+            "response_median": grouped["response_minutes"].median(),
+            "response_p90": grouped["response_minutes"].quantile(0.9),
+            "share_health_first": d[d["eligible_kind"]].groupby("zone")["health_first"].mean(),
+            "officer_hours": grouped["officer_hours"].sum() / reps / years,
+        }
+    )
+    if run.baseline is not None:
+        b = _counted(run.baseline)
+        base_hours = b.groupby("zone")["officer_hours"].sum() / reps / years
+        sim["police_hours_freed"] = base_hours.reindex(sim.index).fillna(0) - sim["officer_hours"]
+    sim = sim.rename_axis("zone_code").reset_index()
+    return z.merge(sim, on="zone_code", how="left")
+
+
+def response_times(results: Results) -> pd.DataFrame:
+    """Response minutes of counted calls with who came first (unit or police)."""
+    d = _counted(results)
+    d = d[np.isfinite(d["response_minutes"])]
+    return pd.DataFrame(
+        {
+            "minutes": d["response_minutes"].to_numpy(),
+            "unit": d["health_first"].to_numpy(),
+        }
+    )
+
+
+def response_histogram(results: Results, width: float = 5.0, top: float = 120.0) -> pd.DataFrame:
+    """Calls a year by response-time bin and first responder; the last bin holds the rest."""
+    r = response_times(results)
+    edges = np.arange(0.0, top + width, width)
+    years = _years(results.scenario) * max(results.scenario.run.replications, 1)
+    rows = []
+    for unit, part in r.groupby("unit"):
+        m = np.minimum(part["minutes"].to_numpy(), top - 1e-9)
+        counts, _ = np.histogram(m, bins=edges)
+        rows += [
+            {"from": float(a), "to": float(b), "unit": bool(unit), "calls": c / years}
+            for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)
+        ]
+    return pd.DataFrame(rows, columns=["from", "to", "unit", "calls"])
+
+
+def fallback_reasons(results: Results) -> pd.DataFrame:
+    """Eligible calls a year not met by a unit, by why (no unit on duty, out of reach, waited)."""
+    d = _counted(results)
+    d = d[d["eligible_kind"] & ~d["health_first"]]
+    reasons = ("no_unit_on_duty", "out_of_reach", "waited_too_long")
+    years = _years(results.scenario) * max(results.scenario.run.replications, 1)
+    counts = d["reason"].value_counts()
+    return pd.DataFrame(
+        {"reason": list(reasons), "per_year": [counts.get(r, 0) / years for r in reasons]}
+    )
+
+
+def utilisation_frame(results: Results) -> pd.DataFrame:
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    hours = np.arange(168)
+    return pd.DataFrame(
+        {
+            "hour_of_week": hours,
+            "label": [f"{days[h // 24]} {h % 24:02d}" for h in hours],
+            "utilisation": results.utilisation,
+        }
+    )
+
+
+def parameter_paths() -> dict[str, list[str]]:
+    """Every parameter path, grouped by section in the order of defaults.toml."""
+    out: dict[str, list[str]] = {}
+    for path in registry():
+        out.setdefault(path.split(".")[0], []).append(path)
+    return out

@@ -1,0 +1,153 @@
+"""Cost-benefit page, for the politician: what the service costs, what it buys, its net
+present value under R-109, what moves it most, and the report to take away.
+
+Prices and appraisal settings don't change what is simulated, so the what-if inputs here
+recompute the appraisal from the same replications at once.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from planner.dashboard import state
+from planner.dashboard.model import Run, merged, value_at
+from planner.dashboard.pages.scenario import param_input
+from planner.dashboard.text import Words
+from planner.dashboard.view import current, need_run, num
+from planner.economics import Appraisal
+from planner.report import (
+    bundle_of,
+    png,
+    psa_figure,
+    report_of,
+    summary_text,
+    to_html,
+    tornado_figure,
+    write_pdf,
+)
+from planner.scenario import Scenario
+
+WHAT_IF = ("costs.police_officer_hour", "appraisal.discount_rate", "appraisal.horizon_years")
+
+
+def _iv(v: list[float], w: Words, scale: float = 1.0, decimals: int = 0) -> str:
+    return f"{num(v[1] / scale, w, decimals)} – {num(v[2] / scale, w, decimals)}"
+
+
+def headline_cards(w: Words, h: dict[str, Any]) -> None:
+    """Eight figures a decision turns on, each labelled with its unit and interval."""
+    rows = [
+        [
+            (w("cost"), w("nok_m_year"), num(h["cost_per_year"] / 1e6, w, 1), ""),
+            (
+                w("police_freed"),
+                w("h_year"),
+                num(h["police_hours_freed"][0], w),
+                _iv(h["police_hours_freed"], w),
+            ),
+            (
+                w("car_avoided"),
+                w("per_year_count"),
+                num(h["police_car_transports_avoided"][0], w),
+                _iv(h["police_car_transports_avoided"], w),
+            ),
+            (
+                w("encounters_avoided"),
+                w("per_year_count"),
+                num(h["police_encounters_avoided"][0], w),
+                _iv(h["police_encounters_avoided"], w),
+            ),
+        ],
+        [
+            (
+                w("npv", years=h["horizon_years"]),
+                w("nok_m"),
+                num(h["npv"][0] / 1e6, w, 1),
+                _iv(h["npv"], w, 1e6, 1),
+            ),
+            (
+                w("net_cost"),
+                w("nok_m_year"),
+                num(h["annual_net_cost"][0] / 1e6, w, 1),
+                _iv(h["annual_net_cost"], w, 1e6, 1),
+            ),
+            (
+                w("break_even"),
+                w("nok_h"),
+                num(h["break_even_police_hour"][0], w),
+                _iv(h["break_even_police_hour"], w),
+            ),
+            (w("p_npv"), "%", num(h["probability_npv_positive"] * 100, w, 1), ""),
+        ],
+    ]
+    for row in rows:
+        cols = st.columns(len(row))
+        for col, (label, unit, value, iv) in zip(cols, row, strict=True):
+            col.metric(f"{label} ({unit})", value)
+            if iv:
+                col.caption(f"{w('interval')}: {iv}")
+
+
+def _downloads(w: Words, run: Run, scenario: Scenario, appraisal: Appraisal) -> None:
+    lang = w.lang
+
+    def compose() -> Any:
+        b = bundle_of(scenario, run.summary(), run.results.log, st_frontier)
+        return report_of(b, lang, appraisal)
+
+    def html() -> bytes:
+        return to_html(compose()).encode("utf-8")
+
+    def pdf() -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "report.pdf"
+            write_pdf(compose(), path)
+            return path.read_bytes()
+
+    optimised = st.session_state.get("optimised")
+    st_frontier = optimised["frontier"] if optimised else None
+    cols = st.columns(3)
+    cols[0].download_button(
+        w("download_html"), html, file_name=f"report-{lang}.html", mime="text/html", key="dl_html"
+    )
+    cols[1].download_button(
+        w("download_pdf"), pdf, file_name=f"report-{lang}.pdf", mime="application/pdf", key="dl_pdf"
+    )
+    cols[2].caption(w("report_lang"))
+
+
+def _figure(fig: Any) -> None:
+    st.image(png(fig), width="stretch")
+
+
+def render(w: Words) -> None:
+    st.header(w("page_economics"))
+    run = need_run(w)
+    if run is None:
+        return
+    if run.baseline is None:
+        st.info(w("no_baseline"))
+        return
+    c = current()
+    scenario = c.scenario if c.fresh and c.scenario is not None else run.scenario
+    appraisal, h = run.economics(scenario)
+    st.markdown(f"**{summary_text(h, w.lang)}**")
+    headline_cards(w, h)
+    st.caption(w("econ_intervals"))
+    with st.expander(w("what_if"), expanded=True):
+        cols = st.columns(len(WHAT_IF))
+        m = merged(state.raw())
+        for col, path in zip(cols, WHAT_IF, strict=True):
+            param_input(w, path, value_at(m, path), col)
+    _downloads(w, run, scenario, appraisal)
+    left, right = st.columns(2)
+    with left:
+        st.subheader(w("tornado"))
+        _figure(tornado_figure(appraisal, w.lang))
+    with right:
+        st.subheader(w("monte_carlo"))
+        _figure(psa_figure(appraisal, w.lang))

@@ -1,0 +1,124 @@
+"""Results page: KPIs with intervals, response-time distribution, utilisation by hour of week,
+police hours freed and why calls fell back to police."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from planner.compare import police_hours_freed
+from planner.dashboard.model import (
+    Run,
+    fallback_reasons,
+    response_histogram,
+    utilisation_frame,
+)
+from planner.dashboard.text import Words
+from planner.dashboard.view import fmt, interval, kpi_frame, need_run, num
+
+
+def headline_metrics(w: Words, run: Run) -> None:
+    k = run.results.kpis.set_index("kpi")
+
+    def value(key: str) -> tuple[str, str]:
+        r = k.loc[key]
+        return fmt(r["mean"], r["unit"], w), interval(r["ci_low"], r["ci_high"], r["unit"], w)
+
+    cols = st.columns(5)
+    for col, key, label in (
+        (cols[0], "share_health_first", w("health_first")),
+        (cols[1], "response_median", w("response_median")),
+        (cols[2], "response_p90", w("response_p90")),
+        (cols[3], "unit_missions_per_year", w("missions")),
+    ):
+        v, iv = value(key)
+        unit = "" if key.startswith("share") or "missions" in key else " min"
+        col.metric(label, v + unit, help=f"{w('interval')}: {iv}")
+        col.caption(f"{w('interval')}: {iv}")
+    if run.baseline is not None:
+        freed, lo, hi = police_hours_freed(run.baseline, run.results)
+        cols[4].metric(w("police_freed"), f"{num(freed, w)} h", help=w("police_freed_help"))
+        cols[4].caption(f"{w('interval')}: {num(lo, w)} – {num(hi, w)}")
+    else:
+        cols[4].metric(w("police_freed"), "–", help=w("no_baseline"))
+
+
+def render(w: Words) -> None:
+    st.header(w("page_results"))
+    run = need_run(w)
+    if run is None:
+        return
+    headline_metrics(w, run)
+    left, right = st.columns(2)
+    with left:
+        st.subheader(w("response_dist"))
+        hist = response_histogram(run.results)
+        hist["responder"] = hist["unit"].map(
+            {True: w("responder_unit"), False: w("responder_police")}
+        )
+        chart = (
+            alt.Chart(hist)
+            .mark_bar()
+            .encode(
+                x=alt.X("from:Q", bin="binned", title=w("minutes")),
+                x2="to:Q",
+                y=alt.Y("calls:Q", stack=True, title=f"{w('calls')} ({w('per_year')})"),
+                color=alt.Color(
+                    "responder:N",
+                    title=w("responder"),
+                    scale=alt.Scale(range=["#1f3f8f", "#9b9b9b"]),
+                ),
+                tooltip=["responder", "from", "to", alt.Tooltip("calls:Q", format=",.0f")],
+            )
+            .properties(height=300)
+        )
+        st.altair_chart(chart, width="stretch")
+    with right:
+        st.subheader(w("utilisation"))
+        util = utilisation_frame(run.results)
+        line = (
+            alt.Chart(util.dropna())
+            .mark_area(line=True, opacity=0.3)
+            .encode(
+                x=alt.X(
+                    "hour_of_week:Q", title=w("hour_of_week"), scale=alt.Scale(domain=[0, 167])
+                ),
+                y=alt.Y("utilisation:Q", axis=alt.Axis(format="%"), title=None),
+                tooltip=["label", alt.Tooltip("utilisation:Q", format=".0%")],
+            )
+            .properties(height=300)
+        )
+        st.altair_chart(line, width="stretch")
+        st.caption(w("utilisation_note"))
+    left, right = st.columns(2)
+    with left:
+        st.subheader(w("fallbacks"))
+        fb = fallback_reasons(run.results)
+        fb[w("reason")] = [w(f"reason_{r}") for r in fb["reason"]]
+        bars = (
+            alt.Chart(fb)
+            .mark_bar(color="#c0504d")
+            .encode(
+                y=alt.Y(f"{w('reason')}:N", title=None, sort=None),
+                x=alt.X("per_year:Q", title=w("per_year")),
+                tooltip=[alt.Tooltip("per_year:Q", format=",.0f")],
+            )
+            .properties(height=160)
+        )
+        st.altair_chart(bars, width="stretch")
+    with right:
+        st.subheader(w("by_hour_of_day"))
+        bh = run.results.by_hour[["hour", "median", "p90"]].melt("hour", var_name="stat")
+        st.altair_chart(
+            alt.Chart(bh)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("hour:O", title=None),
+                y=alt.Y("value:Q", title=w("minutes")),
+                color=alt.Color("stat:N", title=None),
+            )
+            .properties(height=160),
+            width="stretch",
+        )
+    st.subheader(w("kpi_table"))
+    st.dataframe(kpi_frame(run.results.kpis, w), hide_index=True, width="stretch")

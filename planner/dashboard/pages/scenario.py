@@ -1,0 +1,339 @@
+"""Scenario page: every parameter in plain words with its unit and source, validated as the
+command line validates; open a shipped scenario, load or save a TOML file."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from planner.dashboard import state
+from planner.dashboard.model import (
+    differs,
+    merged,
+    parameter_paths,
+    read_upload,
+    set_value,
+    shipped_scenarios,
+    to_toml,
+    validate,
+    value_at,
+)
+from planner.dashboard.text import Words
+from planner.parameters import Parameter, lookup
+from planner.region import available_regions, load_region
+from planner.scenario_file import MAX_BYTES, ScenarioError
+
+# parameters with a table editor of their own, or chosen from a list
+_OWN_EDITOR = {"fleet.units", "fleet.shifts"}
+
+
+# -- inline TOML for structured values (distributions, tables, lists) --------------------------
+
+
+def inline(value: Any) -> str:
+    """A value as one line of TOML, the way a scenario file would write it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_key(k)} = {inline(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(inline(v) for v in value) + "]"
+    return repr(value)
+
+
+def _key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() else inline(k)
+
+
+def parse_inline(text: str) -> Any:
+    """One TOML value typed by the user; it is parsed as data, never run."""
+    if "\n" in text or "\r" in text:
+        raise ValueError("one line only")
+    data = tomllib.loads(f"v = {text}")
+    if set(data) != {"v"}:
+        raise ValueError("one value only")
+    return data["v"]
+
+
+# -- widget callbacks -------------------------------------------------------------------------
+
+
+def _changed(path: str, key: str, how: str) -> None:
+    value = st.session_state[key]
+    bad: dict[str, str] = st.session_state.bad
+    if how == "toml":
+        try:
+            value = parse_inline(str(value))
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            bad[path] = str(exc).splitlines()[0]
+            return
+    elif how == "int":
+        value = int(value)
+    bad.pop(path, None)
+    state.set_raw(set_value(state.raw(), path, value))
+
+
+def _decimals(value: float) -> int:
+    if value == 0 or abs(value) >= 100:
+        return 1 if value != int(value) else 0
+    return min(max(2, -math.floor(math.log10(abs(value))) + 2), 6)
+
+
+def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
+    """The widget for one parameter, chosen by the kind of its value."""
+    p = lookup(path) or Parameter(path, None, "", "scenario")
+    key = f"p{state.gen()}:{path}"
+    label = w.param(path)
+    helptext = w("unit_source", unit=p.unit, source=p.source) + (f"\n\n{p.doc}" if p.doc else "")
+    common: dict[str, Any] = {"key": key, "help": helptext}
+    if path == "region.name":
+        regions = list(available_regions())
+        container.selectbox(
+            label,
+            regions,
+            index=regions.index(value) if value in regions else 0,
+            on_change=_changed,
+            args=(path, key, "plain"),
+            **common,
+        )
+    elif isinstance(value, bool):
+        container.checkbox(
+            label, value=value, on_change=_changed, args=(path, key, "plain"), **common
+        )
+    elif isinstance(value, int):
+        container.number_input(
+            label, value=value, step=1, on_change=_changed, args=(path, key, "int"), **common
+        )
+    elif isinstance(value, float):
+        d = _decimals(value)
+        container.number_input(
+            label,
+            value=value,
+            step=10.0 ** -min(d, 3) if d else 1.0,
+            format=f"%.{d}f",
+            on_change=_changed,
+            args=(path, key, "plain"),
+            **common,
+        )
+    elif isinstance(value, str) and " | " in p.unit:
+        choices = [c.strip() for c in p.unit.split("|")]
+        container.selectbox(
+            label,
+            choices,
+            index=choices.index(value) if value in choices else 0,
+            on_change=_changed,
+            args=(path, key, "plain"),
+            **common,
+        )
+    elif isinstance(value, str) and path == "scenario.description":
+        container.text_area(
+            label, value=value, on_change=_changed, args=(path, key, "plain"), **common
+        )
+    elif isinstance(value, str):
+        container.text_input(
+            label, value=value, on_change=_changed, args=(path, key, "plain"), **common
+        )
+    else:
+        container.text_input(
+            label, value=inline(value), on_change=_changed, args=(path, key, "toml"), **common
+        )
+    bad = st.session_state.bad.get(path)
+    if bad:
+        container.error(w("bad_value", path=path, problem=bad))
+
+
+# -- the fleet's tables -----------------------------------------------------------------------
+
+
+def _units_editor(w: Words, m: dict[str, Any]) -> None:
+    fleet = m["fleet"]
+    if m["region"]["kind"] == "geodata":
+        bases = load_region(m["region"]["name"]).base_ids
+    else:
+        bases = ["base"]
+    frame = pd.DataFrame(
+        fleet["units"], columns=["name", "base", "shift", "crew", "vehicle"]
+    ).astype(
+        {
+            "name": "string",
+            "base": "string",
+            "shift": "string",
+            "crew": "Int64",
+            "vehicle": "string",
+        }
+    )
+    st.caption(w("fleet_units"))
+    edited = st.data_editor(
+        frame,
+        key=f"units_editor{state.gen()}.{st.session_state.fleet_gen}",
+        num_rows="dynamic",
+        width="stretch",
+        column_config={
+            "name": st.column_config.TextColumn(w.param("fleet.units"), required=True),
+            "base": st.column_config.SelectboxColumn("base", options=bases, required=True),
+            "shift": st.column_config.SelectboxColumn(
+                "shift", options=list(fleet["shifts"]), required=True
+            ),
+            "crew": st.column_config.NumberColumn("crew", min_value=1, max_value=6, step=1),
+            "vehicle": st.column_config.TextColumn("vehicle"),
+        },
+    )
+    units = [
+        {k: (int(v) if k == "crew" else v) for k, v in row.items() if not pd.isna(v) and v != ""}
+        for row in edited.to_dict(orient="records")
+    ]
+    if units != fleet["units"]:
+        count_changed = len(units) != len(fleet["units"])
+        state.set_raw(set_value(state.raw(), "fleet.units", units))
+        if count_changed:
+            st.session_state.fleet_gen += 1
+            st.rerun()
+
+
+def _shifts_editor(w: Words, m: dict[str, Any]) -> None:
+    shifts = m["fleet"]["shifts"]
+    frame = pd.DataFrame(
+        [
+            {
+                "shift": k,
+                "start_hour": v["start_hour"],
+                "hours": v["hours"],
+                "days": ",".join(v["days"]),
+            }
+            for k, v in shifts.items()
+        ]
+    )
+    st.caption(w("fleet_shifts"))
+    edited = st.data_editor(
+        frame,
+        key=f"shifts_editor{state.gen()}.{st.session_state.fleet_gen}",
+        num_rows="dynamic",
+        width="stretch",
+        column_config={
+            "shift": st.column_config.TextColumn("shift", required=True),
+            "start_hour": st.column_config.NumberColumn("start_hour", step=1, required=True),
+            "hours": st.column_config.NumberColumn("hours", required=True),
+            "days": st.column_config.TextColumn("days", help=w("days_help"), required=True),
+        },
+    )
+    new: dict[str, Any] = {}
+    for row in edited.to_dict(orient="records"):
+        if pd.isna(row.get("shift")) or not str(row["shift"]).strip():
+            continue
+        days = [d.strip() for d in str(row.get("days") or "").split(",") if d.strip()]
+        start = row.get("start_hour")
+        new[str(row["shift"]).strip()] = {
+            # out-of-range and unknown values are passed on so validation names them
+            "start_hour": int(start) if not pd.isna(start) and float(start).is_integer() else start,
+            "hours": float(row["hours"]) if not pd.isna(row.get("hours")) else None,
+            "days": days,
+        }
+    if new != shifts:
+        state.set_raw(set_value(state.raw(), "fleet.shifts", new))
+
+
+# -- open, load, save, keep -------------------------------------------------------------------
+
+
+def _open_shipped(key: str) -> None:
+    name = st.session_state[key]
+    state.set_raw(dict(shipped_scenarios()[name]), fresh_widgets=True)
+
+
+def _files_row(w: Words) -> None:
+    left, mid, right = st.columns([2, 3, 2])
+    shipped = list(shipped_scenarios())
+    with left:
+        st.selectbox(
+            w("start_from"),
+            shipped,
+            index=shipped.index(state.DEFAULT_SCENARIO) if state.DEFAULT_SCENARIO in shipped else 0,
+            key="shipped_pick",
+        )
+        st.button(
+            w("start_button"), key="open_shipped", on_click=_open_shipped, args=("shipped_pick",)
+        )
+    with mid:
+        upload = st.file_uploader(w("load_toml"), type=["toml"], key=f"upload{state.gen()}")
+        if upload is not None:
+            data = upload.getvalue()
+            try:
+                if len(data) > MAX_BYTES:
+                    raise ScenarioError([f"{upload.name}: file is larger than {MAX_BYTES:,} bytes"])
+                new = read_upload(data, upload.name)
+            except ScenarioError as exc:
+                st.error(w("upload_failed") + "\n\n" + "\n\n".join(exc.problems[:10]))
+            else:
+                state.set_raw(new, fresh_widgets=True)
+                st.session_state.loaded_note = w("loaded", name=upload.name)
+                st.rerun()
+        note = st.session_state.pop("loaded_note", None)
+        if note:
+            st.success(note)
+    with right:
+        raw = state.raw()
+        name = str(merged(raw)["scenario"]["name"])
+        stem = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")[:40]
+        st.download_button(
+            w("save_toml"),
+            to_toml(raw).encode("utf-8"),
+            file_name=f"{stem or 'scenario'}.toml",
+            mime="application/toml",
+            key="save_toml",
+        )
+        if st.button(w("keep"), key="keep"):
+            st.session_state.kept[name] = raw
+            st.success(w("kept", name=name))
+
+
+def render(w: Words) -> None:
+    st.header(w("page_scenario"))
+    _files_row(w)
+    raw = state.raw()
+    s, problems = validate(raw)
+    if s is None:
+        st.error(w("invalid") + "\n\n" + "\n\n".join(f"`{p}`" for p in problems))
+    else:
+        st.success(w("valid"))
+    only_changed = st.toggle(w("changed_only"), key="only_changed")
+    m = merged(raw)
+    sections = parameter_paths()
+    names = list(sections)
+    tabs = st.tabs([w.section(n) for n in names])
+    for tab, section in zip(tabs, names, strict=True):
+        with tab:
+            if section == "situations":
+                _situations(w, m, only_changed)
+                continue
+            if section == "fleet":
+                _units_editor(w, m)
+                _shifts_editor(w, m)
+            paths = [p for p in sections[section] if p not in _OWN_EDITOR]
+            cols = st.columns(2)
+            shown = 0
+            for path in paths:
+                if only_changed and not differs(raw, path):
+                    continue
+                param_input(w, path, value_at(m, path), cols[shown % 2])
+                shown += 1
+
+
+def _situations(w: Words, m: dict[str, Any], only_changed: bool) -> None:
+    raw = state.raw()
+    for kind, fields in m["situations"].items():
+        with st.expander(f"{fields.get('label', kind)} · {kind}", expanded=False):
+            cols = st.columns(2)
+            shown = 0
+            for field, value in fields.items():
+                path = f"situations.{kind}.{field}"
+                if only_changed and not differs(raw, path):
+                    continue
+                param_input(w, path, value, cols[shown % 2])
+                shown += 1

@@ -1,0 +1,94 @@
+"""Pieces every page draws the same way: numbers in the reader's language, the KPI table,
+and the guard that says whether there are results to show and whether they are current."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from planner.dashboard import state
+from planner.dashboard.model import Run, simulation_key, validate
+from planner.dashboard.text import Words
+from planner.report import number
+from planner.scenario import Scenario
+
+
+def num(value: float | None, w: Words, decimals: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return number(value, w.lang, decimals)
+
+
+def fmt(value: float | None, unit: str, w: Words) -> str:
+    """A KPI value as a reader expects it: shares in %, big counts without decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "share":
+        return f"{num(value * 100, w, 1)} %"
+    return num(value, w, 0 if abs(value) >= 100 else 1)
+
+
+def interval(lo: float, hi: float, unit: str, w: Words) -> str:
+    if any(isinstance(v, float) and math.isnan(v) for v in (lo, hi)):
+        return "–"
+    return f"{fmt(lo, unit, w)} – {fmt(hi, unit, w)}"
+
+
+def kpi_frame(kpis: pd.DataFrame, w: Words) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            w("kpi"): [w.kpi(k) for k in kpis["kpi"]],
+            w("mean"): [fmt(v, u, w) for v, u in zip(kpis["mean"], kpis["unit"], strict=True)],
+            w("interval"): [
+                interval(lo, hi, u, w)
+                for lo, hi, u in zip(kpis["ci_low"], kpis["ci_high"], kpis["unit"], strict=True)
+            ],
+            w("unit"): ["" if u == "share" else w.unit(u) for u in kpis["unit"]],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Current:
+    """The scenario being edited (if valid), the last run, and whether it is of this scenario."""
+
+    scenario: Scenario | None
+    problems: list[str]
+    run: Run | None
+
+    @property
+    def fresh(self) -> bool:
+        return (
+            self.run is not None
+            and self.scenario is not None
+            and simulation_key(self.scenario) == self.run.key
+        )
+
+
+def current() -> Current:
+    s, problems = validate(state.raw())
+    return Current(s, problems, state.last_run())
+
+
+def need_run(w: Words) -> Run | None:
+    """The last run for a page to show, with a note when it is missing or out of date."""
+    c = current()
+    if c.run is None:
+        st.info(w("no_run"))
+        return None
+    if not c.fresh:
+        st.warning(w("stale"))
+    r = c.run
+    st.caption(
+        w(
+            "results_of",
+            name=r.scenario.scenario.name,
+            units=len(r.scenario.fleet.units) if r.scenario.units_are_active else 0,
+            reps=r.scenario.run.replications,
+            seed=r.scenario.run.seed,
+        )
+    )
+    return r

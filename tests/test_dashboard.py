@@ -1,0 +1,319 @@
+"""The dashboard: every page driven through Streamlit's AppTest, and the functions behind it.
+
+Each page test changes a parameter, runs, and checks that the figures shown are the ones the
+core computes for the same scenario — not merely that something was drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import planner
+from planner.compare import baseline_of, paired_differences, police_hours_freed
+from planner.dashboard import model
+from planner.dashboard.pages.scenario import inline, parse_inline
+from planner.dashboard.text import _raw, ui_keys, words
+from planner.economics import appraise, headline
+from planner.parameters import registry
+from planner.region import load_region
+from planner.scenario_file import ScenarioError
+
+ROOT = Path(__file__).resolve().parent.parent
+REPS = 3  # enough for intervals; keeps each page test to seconds
+
+
+# -- the functions behind the pages ------------------------------------------------------------
+
+
+def test_both_languages_have_every_word() -> None:
+    assert ui_keys("en") == ui_keys("nb")
+    for path in registry():
+        key = f"situations.{path.split('.')[-1]}" if path.startswith("situations.") else path
+        assert key in _raw()["params"], f"no plain-words name for {path}"
+        assert {"en", "nb"} <= set(_raw()["params"][key])
+    for section in {p.split(".")[0] for p in registry()}:
+        assert words("nb").section(section) != section or section in ("region", "scenario")
+
+
+@pytest.mark.parametrize("path", sorted(registry()))
+def test_every_default_survives_the_text_field(path: str) -> None:
+    """What the scenario page shows in a text field parses back to the same value."""
+    value = registry()[path].value
+    assert parse_inline(inline(value)) == value
+
+
+@pytest.mark.parametrize("text", ["1\nw = 2", "{ dist = ", "'a' 'b'", "[1, 2", "__import__('os')"])
+def test_typed_values_are_data_never_code(text: str) -> None:
+    with pytest.raises(Exception) as exc:
+        parse_inline(text)
+    assert isinstance(exc.value, ValueError)
+
+
+def test_set_value_keeps_only_what_differs() -> None:
+    raw = model.set_value({}, "demand.year", 2030)
+    assert raw == {"demand": {"year": 2030}}
+    assert model.set_value(raw, "demand.year", 2026) == {}  # back to the default: gone
+    assert model.to_toml(raw).strip() == "[demand]\nyear = 2030"
+
+
+def test_resize_fleet_copies_units_in_turn_and_turns_on_dispatch() -> None:
+    raw = model.shipped_scenarios()["oslo_akershus"]
+    six = model.merged(model.resize_fleet(raw, 6))["fleet"]["units"]
+    assert [u["base"] for u in six] == [
+        "oslo_legevakt",
+        "oslo_legevakt",
+        "ahus",
+        "baerum_sykehus",
+        "oslo_legevakt",
+        "oslo_legevakt",
+    ]
+    assert len({u["name"] for u in six}) == 6
+    assert len(model.merged(model.resize_fleet(raw, 1))["fleet"]["units"]) == 1
+    one = model.resize_fleet(model.shipped_scenarios()["baseline"], 1)
+    scenario, problems = model.validate(one)
+    assert problems == [] and scenario is not None
+    assert scenario.dispatch.policy == "health-first" and len(scenario.fleet.units) == 1
+
+
+def test_simulation_key_ignores_prices_but_not_the_fleet() -> None:
+    raw = model.shipped_scenarios()["oslo_akershus"]
+    s = model.validate(raw)[0]
+    dearer = model.validate(model.set_value(raw, "costs.police_officer_hour", 1500.0))[0]
+    bigger = model.validate(model.resize_fleet(raw, 5))[0]
+    assert s and dearer and bigger
+    assert model.simulation_key(s) == model.simulation_key(dearer)
+    assert model.simulation_key(s) != model.simulation_key(bigger)
+
+
+def test_uploads_are_validated_like_the_cli() -> None:
+    good = (ROOT / "simulations" / "bergen.toml").read_bytes()
+    assert model.read_upload(good, "bergen.toml")["region"]["name"] == "bergen"
+    for data, fragment in (
+        (b"\xff\xfe", "not UTF-8"),
+        (b"[demand\n", "not valid TOML"),
+        (b"[demand]\nrate_per_1000_per_year = -1\n", "demand.rate_per_1000_per_year"),
+        (b"x" * 1_000_001, "larger than"),
+    ):
+        with pytest.raises(ScenarioError) as exc:
+            model.read_upload(data, "up.toml")
+        assert fragment in exc.value.problems[0]
+
+
+@pytest.fixture(scope="module")
+def small_run() -> model.Run:
+    raw = model.set_value(model.shipped_scenarios()["oslo_akershus"], "run.replications", REPS)
+    s = model.validate(raw)[0]
+    assert s is not None
+    res = planner.simulate(s)
+    return model.Run(s, res, planner.simulate(baseline_of(s)), 0.0)
+
+
+def test_zone_figures_add_up_to_the_region(small_run: model.Run) -> None:
+    s = small_run.scenario
+    z = model.zone_figures(small_run, s, load_region("oslo_akershus"))
+    assert len(z) == 38
+    expected = z["expected_calls"].sum()
+    people = load_region("oslo_akershus").cells["population"].sum()
+    assert expected == pytest.approx(
+        people * s.demand.rate_per_1000_per_year / 1000 * s.demand.growth_factor
+    )
+    assert z["calls"].sum() == pytest.approx(small_run.results.kpi("calls_per_year"))
+    freed = police_hours_freed(small_run.baseline, small_run.results)[0]  # type: ignore[arg-type]
+    assert z["police_hours_freed"].sum() == pytest.approx(freed)
+
+
+def test_histogram_and_fallbacks_count_every_call(small_run: model.Run) -> None:
+    res = small_run.results
+    hist = model.response_histogram(res)
+    assert hist["calls"].sum() == pytest.approx(res.kpi("calls_per_year"), rel=1e-9)
+    unit_calls = hist.loc[hist["unit"], "calls"].sum()
+    assert unit_calls == pytest.approx(res.kpi("unit_missions_per_year"))
+    fb = model.fallback_reasons(res)
+    assert fb["per_year"].sum() == pytest.approx(res.kpi("fallbacks_per_year"))
+
+
+# -- the pages, through AppTest ----------------------------------------------------------------
+
+
+def _app(lang: str = "en") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.sidebar.radio(key="lang").set_value(lang).run()
+    assert not at.exception
+    return at
+
+
+def _page(at: AppTest, page: str) -> AppTest:
+    at.sidebar.radio(key="page").set_value(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _sidebar_number(at: AppTest, prefix: str) -> Any:
+    return next(n for n in at.sidebar.number_input if str(n.key).startswith(prefix))
+
+
+def _run(at: AppTest, units: int | None = None, reps: int = REPS) -> AppTest:
+    _sidebar_number(at, "reps:").set_value(reps).run()
+    if units is not None:
+        _sidebar_number(at, "units:").set_value(units).run()
+    at.sidebar.button(key="run_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def _core(units: int | None = None, **changes: Any) -> planner.Scenario:
+    raw = model.set_value(model.shipped_scenarios()["oslo_akershus"], "run.replications", REPS)
+    if units is not None:
+        raw = model.resize_fleet(raw, units)
+    for path, value in changes.items():
+        raw = model.set_value(raw, path, value)
+    s = model.validate(raw)[0]
+    assert s is not None
+    return s
+
+
+def test_scenario_page_validates_edits_and_opens_shipped_files() -> None:
+    at = _page(_app(), "scenario")
+    rate = at.number_input(key="p0:demand.rate_per_1000_per_year")
+    rate.set_value(-1.0).run()
+    assert any("demand.rate_per_1000_per_year" in e.value for e in at.error)
+    assert at.sidebar.button(key="run_button").disabled
+    at.number_input(key="p0:demand.rate_per_1000_per_year").set_value(12.5).run()
+    assert not at.error and not at.sidebar.button(key="run_button").disabled
+    assert at.session_state.raw["demand"]["rate_per_1000_per_year"] == 12.5
+    # a structured value typed wrong is named; typed right it is kept
+    field = at.text_input(key="p0:fleet.mobilisation")
+    field.set_value('{ dist = "fixed", value = }').run()
+    assert any("fleet.mobilisation" in e.value for e in at.error)
+    at.text_input(key="p0:fleet.mobilisation").set_value('{ dist = "fixed", value = 4.0 }').run()
+    assert at.session_state.raw["fleet"]["mobilisation"] == {"dist": "fixed", "value": 4.0}
+    # open a shipped scenario: every widget shows its values
+    at.selectbox(key="shipped_pick").set_value("bergen").run()
+    at.button(key="open_shipped").click().run()
+    assert (
+        at.text_input(key="p1:scenario.name").value
+        == planner.load_scenario(ROOT / "simulations" / "bergen.toml").scenario.name
+    )
+    assert at.selectbox(key="p1:region.name").value == "bergen"
+
+
+def test_results_page_shows_the_cores_figures_after_a_run() -> None:
+    at = _page(_app(), "results")
+    assert any("Run simulation" in i.value for i in at.info)  # nothing run yet
+    _run(at, units=6)
+    core = planner.simulate(_core(units=6))
+    assert _metric(at, "Met health-first") == f"{core.kpi('share_health_first') * 100:.1f} %"
+    assert _metric(at, "Unit missions a year") == f"{core.kpi('unit_missions_per_year'):,.0f}"
+    freed = police_hours_freed(planner.simulate(baseline_of(_core(units=6))), core)[0]
+    assert _metric(at, "Police officer-hours freed") == f"{freed:,.0f} h"
+    table = at.dataframe[0].value
+    assert len(table) == len(core.kpis)
+
+
+def test_map_page_shows_a_zones_figures() -> None:
+    at = _page(_app(), "map")
+    at.selectbox(key="map_metric").set_value("police_hours_freed").run()
+    assert any("Run the simulation" in i.value for i in at.info)
+    _run(at)
+    at.selectbox(key="map_metric").set_value("police_hours_freed").run()
+    at.selectbox(key="map_zone").set_value("030101").run()
+    assert not at.exception
+    s = _core()
+    run = model.Run(s, planner.simulate(s), planner.simulate(baseline_of(s)), 0.0)
+    row = model.zone_figures(run, s, load_region("oslo_akershus")).set_index("zone_code")
+    text = "\n".join(m.value for m in at.markdown)
+    assert f"{row.loc['030101', 'police_hours_freed']:,.1f}" in text
+    assert "Gamle Oslo" in text
+
+
+def test_compare_page_gives_paired_differences() -> None:
+    at = _page(_app(), "compare")
+    _sidebar_number(at, "reps:").set_value(REPS).run()
+    at.multiselect(key="compare_pick").set_value(["shipped:baseline", "current"]).run()
+    at.button(key="compare_run").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    base = planner.simulate(
+        planner.load_scenario(ROOT / "simulations" / "baseline.toml"), replications=REPS
+    )
+    core = planner.simulate(_core())
+    diff = paired_differences(base, core).set_index("kpi")
+    row = table[table["KPI"] == "Police officer-hours"].iloc[0]
+    column = next(c for c in table.columns if "−" in c)
+    assert row[column].startswith(f"{diff.loc['police_officer_hours', 'difference']:,.0f}")
+
+
+def test_optimise_page_finds_a_service_and_opens_a_frontier_point() -> None:
+    at = _app()
+    _page(at, "scenario")
+    at.selectbox(key="shipped_pick").set_value("bergen").run()
+    at.button(key="open_shipped").click().run()
+    _page(at, "optimise")
+    at.number_input(key="opt_reps").set_value(2).run()
+    at.number_input(key="opt_max_units").set_value(2).run()
+    at.button(key="optimise_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    frontier = at.dataframe[-1].value
+    assert list(frontier["units"]) == [1, 2]
+    assert frontier["cost_per_year"].is_monotonic_increasing
+    at.selectbox(key="frontier_pick").set_value(2).run()
+    at.button(key="open_point").click().run()
+    raw = at.session_state.raw
+    units = raw["fleet"]["units"]
+    assert raw["scenario"]["name"] == "frontier: 2 units" and units
+    assert model.validate(raw)[0] is not None
+    assert any("frontier: 2 units" in s.value for s in at.success)
+
+
+def test_cost_benefit_page_recomputes_without_simulating() -> None:
+    at = _page(_app(), "economics")
+    _run(at)
+    s = _core()
+    res, base = planner.simulate(s), planner.simulate(baseline_of(s))
+    h = headline(s, appraise(s, res.per_replication, base.per_replication), res.kpis)
+    assert _metric(at, "Net present value") == f"{h['npv'][0] / 1e6:,.1f}"
+    seconds = at.session_state.run.seconds
+    at.number_input(key="p0:costs.police_officer_hour").set_value(1580.0).run()
+    dear = _core(**{"costs.police_officer_hour": 1580.0})
+    h2 = headline(dear, appraise(dear, res.per_replication, base.per_replication), res.kpis)
+    assert _metric(at, "Net present value") == f"{h2['npv'][0] / 1e6:,.1f}"
+    assert h2["npv"][0] > h["npv"][0]
+    assert at.session_state.run.seconds == seconds  # the same run: nothing re-simulated
+    assert not any("earlier version" in w.value for w in at.warning)
+
+
+def test_bokmaal_is_the_default_and_numbers_read_the_norwegian_way() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    assert at.sidebar.button(key="run_button").label == "Kjør simulering"
+    _page(at, "results")
+    _run(at)
+    core = planner.simulate(_core())
+    missions = core.kpi("unit_missions_per_year")
+    assert _metric(at, "Oppdrag for enhetene") == f"{missions:,.0f}".replace(",", " ")
+    assert math.isfinite(missions)
+
+
+def test_results_go_stale_when_the_scenario_changes() -> None:
+    at = _page(_app(), "results")
+    _run(at)
+    assert not at.warning
+    _sidebar_number(at, "units:").set_value(2).run()
+    assert any("earlier version" in w.value for w in at.warning)
+
+
+def test_dashboard_numbers_match_the_committed_default() -> None:
+    """The default scenario the dashboard opens is the shipped file, unchanged."""
+    shipped = model.shipped_scenarios()["oslo_akershus"]
+    on_disk = planner.load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
+    assert model.validate(shipped)[0] == on_disk
