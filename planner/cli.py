@@ -131,23 +131,12 @@ def _load(path: Path) -> Scenario:
 def _simulate_with_progress(
     scenario: Scenario, replications: int | None, seed: int | None, label: str
 ) -> Results:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
+    from planner.progress import progress
     from planner.simulation import simulate
 
     total = replications or scenario.run.replications
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        return simulate(
-            scenario, replications, seed, progress=lambda done, _n: bar.update(task, completed=done)
-        )
+    with progress(err, label, total, lines=False) as tick:
+        return simulate(scenario, replications, seed, progress=lambda _done, _n: tick())
 
 
 def _write_text(path: Path, text: str) -> None:

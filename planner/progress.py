@@ -29,8 +29,10 @@ def _duration(seconds: float) -> str:
 
 
 @contextmanager
-def progress(console: Console, label: str, total: int, noun: str = "done") -> Iterator[Tick]:
-    """Yield a function to call once per finished item."""
+def progress(
+    console: Console, label: str, total: int, noun: str = "done", lines: bool = True
+) -> Iterator[Tick]:
+    """Yield a function to call once per finished item; ``lines=False``: silent off a terminal."""
     if console.is_terminal:
         with Progress(
             TextColumn("{task.description}"),
@@ -42,6 +44,9 @@ def progress(console: Console, label: str, total: int, noun: str = "done") -> It
         ) as bar:
             task = bar.add_task(label, total=total)
             yield lambda: bar.advance(task)
+        return
+    if not lines:
+        yield lambda: None
         return
     started = time.perf_counter()
     state = {"done": 0, "shown": -1}
