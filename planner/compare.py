@@ -22,12 +22,21 @@ def paired_differences(a: Results, b: Results) -> pd.DataFrame:
         raise ValueError("scenarios must be run with the same replications to be paired")
     if a.scenario.run.seed != b.scenario.run.seed:
         raise ValueError("scenarios must be run with the same seed to be paired")
-    diff = b.per_replication.drop(columns="replication") - a.per_replication.drop(
-        columns="replication"
-    )
-    table = summarise(diff.assign(replication=a.per_replication["replication"]))
-    sa = summarise(a.per_replication).set_index("kpi")["mean"]
-    sb = summarise(b.per_replication).set_index("kpi")["mean"]
+    return paired_table(a.per_replication, b.per_replication)
+
+
+def paired_table(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Paired differences of two per-replication KPI tables run under one seed (from a run or
+    from the results store): B − A on the replications both have, with each one's mean."""
+    ia, ib = a.set_index("replication"), b.set_index("replication")
+    common = ia.index.intersection(ib.index)
+    if common.empty:
+        raise ValueError("the two scenarios have no replication in common to pair")
+    keys = [k for k in ia.columns if k in ib.columns]
+    diff = ib.loc[common, keys] - ia.loc[common, keys]
+    table = summarise(diff.reset_index())
+    sa = summarise(a).set_index("kpi")["mean"]
+    sb = summarise(b).set_index("kpi")["mean"]
     table.insert(3, "a", table["kpi"].map(sa))
     table.insert(4, "b", table["kpi"].map(sb))
     return table.rename(columns={"mean": "difference"})

@@ -317,3 +317,37 @@ def test_dashboard_numbers_match_the_committed_default() -> None:
     shipped = model.shipped_scenarios()["oslo_akershus"]
     on_disk = planner.load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
     assert model.validate(shipped)[0] == on_disk
+
+
+def test_compare_page_reads_a_sweeps_store(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from planner.store import Store
+
+    store = tmp_path / "sweep.duckdb"
+    done = cli(
+        "sweep", ROOT / "simulations" / "sweep_check.toml", "--store", store, "--workers", "1"
+    )
+    assert done.code == 0, done.err
+    with Store.open(store, read_only=True) as s:
+        frame = s.scenarios()
+        first, second = frame["hash"].iloc[0], frame["hash"].iloc[1]
+        toml = [s.scenario(h).toml for h in (first, second)]
+        seed = s.seed_of(first)
+        reps = int(frame["replications"].iloc[0])
+    at = _page(_app(), "compare")
+    at.text_input(key="store_path").set_value(str(store)).run()
+    at.multiselect(key="store_pick").set_value([first, second]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    # the stored figures are the simulation's: re-simulate both stored scenarios directly
+    runs = []
+    for text in toml:
+        path = tmp_path / "s.toml"
+        path.write_text(text, "utf-8")
+        sc = planner.load_scenario(path)
+        runs.append(planner.simulate(sc, replications=reps, seed=seed))
+    diff = paired_differences(runs[0], runs[1]).set_index("kpi")
+    row = table[table["KPI"] == "Crisis calls"].iloc[0]
+    column = next(c for c in table.columns if "−" in c)
+    assert row[column].startswith(f"{diff.loc['calls_per_year', 'difference']:.1f}")
+    row = table[table["KPI"] == "Psychiatric ambulance missions"].iloc[0]
+    assert row[column].startswith(f"{diff.loc['unit_missions_per_year', 'difference']:,.0f}")

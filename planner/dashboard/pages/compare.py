@@ -9,14 +9,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from planner.compare import paired_differences
+from planner.compare import paired_table
 from planner.dashboard import state
 from planner.dashboard.model import merged, shipped_scenarios, validate
 from planner.dashboard.text import Words
 from planner.dashboard.view import fmt, interval
+from planner.kpis import summarise
 from planner.scenario import Run as RunSection
 from planner.scenario import Scenario
-from planner.simulation import Results
+from planner.store import DEFAULT_PATH, Store, StoreError
 
 
 def choices(w: Words) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -29,26 +30,70 @@ def choices(w: Words) -> dict[str, tuple[str, dict[str, Any]]]:
     return out
 
 
-def comparison_table(w: Words, labels: list[str], results: list[Results]) -> pd.DataFrame:
+def comparison_table(w: Words, labels: list[str], per_rep: list[pd.DataFrame]) -> pd.DataFrame:
     """Rows of KPIs: each scenario's mean, then each one's paired difference from the first."""
-    ref = results[0]
-    table = pd.DataFrame({w("kpi"): [w.kpi(k) for k in ref.kpis["kpi"]]})
-    units = list(ref.kpis["unit"])
-    for label, res in zip(labels, results, strict=True):
-        table[label] = [fmt(v, u, w) for v, u in zip(res.kpis["mean"], units, strict=True)]
-    for label, res in zip(labels[1:], results[1:], strict=True):
-        d = paired_differences(ref, res)
+    ref = summarise(per_rep[0])
+    table = pd.DataFrame({w("kpi"): [w.kpi(k) for k in ref["kpi"]]})
+    units = list(ref["unit"])
+    for label, reps in zip(labels, per_rep, strict=True):
+        means = summarise(reps).set_index("kpi")["mean"]
+        table[label] = [fmt(means.get(k), u, w) for k, u in zip(ref["kpi"], units, strict=True)]
+    for label, reps in zip(labels[1:], per_rep[1:], strict=True):
+        d = paired_table(per_rep[0], reps).set_index("kpi")
         col = w("difference", a=labels[0], b=label)
         table[col] = [
-            f"{fmt(v, u, w)}  ({interval(lo, hi, u, w)})"
-            for v, lo, hi, u in zip(d["difference"], d["ci_low"], d["ci_high"], units, strict=True)
+            f"{fmt(d.loc[k, 'difference'], u, w)}  "
+            f"({interval(d.loc[k, 'ci_low'], d.loc[k, 'ci_high'], u, w)})"
+            if k in d.index
+            else "–"
+            for k, u in zip(ref["kpi"], units, strict=True)
         ]
     table[w("unit")] = ["" if u == "share" else w.unit(u) for u in units]
     return table
 
 
+def _store_section(w: Words) -> None:
+    """Scenarios a sweep stored (``planner sweep``): compared from their stored replications."""
+    st.caption(w("store_note"))
+    path = st.text_input(w("store_path"), value=str(DEFAULT_PATH), key="store_path")
+    try:
+        with Store.open(path, read_only=True) as store:
+            stored = store.scenarios()
+            stored = stored[stored["replications"] > 0]
+            names = {
+                h: f"{n} · {h[:8]} · {r} rep."
+                for h, n, r in zip(
+                    stored["hash"], stored["name"], stored["replications"], strict=True
+                )
+            }
+            picked = st.multiselect(
+                w("store_pick"), list(names), format_func=lambda h: names[h], key="store_pick"
+            )
+            if len(picked) < 2:
+                st.info(w("compare_need_two"))
+                return
+            seeds = [store.seed_of(h) for h in picked]
+            if len(set(seeds)) > 1:
+                st.error(w("store_seeds", seeds=", ".join(map(str, sorted(set(seeds))))))
+                return
+            per_rep = [store.per_replication(h, seeds[0]) for h in picked]
+    except (StoreError, ValueError) as exc:
+        st.info(str(exc))
+        return
+    labels = [names[h].split(" · ")[0] + f" ({h[:6]})" for h in picked]
+    st.dataframe(comparison_table(w, labels, per_rep), hide_index=True, width="stretch")
+
+
 def render(w: Words) -> None:
     st.header(w("page_compare"))
+    here, stored = st.tabs([w("compare_session"), w("store_header")])
+    with here:
+        _session_section(w)
+    with stored:
+        _store_section(w)
+
+
+def _session_section(w: Words) -> None:
     offer = choices(w)
     picked = st.multiselect(
         w("compare_pick"),
@@ -100,7 +145,11 @@ def render(w: Words) -> None:
             return
     labels, results = stored["labels"], stored["results"]
     st.subheader(w("compare_table"))
-    st.dataframe(comparison_table(w, labels, results), hide_index=True, width="stretch")
+    st.dataframe(
+        comparison_table(w, labels, [r.per_replication for r in results]),
+        hide_index=True,
+        width="stretch",
+    )
     st.subheader(w("compare_freed"))
     rows = []
     for label, res in zip(labels, results, strict=True):
