@@ -135,6 +135,17 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
         ).to_be_visible()
         assert page.get_by_test_id("stException").count() == 0
 
+        # a run can be stopped: the results shown stay those of the finished run
+        units.fill("9")
+        units.press("Enter")
+        expect(units).to_have_value("9")
+        page.wait_for_timeout(1500)
+        sidebar.get_by_role("button", name="Run simulation").click()
+        page.get_by_role("button", name="Stop").click()
+        expect(page.get_by_text("Stopped.")).to_be_visible()
+        expect(page.get_by_text("earlier version of the scenario").first).to_be_visible()
+        assert metric.get_by_test_id("stMetricValue").inner_text() == value
+
         for name in PAGES:
             sidebar.get_by_text(name, exact=True).click()
             expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()

@@ -91,6 +91,8 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
     p = lookup(path) or Parameter(path, None, "", "scenario")
     key = f"p{state.gen()}:{path}"
     label = w.param(path)
+    if 0 < len(p.unit) <= 28 and p.unit not in ("text", "bool") and "|" not in p.unit:
+        label = f"{label} ({p.unit})"
     helptext = w("unit_source", unit=p.unit, source=p.source) + (f"\n\n{p.doc}" if p.doc else "")
     common: dict[str, Any] = {"key": key, "help": helptext}
     if path == "region.name":
@@ -176,13 +178,13 @@ def _units_editor(w: Words, m: dict[str, Any]) -> None:
         num_rows="dynamic",
         width="stretch",
         column_config={
-            "name": st.column_config.TextColumn(w.param("fleet.units"), required=True),
-            "base": st.column_config.SelectboxColumn("base", options=bases, required=True),
+            "name": st.column_config.TextColumn(w("col_name"), required=True),
+            "base": st.column_config.SelectboxColumn(w("col_base"), options=bases, required=True),
             "shift": st.column_config.SelectboxColumn(
-                "shift", options=list(fleet["shifts"]), required=True
+                w("col_shift"), options=list(fleet["shifts"]), required=True
             ),
-            "crew": st.column_config.NumberColumn("crew", min_value=1, max_value=6, step=1),
-            "vehicle": st.column_config.TextColumn("vehicle"),
+            "crew": st.column_config.NumberColumn(w("col_crew"), min_value=1, max_value=6, step=1),
+            "vehicle": st.column_config.TextColumn(w("col_vehicle")),
         },
     )
     units = [
@@ -217,10 +219,10 @@ def _shifts_editor(w: Words, m: dict[str, Any]) -> None:
         num_rows="dynamic",
         width="stretch",
         column_config={
-            "shift": st.column_config.TextColumn("shift", required=True),
-            "start_hour": st.column_config.NumberColumn("start_hour", step=1, required=True),
-            "hours": st.column_config.NumberColumn("hours", required=True),
-            "days": st.column_config.TextColumn("days", help=w("days_help"), required=True),
+            "shift": st.column_config.TextColumn(w("col_shift"), required=True),
+            "start_hour": st.column_config.NumberColumn(w("col_start"), step=1, required=True),
+            "hours": st.column_config.NumberColumn(w("col_hours"), required=True),
+            "days": st.column_config.TextColumn(w("col_days"), help=w("days_help"), required=True),
         },
     )
     new: dict[str, Any] = {}
@@ -323,6 +325,28 @@ def render(w: Words) -> None:
                     continue
                 param_input(w, path, value_at(m, path), cols[shown % 2])
                 shown += 1
+            _sources(w, sections[section], m)
+
+
+def _sources(w: Words, paths: list[str], m: dict[str, Any]) -> None:
+    """Every parameter of a section with its value, unit and source, to read and to cite."""
+    rows = []
+    for path in paths:
+        p = lookup(path)
+        if p is None:
+            continue
+        value = inline(value_at(m, path))
+        rows.append(
+            {
+                w("headline_table"): w.param(path),
+                w("value"): value if len(value) <= 60 else value[:57] + "...",
+                w("unit"): p.unit,
+                w("source"): p.source,
+                "": "✎" if differs(state.raw(), path) else "",
+            }
+        )
+    with st.expander(w("sources")):
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def _situations(w: Words, m: dict[str, Any], only_changed: bool) -> None:
@@ -337,3 +361,4 @@ def _situations(w: Words, m: dict[str, Any], only_changed: bool) -> None:
                     continue
                 param_input(w, path, value, cols[shown % 2])
                 shown += 1
+    _sources(w, parameter_paths()["situations"], m)

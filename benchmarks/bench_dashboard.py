@@ -1,0 +1,47 @@
+"""How long the dashboard makes a planner wait: a run of the default scenario, and each page.
+
+Drives the real app through Streamlit's AppTest (no browser), so it measures the Python side:
+simulating 10 replications of the scenario and of today's service, then drawing each page.
+Run from the project root: ``python benchmarks/bench_dashboard.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from planner.dashboard import state
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ("scenario", "map", "results", "compare", "optimise", "economics")
+
+
+def timed(action: object) -> float:
+    started = time.perf_counter()
+    action()  # type: ignore[operator]
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    first = timed(at.run)
+    print(f"first page (geodata loaded, scenario validated): {first:.2f} s")
+    at.sidebar.radio(key="page").set_value("results").run()
+    for label in ("cold: default scenario, 10 replications + baseline", "again, from the cache"):
+        if label.startswith("cold"):
+            state.clear_cache()
+        seconds = timed(lambda: at.sidebar.button(key="run_button").click().run())
+        assert not at.exception, at.exception
+        print(f"run → results shown ({label}): {seconds:.2f} s")
+    for page in PAGES:
+        seconds = timed(lambda page=page: at.sidebar.radio(key="page").set_value(page).run())
+        print(f"page {page}: {seconds:.2f} s")
+    price = next(n for n in at.number_input if n.key and n.key.endswith("police_officer_hour"))
+    seconds = timed(lambda: price.set_value(1200.0).run())
+    print(f"cost-benefit after a new police-hour price (no simulation): {seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
