@@ -480,9 +480,15 @@ def sweep(
                 status = "done"
             except KeyboardInterrupt:
                 status = "interrupted"
-                raise
             finally:
                 store.finish_run(run_id, status)
+            if status == "interrupted":
+                err.print(
+                    f"interrupted; what is stored stays: run `planner sweep {sweep_file}` "
+                    "again to finish",
+                    markup=False,
+                )
+                raise typer.Exit(130)
             out.print(_sweep_table(store, plan))
     except (StoreError, ExecutorError) as exc:
         _fail([str(exc)])

@@ -62,6 +62,14 @@ def test_check_sweep_expands_to_paired_scenarios_with_shared_baseline() -> None:
     assert len(plan.work_items()) == 5 * 4
 
 
+def test_shipped_sweeps_are_valid(cli) -> None:
+    r = cli("validate", ROOT / "simulations" / "sweep_units.toml", CHECK)
+    assert r.code == 0, r.err
+    said = " ".join(r.out.split())  # as printed, without rich's line wrapping
+    assert "sweep units — 14 scenarios × 10 replications = 140 work items, seed 1" in said
+    assert "sweep check — 5 scenarios × 4 replications = 20 work items, seed 7" in said
+
+
 def test_invalid_combination_is_named_before_anything_runs(tmp_path: Path) -> None:
     f = _sweep_file(
         tmp_path,
