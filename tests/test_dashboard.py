@@ -159,7 +159,7 @@ def _sidebar_number(at: AppTest, prefix: str) -> Any:
 
 
 def _run(at: AppTest, units: int | None = None, reps: int = REPS) -> AppTest:
-    _sidebar_number(at, "reps:").set_value(reps).run()
+    _sidebar_number(at, "replications:").set_value(reps).run()
     if units is not None:
         _sidebar_number(at, "units:").set_value(units).run()
     at.sidebar.button(key="run_button").click().run()
@@ -238,7 +238,7 @@ def test_map_page_shows_a_zones_figures() -> None:
 
 def test_compare_page_gives_paired_differences() -> None:
     at = _page(_app(), "compare")
-    _sidebar_number(at, "reps:").set_value(REPS).run()
+    _sidebar_number(at, "replications:").set_value(REPS).run()
     at.multiselect(key="compare_pick").set_value(["shipped:baseline", "current"]).run()
     at.button(key="compare_run").click().run()
     assert not at.exception

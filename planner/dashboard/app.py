@@ -12,7 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from planner.dashboard import state
-from planner.dashboard.model import resize_fleet, simulation_key, validate
+from planner.dashboard.model import resize_fleet, simulation_key, validate, value_at
 from planner.dashboard.pages import compare, economics, map_page, optimise, results, scenario
 from planner.dashboard.text import LANG_NAMES, LANGS, Words, words
 
@@ -61,24 +61,21 @@ def _run_panel(w: Words) -> None:
         on_change=_resize_units,
         args=(f"units:{g}",),
     )
-    c1, c2 = side.columns(2)
-    c1.number_input(
-        w("replications"),
-        min_value=1,
-        max_value=1000,
-        value=int(m["run"]["replications"]),
-        key=f"reps:{state.gen()}",
-        on_change=_set_run,
-        args=("run.replications", f"reps:{state.gen()}"),
-    )
-    c2.number_input(
-        w("seed"),
-        min_value=0,
-        value=int(m["run"]["seed"]),
-        key=f"seed:{state.gen()}",
-        on_change=_set_run,
-        args=("run.seed", f"seed:{state.gen()}"),
-    )
+    for col, (path, label, top) in zip(
+        side.columns(2),
+        (("run.replications", "replications", 1000), ("run.seed", "seed", None)),
+        strict=True,
+    ):
+        key = f"{label}:{state.gen()}"
+        col.number_input(
+            w(label),
+            min_value=1 if top else 0,
+            max_value=top,
+            value=int(value_at(m, path)),
+            key=key,
+            on_change=_set_run,
+            args=(path, key),
+        )
     side.button(
         w("run"),
         key="run_button",

@@ -68,47 +68,46 @@ def _short(v: Any) -> str:
     return f"{v:.2f}" if abs(v) < 1 else f"{v:,.0f}"
 
 
+def _points(
+    frame: pd.DataFrame, layer: str, radius: object, fill: list[int], edge: list[int]
+) -> Any:
+    """Facilities as circles in metres, so they grow with the zoom like the zones."""
+    return pdk.Layer(
+        "ScatterplotLayer",
+        frame.to_dict("records"),
+        id=layer,
+        get_position=["lon", "lat"],
+        get_radius=radius,
+        get_fill_color=fill,
+        get_line_color=edge,
+        stroked=bool(edge),
+        line_width_min_pixels=1,
+        pickable=False,
+    )
+
+
 def _facility_layers(region: Region, run_units: list[str]) -> list[pdk.Layer]:
     f = region.facilities
     counts = pd.Series(run_units).value_counts() if run_units else pd.Series(dtype=int)
     bases = f[f["kind"] == "base"].assign(units=lambda d: d["id"].map(counts).fillna(0))
     used = bases[bases["units"] > 0].assign(radius=lambda d: 900 + 500 * d["units"])
-    free = bases[bases["units"] == 0]
-    receiving = f[f["kind"] == "receiving"]
+    cols = ["id", "name", "lat", "lon"]
     return [
-        pdk.Layer(
-            "ScatterplotLayer",
-            free[["id", "name", "lat", "lon"]].to_dict("records"),
-            id="candidate_bases",
-            get_position=["lon", "lat"],
-            get_radius=600,
-            get_fill_color=[255, 255, 255, 120],
-            get_line_color=[90, 90, 90, 255],
-            stroked=True,
-            line_width_min_pixels=1,
-            pickable=False,
+        _points(
+            bases.loc[bases["units"] == 0, cols],
+            "candidate_bases",
+            600,
+            [255, 255, 255, 120],
+            [90, 90, 90, 255],
         ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            used[["id", "name", "lat", "lon", "units", "radius"]].to_dict("records"),
-            id="bases",
-            get_position=["lon", "lat"],
-            get_radius="radius",
-            get_fill_color=[31, 63, 143, 230],
-            get_line_color=[255, 255, 255, 255],
-            stroked=True,
-            line_width_min_pixels=1,
-            pickable=False,
+        _points(
+            used[[*cols, "units", "radius"]],
+            "bases",
+            "radius",
+            [31, 63, 143, 230],
+            [255, 255, 255, 255],
         ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            receiving[["id", "name", "lat", "lon"]].to_dict("records"),
-            id="receiving",
-            get_position=["lon", "lat"],
-            get_radius=700,
-            get_fill_color=[192, 57, 43, 240],
-            pickable=False,
-        ),
+        _points(f.loc[f["kind"] == "receiving", cols], "receiving", 700, [192, 57, 43, 240], []),
     ]
 
 
