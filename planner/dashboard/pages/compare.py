@@ -3,6 +3,7 @@ against the first (common random numbers: replication r of each met the same cal
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import altair as alt
@@ -44,7 +45,7 @@ def comparison_table(w: Words, labels: list[str], per_rep: list[pd.DataFrame]) -
         table[col] = [
             f"{fmt(d.loc[k, 'difference'], u, w)}  "
             f"({interval(d.loc[k, 'ci_low'], d.loc[k, 'ci_high'], u, w)})"
-            if k in d.index
+            if k in d.index and not math.isnan(d.loc[k, "difference"])
             else "–"
             for k, u in zip(ref["kpi"], units, strict=True)
         ]

@@ -35,9 +35,11 @@ def render(w: Words) -> None:
         return
     targets = [k for k in KPIS if k.better in ("higher", "lower")]
     cols = st.columns([3, 1, 2, 2])
+    keys = [k.key for k in targets]
     kpi = cols[0].selectbox(
         w("target_kpi"),
-        [k.key for k in targets],
+        keys,
+        index=keys.index("share_health_first"),
         key="opt_kpi",
         format_func=w.kpi,
     )
@@ -78,6 +80,22 @@ def render(w: Words) -> None:
     _show(w, done)
 
 
+def _formats() -> dict[str, Any]:
+    """Figures as a reader takes them in: shares in %, NOK in millions, whole hours."""
+    cc = st.column_config
+    out: dict[str, Any] = {
+        "cost_per_year": cc.NumberColumn(format="compact"),
+        "response_p90": cc.NumberColumn(format="%.1f"),
+        "police_fte_freed": cc.NumberColumn(format="%.1f"),
+    }
+    for share in ("share_health_first", "covered_share"):
+        for end in ("", "_low", "_high"):
+            out[share + end] = cc.NumberColumn(format="percent")
+    for end in ("", "_low", "_high"):
+        out["police_hours_freed" + end] = cc.NumberColumn(format="%d")
+    return out
+
+
 def _show(w: Words, done: dict[str, Any]) -> None:
     outcome = done["outcome"]
     best = outcome.best
@@ -101,13 +119,14 @@ def _show(w: Words, done: dict[str, Any]) -> None:
         pd.DataFrame([r.row(None) | {"met": r.met} for r in outcome.rounds]),
         hide_index=True,
         width="stretch",
+        column_config=_formats(),
     )
     table: pd.DataFrame | None = done["frontier"]
     if table is None:
         return
     st.subheader(w("frontier"))
     st.pyplot(frontier_chart(table, w.lang))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=_formats())
     units = list(table["units"])
     cols = st.columns([2, 1])
     n = cols[0].selectbox(w("frontier_pick"), units, key="frontier_pick")
