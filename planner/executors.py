@@ -11,6 +11,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,12 +48,30 @@ def local_pool(workers: int | None = None) -> Iterator[Pool]:
     open store connection or lock is inherited from the parent (as fork would)."""
     n = workers or default_workers()
     ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx) as executor:
+    with cf.ProcessPoolExecutor(
+        max_workers=n, mp_context=ctx, initializer=exit_with_parent, initargs=(os.getpid(),)
+    ) as executor:
         try:
             yield Pool(executor, n, f"local:{n}")
         except BaseException:
             executor.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+PARENT_CHECK_SECONDS = 1.0
+"""How often a local worker checks that the sweep that started it is still alive."""
+
+
+def exit_with_parent(parent: int) -> None:
+    """Run in each local worker: end it when the sweep dies (SIGKILL, out of memory), which
+    would otherwise leave it orphaned, holding memory and a slot, until the machine restarts."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 @contextmanager

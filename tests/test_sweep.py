@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 from planner.compare import baseline_of
@@ -272,9 +273,14 @@ def test_killed_sweep_resumes_with_only_the_missing_work(tmp_path: Path, capsys)
         if "stored" in line and int(line.split("stored ")[1].split("/")[0]) >= 15:
             break
         assert time.monotonic() - started < 120, "the sweep never got going"
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    assert workers, "the sweep should run its replications in worker processes"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    # its orphaned workers notice and end: nothing keeps running after the crash
+    _, alive = psutil.wait_procs(workers, timeout=20)
+    assert not alive, f"workers left running after the sweep was killed: {alive}"
 
     with Store.open(store, read_only=True) as s:  # readable after the kill
         stored = s.counts()["replications"]
