@@ -15,6 +15,7 @@ from planner.dashboard import state
 from planner.dashboard.model import resize_fleet, simulation_key, validate, value_at
 from planner.dashboard.pages import compare, economics, map_page, optimise, results, scenario
 from planner.dashboard.text import LANG_NAMES, LANGS, Words, words
+from planner.dashboard.view import num
 
 PAGES: dict[str, Callable[[Words], None]] = {
     "scenario": scenario.render,
@@ -90,7 +91,7 @@ def _run_panel(w: Words) -> None:
     elif run is not None and simulation_key(s) != run.key:
         side.warning(w("stale"))
     elif run is not None:
-        side.caption(w("done_in", seconds=run.seconds))
+        side.caption(w("done_in", seconds=num(run.seconds, w, 1)))
 
 
 def _execute(w: Words) -> None:
@@ -108,7 +109,7 @@ def _execute(w: Words) -> None:
         bar.progress(done / total, text=w("running", what=label, done=done, total=total))
 
     st.session_state.run = state.execute(s, progress)
-    slot.success(w("done_in", seconds=st.session_state.run.seconds))
+    slot.success(w("done_in", seconds=num(st.session_state.run.seconds, w, 1)))
 
 
 def main() -> None:
