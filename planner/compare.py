@@ -35,8 +35,9 @@ def paired_table(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     keys = [k for k in ia.columns if k in ib.columns]
     diff = ib.loc[common, keys] - ia.loc[common, keys]
     table = summarise(diff.reset_index())
-    sa = summarise(a).set_index("kpi")["mean"]
-    sb = summarise(b).set_index("kpi")["mean"]
+    # the means over the same replications as the differences, so that b − a = difference
+    sa = summarise(ia.loc[common].reset_index()).set_index("kpi")["mean"]
+    sb = summarise(ib.loc[common].reset_index()).set_index("kpi")["mean"]
     table.insert(3, "a", table["kpi"].map(sa))
     table.insert(4, "b", table["kpi"].map(sb))
     return table.rename(columns={"mean": "difference"})

@@ -10,11 +10,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import planner
-from planner.compare import baseline_of, paired_differences, police_hours_freed
+from planner.compare import baseline_of, paired_differences, paired_table, police_hours_freed
 from planner.dashboard import model
 from planner.dashboard.pages.scenario import inline, parse_inline
 from planner.dashboard.text import _raw, ui_keys, words
@@ -229,10 +230,22 @@ def test_map_page_shows_a_zones_figures() -> None:
     at.selectbox(key="map_zone").set_value("030101").run()
     assert not at.exception
     s = _core()
-    run = model.Run(s, planner.simulate(s), planner.simulate(baseline_of(s)), 0.0)
-    row = model.zone_figures(run, s, load_region("oslo_akershus")).set_index("zone_code")
+    res, base = planner.simulate(s), planner.simulate(baseline_of(s))
+    # independent of the dashboard: the core's zone table and the two event logs
+    median = res.by_zone.set_index("zone").loc["030101", "median"]
+    warm = s.run.warmup_days * 1440
+
+    def hours(r: planner.Results) -> float:
+        d = r.log[(r.log["t_arrival"] >= warm) & (r.log["zone"] == "030101")]
+        return (
+            float(d["officer_hours"].sum())
+            / REPS
+            / ((s.run.horizon_days - s.run.warmup_days) / 365)
+        )
+
     text = "\n".join(m.value for m in at.markdown)
-    assert f"{row.loc['030101', 'police_hours_freed']:,.1f}" in text
+    assert f"{hours(base) - hours(res):,.1f}" in text
+    assert f"{median:,.1f}" in text
     assert "Gamle Oslo" in text
 
 
@@ -312,11 +325,63 @@ def test_results_go_stale_when_the_scenario_changes() -> None:
     assert any("earlier version" in w.value for w in at.warning)
 
 
-def test_dashboard_numbers_match_the_committed_default() -> None:
-    """The default scenario the dashboard opens is the shipped file, unchanged."""
-    shipped = model.shipped_scenarios()["oslo_akershus"]
-    on_disk = planner.load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
-    assert model.validate(shipped)[0] == on_disk
+def test_the_dashboard_opens_the_shipped_default_unchanged() -> None:
+    import tomllib
+
+    at = _app()
+    with open(ROOT / "simulations" / "oslo_akershus.toml", "rb") as f:
+        assert at.session_state.raw == tomllib.load(f)
+    assert _sidebar_number(at, "units:").value == 4
+
+
+def test_one_setting_shown_twice_stays_the_same_in_both_places() -> None:
+    at = _page(_app(), "scenario")
+    at.number_input(key="p0:run.replications").set_value(7).run()
+    assert _sidebar_number(at, "replications:").value == 7
+    seed = next(t for t in at.sidebar.text_input if str(t.key).startswith("seed:"))
+    seed.set_value("99").run()
+    assert at.text_input(key="p0:run.seed").value == "99"
+    assert at.session_state.raw["run"]["seed"] == 99
+    # growing a baseline's fleet turns on health-first dispatch, and the policy field says so
+    at.selectbox(key="shipped_pick").set_value("baseline").run()
+    at.button(key="open_shipped").click().run()
+    assert at.selectbox(key="p1:dispatch.policy").value == "baseline"
+    _sidebar_number(at, "units:").set_value(1).run()
+    assert at.selectbox(key="p1:dispatch.policy").value == "health-first"
+    assert not at.exception
+
+
+def test_the_largest_valid_run_settings_do_not_break_the_page() -> None:
+    at = _page(_app(), "scenario")
+    at.text_input(key="p0:run.seed").set_value(str(2**62)).run()
+    at.number_input(key="p0:run.replications").set_value(2000).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state.raw["run"] == {"seed": 2**62, "replications": 2000}
+    assert _sidebar_number(at, "replications:").value == 2000
+    at.sidebar.text_input(key="seed:0").set_value("not a number").run()
+    assert any("run.seed" in e.value for e in at.sidebar.error)
+    assert at.session_state.raw["run"]["seed"] == 2**62
+
+
+def test_compare_names_an_invalid_scenario_and_refuses_two_regions() -> None:
+    at = _page(_app(), "scenario")
+    at.number_input(key="p0:run.horizon_days").set_value(-5.0).run()
+    _page(at, "compare")
+    assert any("run.horizon_days" in e.value for e in at.error)
+
+    _page(at, "scenario")
+    at.number_input(key="p0:run.horizon_days").set_value(60.0).run()
+    _page(at, "compare")
+    at.multiselect(key="compare_pick").set_value(["shipped:bergen", "current"]).run()
+    assert any("different regions" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_stored_replications_are_compared_on_the_ones_both_have() -> None:
+    a = pd.DataFrame({"replication": [0, 1, 2, 3], "calls_per_year": [10.0, 12.0, 30.0, 40.0]})
+    b = pd.DataFrame({"replication": [0, 1], "calls_per_year": [11.0, 15.0]})
+    row = paired_table(a, b).set_index("kpi").loc["calls_per_year"]
+    assert row["a"] == 11.0 and row["b"] == 13.0 and row["difference"] == 2.0
 
 
 def test_compare_page_reads_a_sweeps_store(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

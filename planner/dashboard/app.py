@@ -12,10 +12,13 @@ from collections.abc import Callable
 import streamlit as st
 
 from planner.dashboard import state
-from planner.dashboard.model import resize_fleet, simulation_key, validate, value_at
+from planner.dashboard.model import resize_fleet, simulation_key, validate
 from planner.dashboard.pages import compare, economics, map_page, optimise, results, scenario
 from planner.dashboard.text import LANG_NAMES, LANGS, Words, words
 from planner.dashboard.view import num
+
+# the sidebar's fields hold what the scenario allows (planner schema)
+RUN_LIMITS = {"replications": 100_000}
 
 PAGES: dict[str, Callable[[Words], None]] = {
     "scenario": scenario.render,
@@ -29,13 +32,20 @@ PAGES: dict[str, Callable[[Words], None]] = {
 
 def _resize_units(key: str) -> None:
     n = int(st.session_state[key])
-    state.set_raw(resize_fleet(state.raw(), n), fresh_fleet=True)
+    state.edit(resize_fleet(state.raw(), n), fresh_fleet=True)
 
 
 def _set_run(path: str, key: str) -> None:
     from planner.dashboard.model import set_value
 
-    state.set_raw(set_value(state.raw(), path, int(st.session_state[key])))
+    text = str(st.session_state[key]).strip()
+    try:
+        value = int(text)
+    except ValueError:
+        st.session_state.bad[path] = f"{text!r} is not a whole number"
+        return
+    st.session_state.bad.pop(path, None)
+    state.edit(set_value(state.raw(), path, value))
 
 
 def _request_run() -> None:
@@ -51,32 +61,42 @@ def _run_panel(w: Words) -> None:
 
     m = merged(raw)
     g = f"{state.gen()}.{st.session_state.fleet_gen}"
+    state.bind(f"units:{g}", "fleet.units", len)
     side.number_input(
         w("units"),
         min_value=0,
         max_value=200,
-        value=len(m["fleet"]["units"]),
+        value=min(len(m["fleet"]["units"]), 200),
         step=1,
         key=f"units:{g}",
         help=w("units_help"),
         on_change=_resize_units,
         args=(f"units:{g}",),
     )
-    for col, (path, label, top) in zip(
-        side.columns(2),
-        (("run.replications", "replications", 1000), ("run.seed", "seed", None)),
-        strict=True,
-    ):
-        key = f"{label}:{state.gen()}"
-        col.number_input(
-            w(label),
-            min_value=1 if top else 0,
-            max_value=top,
-            value=int(value_at(m, path)),
-            key=key,
-            on_change=_set_run,
-            args=(path, key),
-        )
+    # replications as a number; the seed as text, as seeds reach 2**63 and a number field 2**53
+    key = f"replications:{state.gen()}"
+    c1, c2 = side.columns(2)
+    c1.number_input(
+        w("replications"),
+        min_value=1,
+        max_value=RUN_LIMITS["replications"],
+        value=min(max(int(m["run"]["replications"]), 1), RUN_LIMITS["replications"]),
+        key=key,
+        on_change=_set_run,
+        args=("run.replications", key),
+    )
+    state.bind(key, "run.replications", int)
+    key = f"seed:{state.gen()}"
+    c2.text_input(
+        w("seed"),
+        value=str(m["run"]["seed"]),
+        key=key,
+        on_change=_set_run,
+        args=("run.seed", key),
+    )
+    state.bind(key, "run.seed", str)
+    if "run.seed" in st.session_state.bad:
+        side.error(f"run.seed: {st.session_state.bad['run.seed']}")
     side.button(
         w("run"),
         key="run_button",

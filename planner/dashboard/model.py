@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.compare import with_baseline
+from planner.compare import baseline_of, with_baseline
 from planner.economics import Appraisal, appraise, headline
 from planner.parameters import default_values, registry
 from planner.region import Region
+from planner.report import zone_shares
 from planner.scenario import Scenario
 from planner.scenario_file import ScenarioError, parse_toml, scenario_from_mapping
 from planner.simulation import Results
@@ -174,6 +175,12 @@ def simulation_key(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def world_key(scenario: Scenario) -> str:
+    """What a sizing frontier depends on: everything simulated but the fleet and the policy
+    (the frontier chooses those), i.e. the simulation key of today's service."""
+    return simulation_key(baseline_of(scenario))
+
+
 @dataclass(frozen=True)
 class Run:
     """One simulated scenario and, for a service, today's service on the same calls."""
@@ -246,14 +253,18 @@ def zone_figures(run: Run | None, scenario: Scenario, region: Region) -> pd.Data
     res = run.results
     d = _counted(res)
     years = _years(res.scenario)
-    reps = max(res.scenario.run.replications, 1)
+    reps = max(len(res.per_replication), 1)
     grouped = d.groupby("zone")
+    # response times as the simulation reports them by zone (mean of each replication's
+    # median and 90th percentile), and the report's share by zone: one figure, one definition
+    by_zone = res.by_zone.set_index("zone")
+    shares = zone_shares(res.log, res.scenario.run.warmup_days * 1440.0).set_index("zone")
     sim = pd.DataFrame(
         {
             "calls": grouped.size() / reps / years,
-            "response_median": grouped["response_minutes"].median(),
-            "response_p90": grouped["response_minutes"].quantile(0.9),
-            "share_health_first": d[d["eligible_kind"]].groupby("zone")["health_first"].mean(),
+            "response_median": by_zone["median"],
+            "response_p90": by_zone["p90"],
+            "share_health_first": shares["share_health_first"],
             "officer_hours": grouped["officer_hours"].sum() / reps / years,
         }
     )
@@ -281,7 +292,7 @@ def response_histogram(results: Results, width: float = 5.0, top: float = 120.0)
     """Calls a year by response-time bin and first responder; the last bin holds the rest."""
     r = response_times(results)
     edges = np.arange(0.0, top + width, width)
-    years = _years(results.scenario) * max(results.scenario.run.replications, 1)
+    years = _years(results.scenario) * max(len(results.per_replication), 1)
     rows = []
     for unit, part in r.groupby("unit"):
         m = np.minimum(part["minutes"].to_numpy(), top - 1e-9)
@@ -298,7 +309,7 @@ def fallback_reasons(results: Results) -> pd.DataFrame:
     d = _counted(results)
     d = d[d["eligible_kind"] & ~d["health_first"]]
     reasons = ("no_unit_on_duty", "out_of_reach", "waited_too_long")
-    years = _years(results.scenario) * max(results.scenario.run.replications, 1)
+    years = _years(results.scenario) * max(len(results.per_replication), 1)
     counts = d["reason"].value_counts()
     return pd.DataFrame(
         {"reason": list(reasons), "per_year": [counts.get(r, 0) / years for r in reasons]}

@@ -52,6 +52,35 @@ def set_raw(new: dict[str, Any], *, fresh_widgets: bool = False, fresh_fleet: bo
         ss.fleet_gen += 1
 
 
+def bind(key: str, path: str, show: Callable[[Any], Any]) -> None:
+    """Note that widget ``key`` shows parameter ``path`` (as ``show(value)``), so that an edit
+    made through another widget — the sidebar and the Scenario page both show replications,
+    seed and the fleet — is shown by this one too."""
+    st.session_state.setdefault("bound", {})[key] = (path, show)
+
+
+def edit(new: dict[str, Any], *, fresh_fleet: bool = False) -> None:
+    """Replace the overrides from a widget callback, and bring every other widget in line.
+
+    Streamlit keeps a widget's own state while its key lives, whatever ``value=`` it is given
+    later; so the widgets that show a changed value are set here, before any is drawn.
+    """
+    set_raw(new, fresh_fleet=fresh_fleet)
+    from planner.dashboard.model import merged, value_at
+
+    m = merged(new)
+    ss = st.session_state
+    for key, (path, show) in list(ss.get("bound", {}).items()):
+        if key not in ss:
+            continue
+        try:
+            want = show(value_at(m, path))
+        except (TypeError, ValueError):
+            continue  # a value this widget cannot show: validation names it
+        if ss[key] != want:
+            ss[key] = want
+
+
 def gen() -> int:
     return int(st.session_state.gen)
 

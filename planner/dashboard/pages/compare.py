@@ -12,11 +12,10 @@ import streamlit as st
 
 from planner.compare import paired_table
 from planner.dashboard import state
-from planner.dashboard.model import merged, shipped_scenarios, validate
+from planner.dashboard.model import shipped_scenarios, validate
 from planner.dashboard.text import Words
 from planner.dashboard.view import fmt, interval
 from planner.kpis import summarise
-from planner.scenario import Run as RunSection
 from planner.scenario import Scenario
 from planner.store import DEFAULT_PATH, Store, StoreError
 
@@ -32,7 +31,10 @@ def choices(w: Words) -> dict[str, tuple[str, dict[str, Any]]]:
 
 
 def comparison_table(w: Words, labels: list[str], per_rep: list[pd.DataFrame]) -> pd.DataFrame:
-    """Rows of KPIs: each scenario's mean, then each one's paired difference from the first."""
+    """Rows of KPIs: each scenario's mean, then each one's paired difference from the first,
+    all over the replications every scenario has (stored sweeps may hold different numbers)."""
+    common = set.intersection(*(set(r["replication"]) for r in per_rep))
+    per_rep = [r[r["replication"].isin(common)] for r in per_rep]
     ref = summarise(per_rep[0])
     table = pd.DataFrame({w("kpi"): [w.kpi(k) for k in ref["kpi"]]})
     units = list(ref["unit"])
@@ -103,9 +105,13 @@ def _session_section(w: Words) -> None:
         format_func=lambda k: offer[k][0],
         key="compare_pick",
     )
-    m = merged(state.raw())["run"]
+    current, problems = validate(state.raw())
+    if current is None:  # its [run] section pairs every scenario; it must be valid first
+        st.error(w("compare_invalid", name=w("compare_current"), problem=problems[0]))
+        return
+    run = current.run
     st.caption(
-        f"{w('replications')}: {m['replications']} · {w('seed')}: {m['seed']} "
+        f"{w('replications')}: {run.replications} · {w('seed')}: {run.seed} "
         f"({w('run_header')}, sidebar)"
     )
     go = st.button(w("compare_run"), key="compare_run", type="primary")
@@ -120,8 +126,11 @@ def _session_section(w: Words) -> None:
             st.error(w("compare_invalid", name=label, problem=problems[0]))
             return
         # one run section for all: the same replications and seed pair every scenario's calls
-        scenarios.append(s.model_copy(update={"run": RunSection.model_validate(m)}))
+        scenarios.append(s.model_copy(update={"run": run}))
     labels = [offer[k][0] for k in picked]
+    if len({(s.region.kind, s.region.name) for s in scenarios}) > 1:
+        st.error(w("compare_regions"))
+        return
     stored: dict[str, Any] = st.session_state.get("comparison", {})
     wanted = (tuple(picked), tuple(s.model_dump_json() for s in scenarios))
     if go:

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from planner.dashboard import state
-from planner.dashboard.model import Run, merged, value_at
+from planner.dashboard.model import Run, merged, value_at, world_key
 from planner.dashboard.pages.scenario import param_input
 from planner.dashboard.text import Words
 from planner.dashboard.view import current, need_run, num
@@ -108,8 +108,10 @@ def _downloads(w: Words, run: Run, scenario: Scenario, appraisal: Appraisal) -> 
             write_pdf(compose(), path)
             return path.read_bytes()
 
+    # a frontier belongs in the report only if it was made for this region and demand
     optimised = st.session_state.get("optimised")
-    st_frontier = optimised["frontier"] if optimised else None
+    fits = optimised is not None and optimised["world"] == world_key(scenario)
+    st_frontier = optimised["frontier"] if fits and optimised is not None else None
     cols = st.columns(3)
     cols[0].download_button(
         w("download_html"), html, file_name=f"report-{lang}.html", mime="text/html", key="dl_html"

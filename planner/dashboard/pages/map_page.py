@@ -145,7 +145,7 @@ def render(w: Words) -> None:
         st.error(w("invalid") + "\n\n" + "\n\n".join(c.problems))
         return
     if scenario.region.kind != "geodata":
-        st.info(w("needs_geodata"))
+        st.info(w("map_needs_geodata"))
         return
     region = load_region(scenario.region.name)
     run: Run | None = c.run if c.fresh else None

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from planner.dashboard import state
+from planner.dashboard.model import world_key
 from planner.dashboard.text import Words
 from planner.dashboard.view import current, num
 from planner.kpis import KPIS
@@ -68,6 +69,7 @@ def render(w: Words) -> None:
         )
         log.update(label=outcome.stopped, state="complete", expanded=False)
         st.session_state.optimised = {
+            "world": world_key(c.scenario),
             "raw": raw,
             "target": str(target),
             "outcome": outcome,
@@ -77,6 +79,8 @@ def render(w: Words) -> None:
     done: dict[str, Any] | None = st.session_state.get("optimised")
     if done is None:
         return
+    if done["world"] != world_key(c.scenario):
+        st.warning(w("optimise_stale"))
     _show(w, done)
 
 

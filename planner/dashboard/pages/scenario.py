@@ -29,6 +29,9 @@ from planner.scenario_file import MAX_BYTES, ScenarioError
 
 # parameters with a table editor of their own, or chosen from a list
 _OWN_EDITOR = {"fleet.units", "fleet.shifts"}
+# a number field holds integers up to 2**53; seeds go to 2**63, so they are typed as text
+_BIGGEST_FIELD_INT = 2**53
+_AS_TEXT = {"run.seed"}
 
 
 # -- inline TOML for structured values (distributions, tables, lists) --------------------------
@@ -77,7 +80,7 @@ def _changed(path: str, key: str, how: str) -> None:
     elif how == "int":
         value = int(value)
     bad.pop(path, None)
-    state.set_raw(set_value(state.raw(), path, value))
+    state.edit(set_value(state.raw(), path, value))
 
 
 def _decimals(value: float) -> int:
@@ -95,6 +98,7 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
         label = f"{label} ({p.unit})"
     helptext = w("unit_source", unit=p.unit, source=p.source) + (f"\n\n{p.doc}" if p.doc else "")
     common: dict[str, Any] = {"key": key, "help": helptext}
+    show: Any = str
     if path == "region.name":
         regions = list(available_regions())
         container.selectbox(
@@ -106,14 +110,17 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
             **common,
         )
     elif isinstance(value, bool):
+        show = bool
         container.checkbox(
             label, value=value, on_change=_changed, args=(path, key, "plain"), **common
         )
-    elif isinstance(value, int):
+    elif isinstance(value, int) and abs(value) < _BIGGEST_FIELD_INT and path not in _AS_TEXT:
+        show = int
         container.number_input(
             label, value=value, step=1, on_change=_changed, args=(path, key, "int"), **common
         )
     elif isinstance(value, float):
+        show = float
         d = _decimals(value)
         container.number_input(
             label,
@@ -143,9 +150,11 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
             label, value=value, on_change=_changed, args=(path, key, "plain"), **common
         )
     else:
+        show = inline
         container.text_input(
             label, value=inline(value), on_change=_changed, args=(path, key, "toml"), **common
         )
+    state.bind(key, path, show)
     bad = st.session_state.bad.get(path)
     if bad:
         container.error(w("bad_value", path=path, problem=bad))
