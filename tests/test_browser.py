@@ -169,6 +169,7 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
         expect(page.get_by_text("Stopped.")).to_be_visible()
         expect(page.get_by_text("earlier version of the scenario").first).to_be_visible()
         assert metric.get_by_test_id("stMetricValue").inner_text() == value
+        page.wait_for_timeout(2500)
         page.screenshot(path=str(shots / "stopped.png"), full_page=True)
         browser.close()
     for name in PAGES:

@@ -99,7 +99,7 @@ def render(w: Words) -> None:
             alt.Chart(fb)
             .mark_bar(color="#c0504d")
             .encode(
-                y=alt.Y(f"{w('reason')}:N", title=None, sort=None),
+                y=alt.Y(f"{w('reason')}:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
                 x=alt.X("per_year:Q", title=w("per_year")),
                 tooltip=[alt.Tooltip("per_year:Q", format=",.0f")],
             )
