@@ -79,7 +79,7 @@ def timed(
 
 def store_overhead(plan: Sweep, folder: Path, n: int = 20) -> Iterator[tuple[str, float]]:
     s = plan.scenarios[0]
-    results = [run_item(s.toml, plan.seed, r, keep_log=True) for r in range(n)]
+    results = [run_item(s.model, s.hash, plan.seed, r, keep_log=True) for r in range(n)]
     for keep in (False, True):
         store, run = _open(folder / f"overhead_{keep}.duckdb", plan, "bench")
         with store:

@@ -417,10 +417,11 @@ def sweep(
 ) -> None:
     """Run a grid of scenario variations × replications into the results store, resumably.
 
-    What the store already holds (same scenario text, seed and replication) is skipped, so a
-    sweep that was killed is finished by running it again.
+    What the store already holds (same scenario and model, seed and replication) is skipped, so
+    a sweep that was killed is finished by running it again; with --keep-logs, a replication
+    stored without its call log is run again (same figures) and stored with it.
     """
-    from planner.executors import ExecutorError, dask_pool, local_pool, run_items
+    from planner.executors import ExecutorError, WorkerDied, dask_pool, local_pool, run_items
     from planner.progress import progress
     from planner.scenario_file import ScenarioError
     from planner.store import DEFAULT_PATH, Store, StoredScenario, StoreError
@@ -452,16 +453,19 @@ def sweep(
                     for s in plan.scenarios
                 ],
             )
-            done = store.done([s.hash for s in plan.scenarios], plan.seed)
-            todo = [i for i in items if i not in done]
+            stored = store.stored([s.hash for s in plan.scenarios], plan.seed)
+            todo = [i for i in items if i not in stored or (keep_logs and not stored[i])]
+            again = sum(i in stored for i in todo)  # stored without the call log asked for
             store.set_counts(run_id, len(items), len(items) - len(todo))
             err.print(
                 f"{sweep_file}: {len(plan.scenarios)} scenarios × {plan.replications} "
                 f"replications = {len(items):,}; {len(items) - len(todo):,} already in "
-                f"{store_path}, skipped; running {len(todo):,} on {pool.name} (run {run_id})",
+                f"{store_path}, skipped; running {len(todo):,} on {pool.name} (run {run_id})"
+                + (f"; {again:,} of them again, to store their call logs" if again else ""),
                 markup=False,
             )
-            status = "failed"
+            status, died = "failed", None
+            finished = 0
             try:
                 with progress(err, f"sweep {plan.name}", len(todo), "stored") as tick:
                     for r in run_items(pool, plan, todo, keep_logs):
@@ -475,13 +479,25 @@ def sweep(
                             executor=pool.name,
                             worker=r.worker,
                             log=r.log,
+                            replace=(r.hash, r.seed, r.replication) in stored,
                         )
+                        finished += 1
                         tick()
                 status = "done"
             except KeyboardInterrupt:
                 status = "interrupted"
+            except WorkerDied as exc:
+                died = str(exc)
             finally:
                 store.finish_run(run_id, status)
+            if died is not None:  # not the user's input: exit code 1, as for any failure
+                err.print(
+                    f"sweep stopped: a worker process died ({died}); "
+                    f"{len(items) - len(todo) + finished:,} of {len(items):,} replications are "
+                    "stored; run the same command again to resume",
+                    markup=False,
+                )
+                raise typer.Exit(1)
             if status == "interrupted":
                 err.print(
                     f"interrupted; what is stored stays: run `planner sweep {sweep_file}` "
@@ -528,16 +544,19 @@ def _sweep_table(store: object, plan: object) -> Table:
     return table
 
 
-store_app = typer.Typer(help="Look into a results store (`planner sweep`).", no_args_is_help=True)
+store_app = typer.Typer(
+    help="Look into, or upgrade, a results store (`planner sweep`).", no_args_is_help=True
+)
 app.add_typer(store_app, name="store")
+StorePath = Annotated[
+    Path | None,
+    typer.Option("--store", help="Results store (DuckDB file; default planner.duckdb here)."),
+]
 
 
 @store_app.command("list")
 def store_list(
-    store_path: Annotated[
-        Path | None,
-        typer.Option("--store", help="Results store (DuckDB file; default planner.duckdb here)."),
-    ] = None,
+    store_path: StorePath = None,
     run_id: Annotated[
         int | None, typer.Option("--run", help="Only the scenarios of this run.")
     ] = None,
@@ -589,6 +608,23 @@ def store_list(
         seeds = ", ".join(str(x) for x in (r.seeds if r.seeds is not None else []))
         t.add_row(r.hash[:12], r.name, str(r.replications), seeds, (r.baseline_hash or "")[:12])
     out.print(t)
+
+
+@store_app.command("upgrade")
+def store_upgrade(store_path: StorePath = None) -> None:
+    """Bring a store written by an older planner to this planner's schema (one transaction)."""
+    from planner.store import DEFAULT_PATH, SCHEMA_VERSION, Store, StoreError
+
+    store_path = store_path or DEFAULT_PATH
+    if not store_path.is_file():
+        _fail([f"{store_path}: no such store"])
+    try:
+        with Store.open(store_path) as store:
+            was = store.upgraded_from
+    except StoreError as exc:
+        _fail([str(exc)])
+    said = f"upgraded from schema {was}" if was else "already"
+    out.print(f"{store_path}: {said} at schema {SCHEMA_VERSION}", markup=False)
 
 
 def _default_sources() -> Path:

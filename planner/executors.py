@@ -11,9 +11,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +31,37 @@ DASK_CONNECT_SECONDS = 10
 
 class ExecutorError(Exception):
     """An executor that cannot be started or reached; one line for the user."""
+
+
+EXIT_CODE_SECONDS = 2.0
+"""How long to wait for a dead worker's exit code, to say how it died."""
+
+
+class WorkerDied(Exception):
+    """A local worker process ended abruptly (killed, out of memory) and took the pool with it;
+    the message says how, in a few words. What was stored before stays."""
+
+
+def _how_it_died(processes: Iterable[Any]) -> str:
+    """How a broken pool's worker ended, from the exit codes of its processes (the pool
+    terminates the others with SIGTERM once one dies, so another cause is preferred)."""
+    processes = list(processes)
+    deadline = time.monotonic() + EXIT_CODE_SECONDS
+    # the pool's own thread may be reaping the dead worker: its exit code shows once it has
+    while not (codes := [p.exitcode for p in processes if p.exitcode not in (None, 0)]):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    codes.sort(key=lambda c: c == -signal.SIGTERM)
+    if not codes:
+        return "it ended abruptly"
+    if codes[0] >= 0:
+        return f"exit code {codes[0]}"
+    try:
+        name = signal.Signals(-codes[0]).name
+    except ValueError:
+        name = f"signal {-codes[0]}"
+    return f"killed by {name}" + (", out of memory?" if codes[0] == -signal.SIGKILL else "")
 
 
 @dataclass(frozen=True)
@@ -97,26 +130,34 @@ def dask_pool(address: str) -> Iterator[Pool]:
 def run_items(
     pool: Pool, sweep: Sweep, items: Iterable[tuple[str, int, int]], keep_logs: bool
 ) -> Iterator[ItemResult]:
-    """Run work items and yield each result as it finishes (in any order)."""
-    texts = {s.hash: s.toml for s in sweep.scenarios}
+    """Run work items and yield each result as it finishes (in any order).
+
+    Raises WorkerDied when a local worker process dies (the pool cannot go on without it).
+    """
+    models = {s.hash: s.model for s in sweep.scenarios}
     pending: set[cf.Future[Any]] = set()
     queue = iter(items)
     window = pool.slots * IN_FLIGHT_PER_WORKER
+    processes: dict[int, Any] = {}  # a local pool's workers, kept to say how one died
 
     def top_up() -> None:
         for h, seed, r in queue:
-            pending.add(pool.executor.submit(run_item, texts[h], seed, r, keep_logs))
+            pending.add(pool.executor.submit(run_item, models[h], h, seed, r, keep_logs))
             if len(pending) >= window:
-                return
+                break
+        # a private attribute (hence the default): the pool forgets its workers once broken
+        processes.update(getattr(pool.executor, "_processes", None) or {})
 
-    top_up()
     try:
+        top_up()
         while pending:
             finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for f in finished:
                 pending.discard(f)
                 yield f.result()
             top_up()
+    except BrokenProcessPool:  # from a result or a submit, once a worker has died
+        raise WorkerDied(_how_it_died(processes.values())) from None
     finally:
         for f in pending:
             f.cancel()

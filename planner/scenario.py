@@ -288,6 +288,14 @@ class Run(_Section):
     replications: int = _field("run.replications", ge=1, le=100_000)
     seed: int = _field("run.seed", ge=0, lt=2**63)
 
+    @field_validator("replications", "seed", mode="before")
+    @classmethod
+    def _not_true_or_false(cls, v: Any) -> Any:
+        # pydantic reads true as 1; a count or seed written as a truth value is a mistake
+        if isinstance(v, bool):
+            raise ValueError("must be a whole number, not true or false")
+        return v
+
 
 class Scenario(_Section):
     """One service design and the world it meets; see ``planner schema`` for every field."""

@@ -4,17 +4,23 @@ A thin shell over DuckDB. Why a database rather than folders of files: a sweep w
 of replications, a crash must leave either all of a replication or none of it, and a re-run must
 find what is done in one query. Each finished replication is one transaction (its row, its KPIs
 and, if kept, its calls), and the primary key (scenario hash, seed, replication) makes a
-duplicate impossible. DuckDB lets one process write a file at a time; readers open it
-read-only when no sweep is writing.
+duplicate impossible. A replication stored without its call log is replaced whole, in one
+transaction, when a `--keep-logs` sweep runs it again. DuckDB lets one process write a file at
+a time; readers open it read-only when no sweep is writing.
 
 Tables:
   runs          one row per `planner sweep` invocation (the sweep file's text and hash, times,
                 status, planned / skipped / done counts, executor)
-  scenarios     hash (sha256 of the exact TOML) -> name, TOML text, hash of its baseline
+  scenarios     hash (``sweep.scenario_hash``: the merged scenario and the model it ran on)
+                -> name, TOML text (what the sweep set), hash of its baseline
   run_scenarios which scenarios a run asked for, in order
-  replications  (hash, seed, replication) -> run, executor, worker, seconds, finished
+  replications  (hash, seed, replication) -> run, executor, worker, seconds, finished,
+                has_log (its calls are in `calls`), planner_version
   kpis          (hash, seed, replication, kpi) -> value, position (column order)
-  calls         the call log of each replication, when the sweep ran with --keep-logs
+  calls         the call log of each replication stored with has_log
+
+Schema versions: 2 added replications.has_log and .planner_version. Opening an older store for
+writing upgrades it in one transaction (`planner store upgrade`); read-only, it is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +36,11 @@ import duckdb
 import pandas as pd
 
 from planner.kpis import summarise
+from planner.sweep import planner_version
 
 DEFAULT_PATH = Path("planner.duckdb")
 """The store `planner sweep`, `planner report --store` and `planner store` use unless told."""
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -52,11 +58,32 @@ CREATE TABLE IF NOT EXISTS run_scenarios (
 CREATE TABLE IF NOT EXISTS replications (
     hash VARCHAR, seed UBIGINT, replication INTEGER, run_id INTEGER, executor VARCHAR,
     worker VARCHAR, seconds DOUBLE, finished TIMESTAMP,
+    has_log BOOLEAN DEFAULT FALSE, planner_version VARCHAR,
     PRIMARY KEY (hash, seed, replication));
 CREATE TABLE IF NOT EXISTS kpis (
     hash VARCHAR, seed UBIGINT, replication INTEGER, kpi VARCHAR, value DOUBLE, position INTEGER,
     PRIMARY KEY (hash, seed, replication, kpi));
 """
+
+
+def _schema_1_to_2(con: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
+    """Record per replication whether its call log is stored (a version 1 store has one for a
+    replication if any of its calls is there) and the planner that ran it (its run's)."""
+    con.execute("ALTER TABLE replications ADD COLUMN has_log BOOLEAN DEFAULT FALSE")
+    con.execute("ALTER TABLE replications ADD COLUMN planner_version VARCHAR")
+    con.execute(
+        "UPDATE replications SET planner_version = runs.planner_version FROM runs "
+        "WHERE runs.run_id = replications.run_id"
+    )
+    if "calls" in tables:
+        con.execute(
+            "UPDATE replications SET has_log = TRUE WHERE (hash, seed, replication) "
+            "IN (SELECT DISTINCT hash, seed, replication FROM calls)"
+        )
+
+
+_MIGRATIONS = {1: _schema_1_to_2}
+"""What takes a store from a schema version to the next (all run in one transaction)."""
 
 
 class StoreError(Exception):
@@ -75,13 +102,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _version() -> str:
-    try:
-        return metadata.version("planner")
-    except metadata.PackageNotFoundError:
-        return "dev"
-
-
 class Store:
     """One open store. ``Store.open(path, read_only=True)`` for reading (the dashboard, report)."""
 
@@ -89,6 +109,7 @@ class Store:
         self.con = con
         self.path = path
         self.read_only = read_only
+        self.upgraded_from: int | None = None  # the schema version opening upgraded, if any
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -121,19 +142,29 @@ class Store:
             raise
         return store
 
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
     def _check_schema(self) -> None:
-        tables = {
-            r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        }
+        tables = self._tables()
         if self.read_only or "meta" in tables:
             if "meta" not in tables:
                 raise StoreError(f"{self.path}: not a planner store (no meta table)")
             row = self._one("SELECT value FROM meta WHERE key = 'schema'")
-            if row is None or row[0] != str(SCHEMA_VERSION):
+            found = row[0] if row else "?"
+            if found == str(SCHEMA_VERSION):
+                return
+            older = found.isdigit() and int(found) in _MIGRATIONS
+            if older and self.read_only:
                 raise StoreError(
-                    f"{self.path}: store schema {row[0] if row else '?'}, this planner reads "
-                    f"{SCHEMA_VERSION}"
+                    f"{self.path}: store schema {found} is older than this planner's "
+                    f"{SCHEMA_VERSION}; run `planner store upgrade --store {self.path}` once"
                 )
+            if not older:
+                raise StoreError(
+                    f"{self.path}: store schema {found}, this planner reads {SCHEMA_VERSION}"
+                )
+            self._upgrade(int(found), tables)
             return
         if tables:
             raise StoreError(f"{self.path}: a DuckDB file, but not a planner store")
@@ -141,6 +172,16 @@ class Store:
         self.con.execute(_SCHEMA)
         self.con.execute("INSERT INTO meta VALUES ('schema', ?)", [str(SCHEMA_VERSION)])
         self.con.execute("COMMIT")
+
+    def _upgrade(self, version: int, tables: set[str]) -> None:
+        """Take the store to SCHEMA_VERSION in one transaction: all of it, or nothing."""
+        with self._transaction():
+            for v in range(version, SCHEMA_VERSION):
+                _MIGRATIONS[v](self.con, tables)
+            self.con.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema'", [str(SCHEMA_VERSION)]
+            )
+        self.upgraded_from = version
 
     def close(self) -> None:
         self.con.close()
@@ -184,7 +225,7 @@ class Store:
                     executor,
                     keep_logs,
                     _now(),
-                    _version(),
+                    planner_version(),
                 ],
             )
             rows = pd.DataFrame(
@@ -221,17 +262,25 @@ class Store:
             [status, _now(), run_id, run_id],
         )
 
-    def done(self, hashes: Iterable[str], seed: int) -> set[tuple[str, int, int]]:
-        """Which (hash, seed, replication) of these scenarios are already stored."""
+    def stored(self, hashes: Iterable[str], seed: int) -> dict[tuple[str, int, int], bool]:
+        """The (hash, seed, replication) of these scenarios already stored, each with whether
+        its call log is stored too."""
         wanted = pd.DataFrame({"hash": list(hashes)})
         self.con.register("wanted", wanted)
         rows = self.con.execute(
-            "SELECT r.hash, r.seed, r.replication FROM replications r "
+            "SELECT r.hash, r.seed, r.replication, r.has_log FROM replications r "
             "JOIN wanted w USING (hash) WHERE r.seed = ?",
             [seed],
         ).fetchall()
         self.con.unregister("wanted")
-        return {(h, int(s), int(r)) for h, s, r in rows}
+        return {(h, int(s), int(r)): bool(log) for h, s, r, log in rows}
+
+    def done(
+        self, hashes: Iterable[str], seed: int, with_logs: bool = False
+    ) -> set[tuple[str, int, int]]:
+        """Which (hash, seed, replication) of these scenarios need not run again: those stored
+        (``with_logs``: stored with their call log)."""
+        return {i for i, logged in self.stored(hashes, seed).items() if logged or not with_logs}
 
     def add_replication(
         self,
@@ -245,9 +294,12 @@ class Store:
         executor: str,
         worker: str,
         log: pd.DataFrame | None = None,
+        replace: bool = False,
     ) -> None:
         """Store one finished replication in one transaction: all of it, or (on any error or
-        a kill) none of it."""
+        a kill) none of it. A replication already stored is an error, unless ``replace``: then
+        its row, KPIs and calls are replaced in the same transaction (a kill leaves the old
+        replication whole)."""
         k = pd.DataFrame(
             {
                 "hash": hash,
@@ -258,14 +310,31 @@ class Store:
                 "position": range(len(kpis)),
             }
         )
+        key = [hash, seed, replication]
+        # an upsert rather than DELETE then INSERT: DuckDB before 1.2 refuses to insert a key
+        # deleted earlier in the same transaction
+        insert = "INSERT OR REPLACE" if replace else "INSERT"
         with self._transaction():
+            row = [run_id, executor, worker, seconds, _now(), log is not None, planner_version()]
             self.con.execute(
-                "INSERT INTO replications VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [hash, seed, replication, run_id, executor, worker, seconds, _now()],
+                f"{insert} INTO replications (hash, seed, replication, run_id, executor, worker, "
+                "seconds, finished, has_log, planner_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*key, *row],
             )
+            if replace:
+                self.con.execute(
+                    "DELETE FROM kpis WHERE hash = ? AND seed = ? AND replication = ? "
+                    "AND NOT list_contains(?, kpi)",
+                    [*key, list(kpis)],
+                )
+                if "calls" in self._tables():
+                    self.con.execute(
+                        "DELETE FROM calls WHERE hash = ? AND seed = ? AND replication = ?", key
+                    )
             self.con.register("new_kpis", k)
             self.con.execute(
-                "INSERT INTO kpis BY NAME SELECT hash, seed, replication, kpi, value, position "
+                f"{insert} INTO kpis BY NAME SELECT hash, seed, replication, kpi, value, position "
                 "FROM new_kpis"
             )
             self.con.unregister("new_kpis")
@@ -385,27 +454,40 @@ class Store:
         """The KPI table with 95 % intervals (``planner.kpis.summarise``), as `planner run`."""
         return summarise(self.per_replication(hash, seed))
 
-    def has_calls(self, hash: str, seed: int) -> bool:
-        tables = {
-            r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        }
-        if "calls" not in tables:
-            return False
-        row = self._one("SELECT count(*) FROM calls WHERE hash = ? AND seed = ?", [hash, seed])
-        return bool(row and row[0])
+    def logged(self, hash: str, seed: int) -> tuple[set[int], set[int]]:
+        """(replications stored, those of them stored with their call log)."""
+        rows = self.con.execute(
+            "SELECT replication, has_log FROM replications WHERE hash = ? AND seed = ?",
+            [hash, seed],
+        ).fetchall()
+        return {int(r) for r, _ in rows}, {int(r) for r, log in rows if log}
+
+    def has_calls(self, hash: str, seed: int, replications: Iterable[int] | None = None) -> bool:
+        """Is the call log of every one of these replications (default: all stored) stored?"""
+        stored, logged = self.logged(hash, seed)
+        wanted = stored if replications is None else set(replications)
+        return bool(wanted) and wanted <= logged
 
     def calls(
-        self, hash: str, seed: int | None = None, columns: Sequence[str] | None = None
+        self,
+        hash: str,
+        seed: int | None = None,
+        columns: Sequence[str] | None = None,
+        replications: Iterable[int] | None = None,
     ) -> pd.DataFrame | None:
-        """The call log of a scenario's stored replications (as ``Results.log``), or None when
-        the sweep did not keep logs."""
+        """The call log (as ``Results.log``) of these stored replications of a scenario (default
+        all), or None unless every one of them has its log: a map or table drawn from some
+        replications only would pass for all of them."""
         seed = self.seed_of(hash, seed)
-        if not self.has_calls(hash, seed):
+        wanted = None if replications is None else sorted(set(replications))
+        if not self.has_calls(hash, seed, wanted):
             return None
         cols = "* EXCLUDE (hash, seed)" if columns is None else ", ".join(f'"{c}"' for c in columns)
+        which = "" if wanted is None else "AND list_contains(?, replication)"
         return self.con.execute(
-            f"SELECT {cols} FROM calls WHERE hash = ? AND seed = ? ORDER BY replication, call",
-            [hash, seed],
+            f"SELECT {cols} FROM calls WHERE hash = ? AND seed = ? {which} "
+            "ORDER BY replication, call",
+            [hash, seed, *([] if wanted is None else [wanted])],
         ).df()
 
     def counts(self) -> dict[str, Any]:

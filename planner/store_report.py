@@ -17,8 +17,9 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
     """A swept scenario and its paired baseline, read from a results store (`planner sweep`).
 
     The same material as a results folder: per-replication KPIs of the scenario and of today's
-    service on the same calls (replications both have), and zone shares when the sweep kept
-    the call logs (``--keep-logs``); without them the report has no map and says why.
+    service on the same calls (replications both have), and zone shares when the call log of
+    every one of those replications is stored (``--keep-logs``); without them all the report
+    has no map and says why, rather than draw it from some replications only.
     """
     import tomllib
 
@@ -39,10 +40,10 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
             seed = store.seed_of(found.hash, seed)
             reps = store.per_replication(found.hash, seed)
             base = store.per_replication(found.baseline_hash, seed)
-            log = store.calls(found.hash, seed, ["replication", *log_columns])
+            paired = sorted(set(reps["replication"]) & set(base["replication"]))
+            log = store.calls(found.hash, seed, ["replication", *log_columns], paired)
     except StoreError as exc:
         raise ReportError(str(exc)) from None
-    paired = sorted(set(reps["replication"]) & set(base["replication"]))
     reps = reps[reps["replication"].isin(paired)].reset_index(drop=True)
     base = base[base["replication"].isin(paired)].reset_index(drop=True)
     s = scenario_from_mapping(tomllib.loads(found.toml), found.name)
@@ -55,6 +56,4 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
     }
     if log is None:
         log = pd.DataFrame({c: pd.Series(dtype=object) for c in log_columns})
-    else:
-        log = log[log["replication"].isin(paired)]
     return bundle_of(s, summary, log, None, path.parent, f"{path} {found.hash[:12]}")

@@ -8,6 +8,12 @@ Every scenario of a sweep runs with the sweep's one seed, so replication r of ev
 meets the same calls (common random numbers) and differences between scenarios are paired.
 A work item is (scenario, seed, replication); its result depends on nothing else — not on the
 worker, the executor or the order — so a sweep can be resumed or spread over machines.
+
+A scenario is named by a hash of everything its results depend on (``scenario_hash``): the
+merged, validated scenario (the defaults included, not only the file's overrides) and the model
+it runs on (planner version, the region's built geodata, the demand profiles). After an upgrade
+that changes any of them the same sweep file gives new hashes, so a resume never mixes results
+of two models under one name.
 """
 
 from __future__ import annotations
@@ -15,12 +21,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
+import json
 import math
 import os
 import socket
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +36,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from planner.parameters import deep_merge, default_values
-from planner.scenario import Scenario
+from planner.scenario import Run, Scenario
 from planner.scenario_file import (
     ScenarioError,
     describe_errors,
@@ -83,14 +91,16 @@ class SweepInfo(_Strict):
         strict=True,
         ge=1,
         le=100_000,
-        description="replications per scenario; default the base's [run]",
+        description="replications per scenario; default the base's run.replications, as "
+        "`planner run` reads it (the scenario default if the base does not set it)",
     )
     seed: int | None = Field(
         None,
         strict=True,
         ge=0,
         lt=2**63,
-        description="one seed for every scenario; default the base's [run]",
+        description="one seed for every scenario; default the base's run.seed, as `planner run` "
+        "reads it",
     )
     baselines: bool = Field(
         True,
@@ -113,13 +123,15 @@ class SweepSpec(_Strict):
 
 @dataclass(frozen=True)
 class SweepScenario:
-    """One concrete scenario of a sweep: its exact TOML (stored) and the hash that names it."""
+    """One concrete scenario of a sweep: its TOML (what the sweep file sets; stored for people to
+    read), the hash that names it and the merged scenario a worker runs."""
 
     label: str
     toml: str
-    hash: str
+    hash: str  # scenario_hash(scenario)
     scenario: Scenario  # validated, with the sweep's seed and replications
     baseline_hash: str | None  # today's service on the same calls, if the sweep has it
+    model: str  # the whole validated scenario as JSON: what a worker simulates
 
     @property
     def is_baseline(self) -> bool:
@@ -159,8 +171,61 @@ def canonical_toml(data: dict[str, Any]) -> str:
     return tomli_w.dumps(order(data))
 
 
-def scenario_hash(toml_text: str) -> str:
-    return hashlib.sha256(toml_text.encode("utf-8")).hexdigest()
+def planner_version() -> str:
+    """The installed planner's version ("dev" in a source tree that is not installed)."""
+    try:
+        return metadata.version("planner")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+MODEL_DATA_FILES = ("hour_of_week.toml",)
+"""Files of planner/data the simulation reads besides defaults.toml (whose values are in the
+merged scenario itself)."""
+
+
+@cache
+def _folder_digest(folder: str) -> str:
+    """sha256 over the names and contents of a folder's files (a region's built geodata)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).iterdir()):
+        if path.is_file():
+            digest.update(
+                f"{path.name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\0".encode()
+            )
+    return digest.hexdigest()
+
+
+@cache
+def _data_digest(name: str) -> str:
+    return hashlib.sha256(resources.files("planner.data").joinpath(name).read_bytes()).hexdigest()
+
+
+def model_fingerprint(scenario: Scenario) -> dict[str, str]:
+    """What a scenario's results depend on besides its own values: the planner version, the
+    data files the simulation reads and, for a geodata region, its built files."""
+    from planner import region
+
+    out = {"planner": planner_version()} | {name: _data_digest(name) for name in MODEL_DATA_FILES}
+    if scenario.region.kind == "geodata":
+        out["geodata"] = _folder_digest(str(region.geodata_dir() / scenario.region.name))
+    return out
+
+
+def model_json(scenario: Scenario) -> str:
+    """The whole validated scenario (defaults included) as JSON, in the model's own order: keys
+    are not sorted, as the order of a table (situations, say) can change what is simulated."""
+    return json.dumps(scenario.model_dump(by_alias=True), separators=(",", ":"))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """sha256 naming a scenario by everything a replication's result depends on: the merged,
+    validated scenario except its seed and replication count (those are the work item's) and
+    ``model_fingerprint``. Stable across runs and machines on the same planner and data."""
+    content = json.loads(model_json(scenario))
+    content["run"] = {k: v for k, v in content["run"].items() if k not in ("seed", "replications")}
+    text = json.dumps({"scenario": content, "model": model_fingerprint(scenario)})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -303,8 +368,21 @@ def _key_problems(spec: SweepSpec) -> list[str]:
     return problems
 
 
-def _whole(value: Any, default: int) -> Any:
-    return default if value is None else value
+def _seed_and_replications(spec: SweepSpec, base: dict[str, Any], origin: str) -> tuple[int, int]:
+    """[sweep]'s seed and replications, else the base's [run] ones read as `planner run` reads
+    them (a whole number written as "7" or 7.0 is 7; true, 2.5 or "ten" are errors), else the
+    scenario defaults: one line naming the field if a value cannot be used."""
+    run = _table(base, "run") or {}
+    given = {"seed": spec.sweep.seed, "replications": spec.sweep.replications}
+    chosen = {k: run[k] for k in given if k in run} | {
+        k: v for k, v in given.items() if v is not None
+    }
+    try:
+        checked = Run.model_validate(default_values()["run"] | chosen)
+    except ValidationError as exc:
+        _fail(origin, [f"base: run.{p}" for p in describe_errors(exc)])
+        raise  # unreachable
+    return checked.seed, checked.replications
 
 
 def expand(raw: bytes, origin: str, folder: Path) -> Sweep:
@@ -321,12 +399,8 @@ def expand(raw: bytes, origin: str, folder: Path) -> Sweep:
     if combos * (2 if spec.sweep.baselines else 1) > MAX_SCENARIOS:
         _fail(origin, [f"grid: asks for {combos:,} scenarios; at most {MAX_SCENARIOS:,}"])
     base = _base_data(spec, folder, origin)
-    base_run = _table(base, "run") or {}
-    defaults = default_values()["run"]
-    # a seed or count taken from the base is validated with each scenario below
-    seed = _whole(spec.sweep.seed, _whole(base_run.get("seed"), defaults["seed"]))
-    reps = _whole(spec.sweep.replications, _whole(base_run.get("replications"), 1))
-    if isinstance(reps, int) and combos * reps > MAX_WORK_ITEMS:
+    seed, reps = _seed_and_replications(spec, base, origin)
+    if combos * reps > MAX_WORK_ITEMS:
         _fail(
             origin,
             [
@@ -357,9 +431,11 @@ def expand(raw: bytes, origin: str, folder: Path) -> Sweep:
                 p if p.startswith("scenario ") else f"scenario {label!r}: {p}" for p in exc.problems
             )
             return None
-        text = canonical_toml(data)
-        h = scenario_hash(text)
-        scenarios.setdefault(h, SweepScenario(label, text, h, scenario, baseline_hash))
+        h = scenario_hash(scenario)
+        if h not in scenarios:
+            scenarios[h] = SweepScenario(
+                label, canonical_toml(data), h, scenario, baseline_hash, model_json(scenario)
+            )
         return h
 
     baselines: dict[str, str | None] = {}  # content without the name -> hash
@@ -419,30 +495,29 @@ class ItemResult:
 
 
 @lru_cache(maxsize=WORLDS_PER_WORKER)
-def _prepared(toml_text: str, seed: int) -> tuple[Scenario, Any]:
-    import tomllib
-
+def _prepared(model: str, seed: int) -> tuple[Scenario, Any]:
     from planner.simulation import replace_run
     from planner.world import build_world
 
-    scenario = scenario_from_mapping(tomllib.loads(toml_text))
+    scenario = Scenario.model_validate(json.loads(model))
     scenario = scenario.model_copy(update={"run": replace_run(scenario, None, seed)})
     return scenario, build_world(scenario)
 
 
-def run_item(toml_text: str, seed: int, replication: int, keep_log: bool) -> ItemResult:
+def run_item(model: str, hash: str, seed: int, replication: int, keep_log: bool) -> ItemResult:
     """Simulate one replication of one scenario (the unit of work sent to a worker).
 
-    Only the scenario text, seed and replication number go in, so the result cannot depend on
-    which worker ran it; the worker keeps recent Worlds so consecutive items reuse them.
+    The whole merged scenario (``SweepScenario.model``), seed and replication number go in, so
+    the result depends neither on which worker ran it nor on that worker's defaults; ``hash``
+    only labels the result. The worker keeps recent Worlds so consecutive items reuse them.
     """
     from planner.simulation import run_replication
 
     started = time.perf_counter()
-    scenario, world = _prepared(toml_text, seed)
+    scenario, world = _prepared(model, seed)
     frame, kpis, _ = run_replication(scenario, replication, world)
     return ItemResult(
-        hash=scenario_hash(toml_text),
+        hash=hash,
         seed=seed,
         replication=replication,
         kpis=kpis,

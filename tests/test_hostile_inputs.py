@@ -5,6 +5,11 @@ out of range, a wrong type, an unknown key or zone, bytes that are not UTF-8 or 
 so every one must end the same way: exit code 2, no traceback, nothing written. `planner run`
 and `planner sweep` print exactly one line (the first problem, and how many more there are);
 `planner validate` prints one line per problem, each starting with the file's name.
+
+A sweep's seed and replications may come from its base's [run] section, which is read exactly
+as `planner run` reads a scenario file: a whole number written as "7" or 7.0 is 7, and anything
+else (true, 2.5, "ten", ...) is exit code 2 and one line naming the field. Values of every type
+are tried there against what `planner run`'s loader makes of the same base.
 """
 
 from __future__ import annotations
@@ -13,15 +18,21 @@ import math
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planner.parameters import deep_merge
+from planner.scenario_file import load_scenario
+from planner.sweep import load_sweep
+
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 SCENARIO_EXAMPLES = 700
 SWEEP_EXAMPLES = 500
+BASE_RUN_EXAMPLES = 300
 
 VALID_SCENARIO: dict[str, Any] = tomllib.loads(
     (ROOT / "simulations" / "oslo_akershus.toml").read_text("utf-8")
@@ -30,6 +41,11 @@ VALID_SWEEP: dict[str, Any] = {
     "sweep": {"name": "fuzz", "base": "base.toml", "replications": 2, "seed": 3},
     "grid": {"units": [1, 2]},
     "variants": [{"name": "health-first", "policy": "health-first"}],
+}
+# the same without [sweep] seed and replications: those of the base's [run] are used
+SWEEP_FROM_BASE_RUN: dict[str, Any] = {
+    **VALID_SWEEP,
+    "sweep": {"name": "fuzz", "base": "base.toml"},
 }
 # the base the sweep file names, written beside it: a valid two-unit Bergen scenario
 SWEEP_BASE = {
@@ -210,12 +226,26 @@ def _sweep_cases() -> st.SearchStrategy[bytes]:
             [{"name": f"v{i}"} for i in range(1_001)],
         ]
     ).map(lambda variants: _dump({**v, "grid": {}, "variants": variants}))
+    # [base.run] seed and replications that are no whole number, of every TOML type
+    bad_base_run = st.sampled_from(
+        [
+            (
+                "base.run.replications",
+                ["ten", "", "2.5", "1e3", "true", 2.5, 0.0, -2.0, 1e300, math.nan, math.inf],
+            ),
+            ("base.run.replications", [True, False, [2], {"n": 2}]),
+            ("base.run.seed", ["x", "-1", "7.5", 7.5, -1.0, 2.0**64, math.nan, -math.inf, True]),
+        ]
+    ).flatmap(
+        lambda pv: st.sampled_from(pv[1]).map(lambda x: _dump(_set(SWEEP_FROM_BASE_RUN, pv[0], x)))
+    )
     too_big = st.just(
         _dump(_set(_set(v, "grid.year", list(range(2000, 2100))), "grid.units", [1, 2] * 20))
     )
     missing_section = st.just(_dump({k: x for k, x in v.items() if k != "sweep"}))
     return st.one_of(
         bad_sweep,
+        bad_base_run,
         bad_variant,
         too_big,
         missing_section,
@@ -237,9 +267,9 @@ def _check(r: Any, f: Path, one_line: bool) -> None:
 
 
 def _run_cases(
-    cases: st.SearchStrategy[bytes],
+    cases: st.SearchStrategy[T],
     examples: int,
-    check_one: Callable[[bytes], None],
+    check_one: Callable[[T], None],
 ) -> int:
     tried = 0
 
@@ -251,10 +281,10 @@ def _run_cases(
         suppress_health_check=list(HealthCheck),
     )
     @given(cases)
-    def fuzz(raw: bytes) -> None:
+    def fuzz(case: T) -> None:
         nonlocal tried
         tried += 1
-        check_one(raw)
+        check_one(case)
 
     fuzz()
     return tried
@@ -294,6 +324,61 @@ def test_hostile_sweep_files(cli, tmp_path: Path, capsys) -> None:
     with capsys.disabled():
         print(f"\n{tried} hostile sweep files: each exit code 2, one line, no store created")
     assert tried >= SWEEP_EXAMPLES * 0.9
+
+
+any_value = st.one_of(
+    st.text(max_size=8),
+    st.integers(-3, 200_000).map(str),
+    st.sampled_from([" 3 ", "+4", "2.0", "1_0", "0x10", "1e3", "٣", "true"]),
+    st.floats(),
+    st.integers(-3, 200_000).map(float),
+    st.booleans(),
+    st.lists(st.integers(1, 3), max_size=2),
+)
+
+
+def test_base_run_seed_and_replications_of_any_type(cli, tmp_path: Path, capsys) -> None:
+    """Found in review: [base.run] seed and replications went into the sweep unvalidated, so
+    2.0 or "2" was a traceback and "7" stored work a re-run did not recognise. Each value is
+    read as `planner run` reads the same base: the same numbers, or exit 2 and one line."""
+    (tmp_path / "base.toml").write_bytes(_dump(SWEEP_BASE))
+    f, scenario = tmp_path / "sweep.toml", tmp_path / "scenario.toml"
+    store = tmp_path / "store.duckdb"
+    read = 0
+
+    def check_one(case: tuple[str, Any]) -> None:
+        nonlocal read
+        field, value = case
+        f.write_bytes(_dump(_set(SWEEP_FROM_BASE_RUN, f"base.run.{field}", value)))
+        scenario.write_bytes(_dump(deep_merge(SWEEP_BASE, {"run": {field: value}})))
+        as_planner_run = cli("validate", scenario)
+        r = cli("validate", f)
+        assert "Traceback" not in r.err, r.err
+        if as_planner_run.code == 0:
+            run = load_scenario(scenario).run
+            said = " ".join(r.out.split())
+            assert r.code == 0, (value, r.err)
+            assert f"× {run.replications} replications" in said and f"seed {run.seed}" in said
+            # the same work as with the number written as one: a re-run recognises it
+            plain = tmp_path / "plain.toml"
+            number = run.seed if field == "seed" else run.replications
+            plain.write_bytes(_dump(_set(SWEEP_FROM_BASE_RUN, f"base.run.{field}", number)))
+            assert load_sweep(f).work_items() == load_sweep(plain).work_items()
+            read += 1
+            return
+        assert r.code == 2 and r.err.startswith(f"{f}: base: run.{field}: "), (value, r.err)
+        _check(r, f, one_line=False)
+        _check(cli("sweep", f, "--store", store, "--workers", "1"), f, one_line=True)
+        assert not store.exists()
+
+    cases = st.tuples(st.sampled_from(["seed", "replications"]), any_value)
+    tried = _run_cases(cases, BASE_RUN_EXAMPLES, check_one)
+    with capsys.disabled():
+        print(
+            f"\n{tried} [base.run] seeds and counts, each as `planner run` reads it: {read} "
+            f"read as numbers, {tried - read} refused in one line"
+        )
+    assert tried >= BASE_RUN_EXAMPLES * 0.9 and 0.1 * tried < read < 0.9 * tried
 
 
 def test_key_with_a_line_break_stays_one_line(cli, tmp_path: Path) -> None:

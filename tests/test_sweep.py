@@ -8,17 +8,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import psutil
 import pytest
 
+from planner import parameters
 from planner.compare import baseline_of
-from planner.scenario_file import ScenarioError
+from planner.parameters import default_values
+from planner.scenario_file import ScenarioError, load_scenario
 from planner.simulation import simulate
 from planner.store import Store, StoredScenario, StoreError
-from planner.sweep import expand, load_sweep, run_item, scenario_hash
+from planner.sweep import expand, load_sweep, planner_version, run_item, scenario_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = ROOT / "simulations" / "sweep_check.toml"
@@ -56,7 +59,7 @@ def test_check_sweep_expands_to_paired_scenarios_with_shared_baseline() -> None:
     assert all(s.baseline_hash == today.hash for s in plan.scenarios[:-1])
     assert today.scenario.dispatch.policy == "baseline" and not today.scenario.fleet.units
     for s in plan.scenarios:
-        assert s.hash == scenario_hash(s.toml)  # the hash is of the exact stored text
+        assert s.hash == scenario_hash(s.scenario)  # of the merged scenario, not only the text
         assert (s.scenario.run.seed, s.scenario.run.replications) == (7, 4)
         assert "seed" not in s.toml  # seed and replications live in the sweep, not the text
     assert [u.shift for u in plan.scenarios[3].scenario.fleet.units] == ["evening", "evening"]
@@ -162,7 +165,7 @@ def test_unreachable_scheduler_is_one_line(cli, tmp_path: Path, monkeypatch) -> 
 def test_a_failed_replication_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:
     plan = load_sweep(CHECK)
     s0 = plan.scenarios[0]
-    item = run_item(s0.toml, plan.seed, 0, keep_log=True)
+    item = run_item(s0.model, s0.hash, plan.seed, 0, keep_log=True)
     with Store.open(tmp_path / "s.duckdb") as store:
         run = store.begin_run(
             sweep_name="t",
@@ -302,12 +305,12 @@ def test_killed_sweep_resumes_with_only_the_missing_work(tmp_path: Path, capsys)
         check=True,
     )
     with Store.open(store, read_only=True) as s:
-        [(n, distinct)] = s.con.execute(
-            "SELECT count(*), count(DISTINCT (hash, seed, replication)) FROM replications"
-        ).fetchall()
+        keys = s.con.execute("SELECT hash, seed, replication FROM replications").fetchall()
         statuses = s.runs()["status"].tolist()
         per_scenario = s.scenarios()["replications"].tolist()
-    assert n == distinct == total and per_scenario == [30, 30]
+    n = len(keys)
+    assert n == total and per_scenario == [30, 30]
+    assert {(h, int(seed), r) for h, seed, r in keys} == set(load_sweep(sweep).work_items())
     assert statuses == ["done", "interrupted"]
     crashed, uninterrupted = _kpis(store), _kpis(clean)
     pd.testing.assert_frame_equal(crashed, uninterrupted)
@@ -317,3 +320,327 @@ def test_killed_sweep_resumes_with_only_the_missing_work(tmp_path: Path, capsys)
             f"\ncrash-resume: killed after {stored}/{total} stored; the re-run ran "
             f"{total - stored}; {n} replications, none duplicated, values equal to a clean run"
         )
+
+
+# -- seed and replications: read from the base as `planner run` reads them --------------------
+
+SMALL_SWEEP = """
+[sweep]
+name = "small"
+base = "{base}"
+{sweep}
+[base.run]
+horizon_days = 20
+warmup_days = 1
+{run}
+[grid]
+policy = ["health-first"]
+"""
+
+
+def _small(tmp_path: Path, sweep: str = "", run: str = "", name: str = "sweep.toml") -> Path:
+    f = tmp_path / name
+    text = SMALL_SWEEP.format(base=ROOT / "simulations" / "bergen.toml", sweep=sweep, run=run)
+    f.write_text(text, "utf-8")
+    return f
+
+
+def test_base_run_numbers_written_as_text_or_float_run_and_resume(cli, tmp_path: Path) -> None:
+    """Found in review: `replications = 2.0` or "2" in [base.run] was a TypeError traceback, and
+    `seed = "7"` stored work a re-run did not recognise, then a duplicate-key traceback."""
+    f = _small(tmp_path, run='seed = "7"\nreplications = 2.0')
+    store = tmp_path / "s.duckdb"
+    r = cli("sweep", f, "--store", store, "--workers", "1")
+    assert r.code == 0, r.err
+    assert "2 scenarios × 2 replications = 4; 0 already in" in r.err
+    again = cli("sweep", f, "--store", store, "--workers", "1")
+    assert again.code == 0, again.err
+    assert "4 already in" in again.err and "running 0 on" in again.err
+    assert "Traceback" not in r.err + again.err
+    with Store.open(store, read_only=True) as s:
+        keys = s.con.execute("SELECT hash, seed, replication FROM replications").fetchall()
+    # the same scenarios, seed and items as with the numbers written as whole numbers
+    plain = load_sweep(_small(tmp_path, run="seed = 7\nreplications = 2", name="plain.toml"))
+    assert {(h, int(seed), rep) for h, seed, rep in keys} == set(plain.work_items())
+
+
+@pytest.mark.parametrize(
+    ("run", "field"),
+    [
+        ("replications = true", "run.replications"),
+        ("replications = 2.5", "run.replications"),
+        ('replications = "two"', "run.replications"),
+        ("seed = false", "run.seed"),
+        ('seed = "7x"', "run.seed"),
+        ("seed = -1.0", "run.seed"),
+    ],
+)
+def test_base_run_numbers_that_are_not_whole_numbers_are_one_line(
+    cli, tmp_path: Path, run: str, field: str
+) -> None:
+    f = _small(tmp_path, run=run)
+    r = cli("sweep", f, "--store", tmp_path / "s.duckdb", "--workers", "1")
+    assert r.code == 2 and len(r.err.splitlines()) == 1, r.err
+    assert r.err.startswith(f"{f}: base: {field}: "), r.err
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_sweep_without_replications_runs_what_planner_run_would(tmp_path: Path) -> None:
+    """Found in review: a sweep that set no replications ran 1, not the scenario's default."""
+    base = load_scenario(ROOT / "simulations" / "bergen.toml")
+    assert base.run.replications == default_values()["run"]["replications"] != 1
+    plan = load_sweep(_small(tmp_path))
+    assert (plan.replications, plan.seed) == (base.run.replications, base.run.seed)
+    plan = load_sweep(_small(tmp_path, run="replications = 3\nseed = 5"))
+    assert (plan.replications, plan.seed) == (3, 5)
+    plan = load_sweep(_small(tmp_path, sweep="replications = 4\nseed = 6", run="replications = 3"))
+    assert (plan.replications, plan.seed) == (4, 6)
+
+
+# -- call logs per replication -----------------------------------------------------------------
+
+
+def _report_html(cli, store: Path, scenario: str, out: Path) -> str:
+    r = cli("report", "--store", store, "--scenario", scenario, "--lang", "en", "--out", out)
+    assert r.code == 0, r.err
+    return out.read_text("utf-8")
+
+
+def test_keep_logs_runs_again_what_was_stored_without_its_log(cli, tmp_path: Path) -> None:
+    """Found in review: a --keep-logs re-run did not add the logs of replications stored without
+    them, and the store report drew its map from the 2 of 4 replications that had one."""
+    store = tmp_path / "s.duckdb"
+    two = _small(tmp_path, sweep="replications = 2\nseed = 5", name="two.toml")
+    four = _small(tmp_path, sweep="replications = 4\nseed = 5", name="four.toml")
+    assert cli("sweep", two, "--store", store, "--workers", "1", "--keep-logs").code == 0
+    assert cli("sweep", four, "--store", store, "--workers", "1").code == 0
+    plan = load_sweep(four)
+    service = plan.scenarios[0]
+    html = _report_html(cli, store, service.hash[:8], tmp_path / "partial.html")
+    assert "No map: the results store holds no call log" in html  # not a map of 2 of the 4
+    with Store.open(store, read_only=True) as s:
+        assert s.logged(service.hash, 5) == ({0, 1, 2, 3}, {0, 1})
+        assert s.calls(service.hash) is None  # not the log of some replications passed as all
+        assert len(s.calls(service.hash, replications=[0, 1])) > 0  # type: ignore[arg-type]
+    before = _kpis(store)
+
+    r = cli("sweep", four, "--store", store, "--workers", "1", "--keep-logs")
+    assert r.code == 0, r.err
+    assert "4 already in" in r.err and "running 4 on local:1 (run 3); 4 of them again" in r.err
+    pd.testing.assert_frame_equal(_kpis(store), before)  # same seed, same figures
+    with Store.open(store, read_only=True) as s:
+        for sc in plan.scenarios:
+            assert s.logged(sc.hash, 5) == ({0, 1, 2, 3}, {0, 1, 2, 3})
+        calls = s.calls(service.hash)
+        assert calls is not None and set(calls["replication"]) == {0, 1, 2, 3}
+        [(dupes,)] = s.con.execute(
+            "SELECT count(*) - count(DISTINCT (hash, seed, replication, call)) FROM calls"
+        ).fetchall()
+        versions = s.con.execute("SELECT DISTINCT planner_version FROM replications").fetchall()
+        assert s.runs()["done"].tolist() == [4, 4, 4]
+    assert dupes == 0 and versions == [(planner_version(),)]
+    direct = run_item(service.model, service.hash, 5, 3, keep_log=True).log
+    assert len(calls[calls["replication"] == 3]) == len(direct)
+    html = _report_html(cli, store, service.hash[:8], tmp_path / "full.html")
+    assert "No map" not in html and html.count("data:image/png") == 3
+    again = cli("sweep", four, "--store", store, "--workers", "1", "--keep-logs")
+    assert "8 already in" in again.err and "running 0 on" in again.err
+
+
+def test_a_failed_replacement_keeps_the_old_replication_whole(tmp_path: Path, monkeypatch) -> None:
+    plan = load_sweep(CHECK)
+    s0 = plan.scenarios[0]
+    item = run_item(s0.model, s0.hash, plan.seed, 0, keep_log=True)
+    key: dict[str, Any] = dict(hash=s0.hash, seed=plan.seed, replication=0, executor="test")
+    with Store.open(tmp_path / "s.duckdb") as store:
+        run = store.begin_run(
+            sweep_name="t", sweep_file="t.toml", sweep_text="", seed=plan.seed, replications=1,
+            executor="test", keep_logs=True,
+            scenarios=[StoredScenario(s0.hash, "x", s0.toml, None)],
+        )  # fmt: skip
+        store.add_replication(run, **key, kpis=item.kpis, seconds=1.0, worker="old")
+        kpis = store.per_replication(s0.hash)
+
+        def replace_with_log() -> None:  # as a --keep-logs re-run does
+            store.add_replication(
+                run, **key, kpis=item.kpis, seconds=2.0, worker="new", log=item.log, replace=True
+            )
+
+        def broken(*a: object) -> None:
+            raise OSError("disk full")  # after the new row and KPIs went in
+
+        monkeypatch.setattr(store, "_insert_calls", broken)
+        with pytest.raises(OSError):
+            replace_with_log()
+        rows = store.con.execute("SELECT worker, has_log FROM replications").fetchall()
+        assert rows == [("old", False)]
+        pd.testing.assert_frame_equal(store.per_replication(s0.hash), kpis)
+        assert store.calls(s0.hash) is None
+        monkeypatch.undo()
+        replace_with_log()
+        rows = store.con.execute("SELECT worker, has_log FROM replications").fetchall()
+        assert rows == [("new", True)]
+        pd.testing.assert_frame_equal(store.per_replication(s0.hash), kpis)
+        assert len(store.calls(s0.hash)) == len(item.log)  # type: ignore[arg-type]
+        assert store.counts()["kpis"] == len(item.kpis)
+
+
+SCHEMA_1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE run_ids START 1;
+CREATE TABLE runs (
+    run_id INTEGER PRIMARY KEY,
+    sweep_name VARCHAR, sweep_file VARCHAR, sweep_text VARCHAR, sweep_hash VARCHAR,
+    seed UBIGINT, replications INTEGER, executor VARCHAR, keep_logs BOOLEAN,
+    planned INTEGER, skipped INTEGER, done INTEGER,
+    started TIMESTAMP, finished TIMESTAMP, status VARCHAR, planner_version VARCHAR);
+CREATE TABLE scenarios (hash VARCHAR PRIMARY KEY, name VARCHAR, toml VARCHAR, baseline_hash VARCHAR);
+CREATE TABLE run_scenarios (
+    run_id INTEGER, hash VARCHAR, position INTEGER, label VARCHAR, PRIMARY KEY (run_id, hash));
+CREATE TABLE replications (
+    hash VARCHAR, seed UBIGINT, replication INTEGER, run_id INTEGER, executor VARCHAR,
+    worker VARCHAR, seconds DOUBLE, finished TIMESTAMP, PRIMARY KEY (hash, seed, replication));
+CREATE TABLE kpis (
+    hash VARCHAR, seed UBIGINT, replication INTEGER, kpi VARCHAR, value DOUBLE, position INTEGER,
+    PRIMARY KEY (hash, seed, replication, kpi));
+CREATE TABLE calls (hash VARCHAR, seed UBIGINT, replication INTEGER, call INTEGER, zone VARCHAR);
+INSERT INTO meta VALUES ('schema', '1');
+INSERT INTO runs (run_id, sweep_name, status, planner_version) VALUES (1, 'old', 'done', '0.0.9');
+INSERT INTO scenarios VALUES ('h1', 'old: base', '', NULL);
+INSERT INTO replications (hash, seed, replication, run_id) VALUES ('h1', 3, 0, 1), ('h1', 3, 1, 1);
+INSERT INTO kpis VALUES ('h1', 3, 0, 'k', 1.0, 0), ('h1', 3, 1, 'k', 2.0, 0);
+INSERT INTO calls VALUES ('h1', 3, 1, 0, '0301'), ('h1', 3, 1, 1, '0301');
+"""
+
+
+def test_a_schema_1_store_is_upgraded_in_one_step(cli, tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(SCHEMA_1)
+    with pytest.raises(StoreError, match=r"store schema 1 is older than this planner's 2; run "):
+        Store.open(path, read_only=True)
+    r = cli("report", "--store", path, "--scenario", "h1")
+    assert r.code == 2 and len(r.err.splitlines()) == 1 and "planner store upgrade" in r.err
+    r = cli("store", "upgrade", "--store", path)
+    assert r.code == 0 and "upgraded from schema 1 at schema 2" in " ".join(r.out.split())
+    with Store.open(path, read_only=True) as s:
+        assert s.logged("h1", 3) == ({0, 1}, {1})  # only replication 1's calls were stored
+        assert s.con.execute("SELECT DISTINCT planner_version FROM replications").fetchall() == [
+            ("0.0.9",)
+        ]
+        assert s.per_replication("h1")["k"].tolist() == [1.0, 2.0]
+    assert "already at schema 2" in cli("store", "upgrade", "--store", path).out
+    r = cli("store", "upgrade", "--store", tmp_path / "absent.duckdb")
+    assert r.code == 2 and "no such store" in r.err and not (tmp_path / "absent.duckdb").exists()
+
+
+# -- the scenario hash: everything a result depends on ------------------------------------------
+
+
+def test_scenario_hash_is_the_same_in_another_process(tmp_path: Path) -> None:
+    code = (
+        "import sys; from planner.sweep import load_sweep; "
+        "print(' '.join(s.hash for s in load_sweep(sys.argv[1]).scenarios))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code, str(CHECK)], capture_output=True, text=True, check=True
+    )
+    assert other.stdout.split() == [s.hash for s in load_sweep(CHECK).scenarios]
+
+
+def test_scenario_hash_changes_with_a_default_the_geodata_or_the_planner(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Found in review: the hash covered only the sweep's TOML, so after an upgrade that changed
+    a default a resume would have mixed two models' replications under one hash."""
+    import shutil
+
+    from planner import region, sweep
+
+    before = load_sweep(CHECK).scenarios
+    raw = parameters._raw()
+    changed = {**raw, "costs": {**raw["costs"]}}
+    changed["costs"]["police_officer_hour"] = {
+        **raw["costs"]["police_officer_hour"],
+        "value": 800.0,
+    }
+    monkeypatch.setattr(parameters, "_raw", lambda: changed)
+    after = load_sweep(CHECK).scenarios
+    assert [s.toml for s in after] == [s.toml for s in before]  # the same text for people
+    assert after[0].scenario.costs.police_officer_hour == 800.0
+    assert not {s.hash for s in after} & {s.hash for s in before}
+    monkeypatch.undo()
+
+    for name in ("same", "edited"):
+        shutil.copytree(region.geodata_dir() / "bergen", tmp_path / name / "bergen")
+    with (tmp_path / "edited" / "bergen" / "road_edges.csv").open("a") as f:
+        f.write("\n")
+    hashes = []
+    for name in ("same", "edited"):
+        monkeypatch.setattr(region, "geodata_dir", lambda name=name: tmp_path / name)
+        hashes.append([s.hash for s in load_sweep(CHECK).scenarios])
+    assert hashes[0] == [s.hash for s in before]  # a copy of the same files: the same hash
+    assert not set(hashes[1]) & set(hashes[0])
+    monkeypatch.undo()
+
+    monkeypatch.setattr(sweep, "planner_version", lambda: "99.0")
+    assert not {s.hash for s in load_sweep(CHECK).scenarios} & {s.hash for s in before}
+
+
+# -- a worker that dies --------------------------------------------------------------------------
+
+
+def test_a_killed_worker_stops_the_sweep_in_one_line(tmp_path: Path) -> None:
+    """Found in review: an OOM-killed worker gave a BrokenProcessPool traceback."""
+    sweep = _sweep_file(tmp_path, CRASH_SWEEP.format(base=ROOT / "simulations" / "bergen.toml"))
+    store, total = tmp_path / "s.duckdb", 2 * 30
+    proc = _start(sweep, store)
+    assert proc.stderr is not None
+    lines: list[str] = []
+    started = time.monotonic()
+    for line in proc.stderr:
+        lines.append(line.rstrip("\n"))
+        if "stored" in line and int(line.split("stored ")[1].split("/")[0]) >= 6:
+            break
+        assert time.monotonic() - started < 120, "the sweep never got going"
+    workers = [
+        p
+        for p in psutil.Process(proc.pid).children(recursive=True)
+        if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())
+    ]
+    assert len(workers) == 1, workers
+    workers[0].send_signal(signal.SIGKILL)
+    _, rest = proc.communicate(timeout=60)
+    lines += rest.splitlines()
+    assert proc.returncode == 1, lines
+    assert not any("Traceback" in ln for ln in lines), lines
+    said = [ln for ln in lines if not ln.startswith("sweep crash: stored ")]
+    assert len(said) == 2 and said[0].startswith(f"{sweep}: 2 scenarios × 30 replications"), said
+    last = said[1]
+    assert last.startswith("sweep stopped: a worker process died (killed by SIGKILL"), last
+    assert last.endswith(
+        f" of {total} replications are stored; run the same command again to resume"
+    )
+    stored = int(last.split("; ")[-2].split(" of ")[0])
+
+    with Store.open(store, read_only=True) as s:  # readable, and as the message says
+        keys = s.con.execute("SELECT hash, seed, replication FROM replications").fetchall()
+        assert s.counts()["kpis"] == 17 * len(keys)
+        assert s.runs()["status"].tolist() == ["failed"]
+    assert 6 <= len(keys) == stored < total
+    expected = set(load_sweep(sweep).work_items())
+    assert {(h, int(seed), r) for h, seed, r in keys} <= expected
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "planner", "sweep", str(sweep), "--store", str(store),
+         "--workers", "1"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{stored} already in {store}, skipped; running {total - stored} on" in resumed.stderr
+    with Store.open(store, read_only=True) as s:
+        keys = s.con.execute("SELECT hash, seed, replication FROM replications").fetchall()
+        assert s.runs()["status"].tolist() == ["done", "failed"]
+    assert {(h, int(seed), r) for h, seed, r in keys} == expected and len(keys) == total
