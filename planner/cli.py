@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from planner.region import Region
     from planner.scenario import Scenario
     from planner.simulation import Results
+    from planner.store import Store
+    from planner.sweep import Sweep
 
 app = typer.Typer(
     help="Size, place and appraise a psychiatric ambulance service for Oslo and Akershus.",
@@ -510,14 +512,12 @@ def sweep(
         _fail([str(exc)])
 
 
-def _sweep_table(store: object, plan: object) -> Table:
+def _sweep_table(store: Store, plan: Sweep) -> Table:
     """KPI means with 95 % intervals per scenario; police hours freed against today's service
     on the same calls (paired by replication)."""
+    from planner.compare import paired_table
     from planner.kpis import KPI_BY_KEY, interval
-    from planner.store import Store
-    from planner.sweep import Sweep
 
-    assert isinstance(store, Store) and isinstance(plan, Sweep)
     table = Table(
         "scenario",
         "hash",
@@ -535,10 +535,9 @@ def _sweep_table(store: object, plan: object) -> Table:
             m, lo, hi = interval(per[key].to_numpy())
             cells.append(f"{_fmt(m, unit)} ({_fmt(lo, unit)}–{_fmt(hi, unit)})")
         freed = ""
-        if s.baseline_hash is not None:
-            both = per.merge(reps[s.baseline_hash], on="replication", suffixes=("", "_base"))
-            d = both["police_officer_hours_base"] - both["police_officer_hours"]
-            m, lo, hi = interval(d.to_numpy())
+        if s.baseline_hash is not None:  # baseline − scenario: the hours this service frees
+            d = paired_table(per, reps[s.baseline_hash]).set_index("kpi")
+            m, lo, hi = d.loc["police_officer_hours", ["difference", "ci_low", "ci_high"]]
             freed = f"{_fmt(m, 'h')} ({_fmt(lo, 'h')}–{_fmt(hi, 'h')})"
         table.add_row(s.label, s.hash[:8], str(len(per)), *cells, freed)
     return table

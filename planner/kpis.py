@@ -32,6 +32,9 @@ def _q(series: pd.Series, q: float) -> float:
     return float(series.quantile(q)) if len(series) else float("nan")
 
 
+FALLBACK_REASONS = ("no_unit_on_duty", "out_of_reach", "waited_too_long")
+"""Why an eligible call went to police instead of a unit (the engine's reasons)."""
+
 KPIS: tuple[Kpi, ...] = (
     Kpi("calls_per_year", "Crisis calls", "per year", "", lambda d, y: len(d) / y),
     Kpi(
@@ -125,11 +128,7 @@ KPIS: tuple[Kpi, ...] = (
         "lower",
         lambda d, y: (
             float(
-                (
-                    d["eligible_kind"]
-                    & ~d["health_first"]
-                    & d["reason"].isin(["no_unit_on_duty", "out_of_reach", "waited_too_long"])
-                ).sum()
+                (d["eligible_kind"] & ~d["health_first"] & d["reason"].isin(FALLBACK_REASONS)).sum()
             )
             / y
         ),

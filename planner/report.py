@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from planner.economics import Appraisal, appraise, headline, ranges
 from planner.parameters import registry
 from planner.scenario import Scenario
 from planner.scenario_file import ScenarioError, load_scenario
+from planner.version import planner_version
 
 LANGS = ("nb", "en")
 
@@ -407,7 +408,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
         range_rows=range_rows,
         limits=list(t["limit_list"]),
         notes={
-            "footer": t["footer"].format(version=_version(), scenario_file=b.scenario_file),
+            "footer": t["footer"].format(version=planner_version(), scenario_file=b.scenario_file),
             "sources_note": t["sources_note"],
         },
     )
@@ -441,13 +442,6 @@ def _value_of(s: Scenario, path: str, lang: str) -> str:
     if isinstance(obj, dict | list) and len(str(obj)) > 40:
         return "(table)"
     return str(obj)
-
-
-def _version() -> str:
-    try:
-        return metadata.version("planner")
-    except metadata.PackageNotFoundError:
-        return "dev"
 
 
 # -- HTML -------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ import duckdb
 import pandas as pd
 
 from planner.kpis import summarise
-from planner.sweep import planner_version
+from planner.version import planner_version
 
 DEFAULT_PATH = Path("planner.duckdb")
 """The store `planner sweep`, `planner report --store` and `planner store` use unless told."""

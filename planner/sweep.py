@@ -28,7 +28,7 @@ import socket
 import time
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,6 +44,7 @@ from planner.scenario_file import (
     read_bytes,
     scenario_from_mapping,
 )
+from planner.version import planner_version
 
 # Limits that keep a mistyped grid from asking for years of work or exhausting memory before a
 # single replication runs; each is reported as a one-line error naming the field.
@@ -169,14 +170,6 @@ def canonical_toml(data: dict[str, Any]) -> str:
         return node
 
     return tomli_w.dumps(order(data))
-
-
-def planner_version() -> str:
-    """The installed planner's version ("dev" in a source tree that is not installed)."""
-    try:
-        return metadata.version("planner")
-    except metadata.PackageNotFoundError:
-        return "dev"
 
 
 MODEL_DATA_FILES = ("hour_of_week.toml",)

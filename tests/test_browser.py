@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,17 @@ def server() -> Iterator[str]:
             proc.kill()
 
 
+def settle(page: Any) -> None:
+    """Wait until the script that an action started has finished: acting during a rerun races
+    it (a click can land on an element about to be replaced)."""
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(300)  # the rerun starts a moment after the action
+    expect(page.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=120_000
+    )
+
+
 def test_server_listens_on_localhost_only(server: str) -> None:
     port = int(server.rsplit(":", 1)[1])
     out = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=False).stdout
@@ -113,15 +125,17 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
         sidebar = page.get_by_test_id("stSidebar")
         expect(sidebar.get_by_text("Norsk (bokmål)")).to_be_visible()
         sidebar.get_by_text("English", exact=True).click()
+        settle(page)
         expect(sidebar.get_by_role("button", name="Run simulation")).to_be_visible()
         sidebar.get_by_text("Results", exact=True).click()
+        settle(page)
         expect(page.get_by_text("No results yet")).to_be_visible()
 
         units = sidebar.get_by_role("spinbutton", name="Number of units")
         units.fill("6")
         units.press("Enter")
         expect(units).to_have_value("6")
-        page.wait_for_timeout(1500)  # the resize reruns the script
+        settle(page)  # the resize reruns the script
         started = time.monotonic()
         sidebar.get_by_role("button", name="Run simulation").click()
         metric = page.get_by_test_id("stMetric").filter(has_text="Met health-first")
@@ -137,6 +151,7 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
 
         for name in PAGES:
             sidebar.get_by_text(name, exact=True).click()
+            settle(page)
             expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
             if name == "Map":
                 expect(page.locator("canvas").first).to_be_visible()
@@ -151,7 +166,7 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
                     field = page.get_by_role("spinbutton", name=label)
                     field.fill(v)
                     field.press("Enter")
-                    page.wait_for_timeout(800)
+                    settle(page)
                 page.get_by_role("button", name="Optimise", exact=True).click()
                 expect(page.get_by_text("Sizing frontier: each point")).to_be_visible()
             page.wait_for_timeout(2500)  # charts and the map finish drawing
@@ -160,10 +175,11 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
 
         # a run can be stopped: the results shown stay those of the finished run
         sidebar.get_by_text("Results", exact=True).click()
+        settle(page)
         units.fill("9")
         units.press("Enter")
         expect(units).to_have_value("9")
-        page.wait_for_timeout(1500)
+        settle(page)
         sidebar.get_by_role("button", name="Run simulation").click()
         page.get_by_role("button", name="Stop").click()
         expect(page.get_by_text("Stopped.")).to_be_visible()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from planner.dashboard import state
-from planner.dashboard.model import resize_fleet, simulation_key, validate
+from planner.dashboard.model import merged, resize_fleet, set_value, simulation_key, validate
 from planner.dashboard.pages import compare, economics, map_page, optimise, results, scenario
 from planner.dashboard.text import LANG_NAMES, LANGS, Words, words
 from planner.dashboard.view import num
@@ -36,8 +36,6 @@ def _resize_units(key: str) -> None:
 
 
 def _set_run(path: str, key: str) -> None:
-    from planner.dashboard.model import set_value
-
     text = str(st.session_state[key]).strip()
     try:
         value = int(text)
@@ -57,10 +55,9 @@ def _run_panel(w: Words) -> None:
     s, problems = validate(raw)
     side = st.sidebar
     side.subheader(w("run_header"))
-    from planner.dashboard.model import merged
-
     m = merged(raw)
-    g = f"{state.gen()}.{st.session_state.fleet_gen}"
+    # one key per scenario opened: resizing keeps the field (and its focus), bound to the fleet
+    g = str(state.gen())
     state.bind(f"units:{g}", "fleet.units", len)
     side.number_input(
         w("units"),
@@ -135,6 +132,8 @@ def _execute(w: Words) -> None:
 def main() -> None:
     st.set_page_config(page_title="planner", page_icon="🚑", layout="wide")
     state.init()
+    if st.session_state.pop("resync", False):  # the page changed the scenario while drawing
+        state.sync()
     lang = st.sidebar.radio(
         "Språk / Language",
         LANGS,

@@ -17,13 +17,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import tomli_w
 
 from planner.compare import baseline_of, with_baseline
 from planner.economics import Appraisal, appraise, headline
-from planner.parameters import default_values, registry
+from planner.kpis import FALLBACK_REASONS
+from planner.parameters import deep_merge, default_values, registry
 from planner.region import Region
 from planner.report import zone_shares
-from planner.scenario import Scenario
+from planner.scenario import WEEKDAYS, Scenario
 from planner.scenario_file import ScenarioError, parse_toml, scenario_from_mapping
 from planner.simulation import Results
 
@@ -60,10 +62,14 @@ def shipped_scenarios() -> dict[str, dict[str, Any]]:
 # -- editing a scenario -----------------------------------------------------------------------
 
 
-def merged(raw: dict[str, Any]) -> dict[str, Any]:
-    from planner.parameters import deep_merge
+@cache
+def _defaults() -> dict[str, Any]:
+    """The defaults tree, read once; only ever read, never handed out to be changed."""
+    return default_values()
 
-    return deep_merge(default_values(), raw)
+
+def merged(raw: dict[str, Any]) -> dict[str, Any]:
+    return deep_merge(_defaults(), raw)
 
 
 def value_at(tree: dict[str, Any], path: str) -> Any:
@@ -80,12 +86,10 @@ def set_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     so a saved file states only what differs (as the shipped scenarios do)."""
     out = copy.deepcopy(raw)
     parts = path.split(".")
-    default = value_at(default_values(), path)
+    default = value_at(_defaults(), path)
     node = out
-    trail = []
     for part in parts[:-1]:
         node = node.setdefault(part, {})
-        trail.append(node)
     if value == default and default is not None:
         node.pop(parts[-1], None)
         # drop tables left empty, innermost first
@@ -98,8 +102,9 @@ def set_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def differs(raw: dict[str, Any], path: str) -> bool:
-    return value_at(merged(raw), path) != value_at(default_values(), path)
+def differs(tree: dict[str, Any], path: str) -> bool:
+    """Does a scenario (its merged tree, see ``merged``) set this parameter off its default?"""
+    return value_at(tree, path) != value_at(_defaults(), path)
 
 
 def validate(raw: dict[str, Any]) -> tuple[Scenario | None, list[str]]:
@@ -119,8 +124,6 @@ def read_upload(data: bytes, name: str) -> dict[str, Any]:
 
 
 def to_toml(raw: dict[str, Any]) -> str:
-    import tomli_w
-
     return tomli_w.dumps(raw)
 
 
@@ -206,10 +209,6 @@ class Run:
         if self.baseline is None:
             return self.results.summary()
         return with_baseline(self.results, self.baseline)
-
-
-def needs_baseline(scenario: Scenario) -> bool:
-    return scenario.units_are_active
 
 
 # -- figures ----------------------------------------------------------------------------------
@@ -308,21 +307,22 @@ def fallback_reasons(results: Results) -> pd.DataFrame:
     """Eligible calls a year not met by a unit, by why (no unit on duty, out of reach, waited)."""
     d = _counted(results)
     d = d[d["eligible_kind"] & ~d["health_first"]]
-    reasons = ("no_unit_on_duty", "out_of_reach", "waited_too_long")
     years = _years(results.scenario) * max(len(results.per_replication), 1)
     counts = d["reason"].value_counts()
     return pd.DataFrame(
-        {"reason": list(reasons), "per_year": [counts.get(r, 0) / years for r in reasons]}
+        {
+            "reason": list(FALLBACK_REASONS),
+            "per_year": [counts.get(r, 0) / years for r in FALLBACK_REASONS],
+        }
     )
 
 
 def utilisation_frame(results: Results) -> pd.DataFrame:
-    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     hours = np.arange(168)
     return pd.DataFrame(
         {
             "hour_of_week": hours,
-            "label": [f"{days[h // 24]} {h % 24:02d}" for h in hours],
+            "label": [f"{WEEKDAYS[h // 24]} {h % 24:02d}" for h in hours],
             "utilisation": results.utilisation,
         }
     )

@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from planner.compare import baseline_of
-from planner.dashboard.model import Run, needs_baseline, shipped_scenarios, simulation_key
+from planner.dashboard.model import Run, merged, shipped_scenarios, simulation_key, value_at
 from planner.scenario import Scenario
 from planner.simulation import Results, simulate
 
@@ -66,9 +66,14 @@ def edit(new: dict[str, Any], *, fresh_fleet: bool = False) -> None:
     later; so the widgets that show a changed value are set here, before any is drawn.
     """
     set_raw(new, fresh_fleet=fresh_fleet)
-    from planner.dashboard.model import merged, value_at
+    sync()
 
-    m = merged(new)
+
+def sync() -> None:
+    """Set every bound widget that shows a value other than the scenario's to the scenario's.
+
+    Only before widgets are drawn: from a callback, or at the start of a run (``resync``)."""
+    m = merged(raw())
     ss = st.session_state
     for key, (path, show) in list(ss.get("bound", {}).items()):
         if key not in ss:
@@ -118,7 +123,9 @@ def execute(scenario: Scenario, progress: Progress | None = None) -> Run:
     started = time.perf_counter()
     res = simulated(scenario, "scenario", progress)
     base = (
-        simulated(baseline_of(scenario), "baseline", progress) if needs_baseline(scenario) else None
+        simulated(baseline_of(scenario), "baseline", progress)
+        if scenario.units_are_active
+        else None
     )
     return Run(scenario, res, base, time.perf_counter() - started)
 

@@ -12,7 +12,7 @@ import streamlit as st
 from planner.dashboard import state
 from planner.dashboard.model import Run, simulation_key, validate
 from planner.dashboard.text import Words
-from planner.report import number
+from planner.report import number, percent
 from planner.scenario import Scenario
 
 
@@ -27,7 +27,7 @@ def fmt(value: float | None, unit: str, w: Words) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if unit == "share":
-        return f"{num(value * 100, w, 1)} %"
+        return percent(value, w.lang)
     return num(value, w, 0 if abs(value) >= 100 else 1)
 
 

@@ -34,69 +34,46 @@ from planner.scenario import Scenario
 WHAT_IF = ("costs.police_officer_hour", "appraisal.discount_rate", "appraisal.horizon_years")
 
 
-def _iv(v: list[float], w: Words, scale: float = 1.0, decimals: int = 0) -> str:
-    return f"{num(v[1] / scale, w, decimals)} – {num(v[2] / scale, w, decimals)}"
+# the headline, two rows of four: (label key, unit key, headline key, scale, decimals);
+# a figure that simulation noise moves carries its interval
+CARDS = (
+    (
+        ("cost", "nok_m_year", "cost_per_year", 1e6, 1),
+        ("police_freed", "h_year", "police_hours_freed", 1, 0),
+        ("car_avoided", "per_year_count", "police_car_transports_avoided", 1, 0),
+        ("encounters_avoided", "per_year_count", "police_encounters_avoided", 1, 0),
+    ),
+    (
+        ("npv", "nok_m", "npv", 1e6, 1),
+        ("net_cost", "nok_m_year", "annual_net_cost", 1e6, 1),
+        ("break_even", "nok_h", "break_even_police_hour", 1, 0),
+        ("p_npv", None, "probability_npv_positive", 0.01, 1),
+    ),
+)
 
 
 def headline_cards(w: Words, h: dict[str, Any]) -> None:
     """Eight figures a decision turns on, each labelled with its unit and interval."""
-    rows = [
-        [
-            (w("cost"), w("nok_m_year"), num(h["cost_per_year"] / 1e6, w, 1), ""),
-            (
-                w("police_freed"),
-                w("h_year"),
-                num(h["police_hours_freed"][0], w),
-                _iv(h["police_hours_freed"], w),
-            ),
-            (
-                w("car_avoided"),
-                w("per_year_count"),
-                num(h["police_car_transports_avoided"][0], w),
-                _iv(h["police_car_transports_avoided"], w),
-            ),
-            (
-                w("encounters_avoided"),
-                w("per_year_count"),
-                num(h["police_encounters_avoided"][0], w),
-                _iv(h["police_encounters_avoided"], w),
-            ),
-        ],
-        [
-            (
-                w("npv", years=h["horizon_years"]),
-                w("nok_m"),
-                num(h["npv"][0] / 1e6, w, 1),
-                _iv(h["npv"], w, 1e6, 1),
-            ),
-            (
-                w("net_cost"),
-                w("nok_m_year"),
-                num(h["annual_net_cost"][0] / 1e6, w, 1),
-                _iv(h["annual_net_cost"], w, 1e6, 1),
-            ),
-            (
-                w("break_even"),
-                w("nok_h"),
-                num(h["break_even_police_hour"][0], w),
-                _iv(h["break_even_police_hour"], w),
-            ),
-            (w("p_npv"), "%", num(h["probability_npv_positive"] * 100, w, 1), ""),
-        ],
-    ]
-    for row in rows:
-        cols = st.columns(len(row))
-        for col, (label, unit, value, iv) in zip(cols, row, strict=True):
-            col.metric(f"{label} ({unit})", value)
+    for row in CARDS:
+        for col, (label, unit, key, scale, decimals) in zip(st.columns(len(row)), row, strict=True):
+            value = h[key]
+            mean, iv = (value[0], value[1:]) if isinstance(value, list) else (value, None)
+            title = w(label, years=h["horizon_years"]) if label == "npv" else w(label)
+            col.metric(f"{title} ({w(unit) if unit else '%'})", num(mean / scale, w, decimals))
             if iv:
-                col.caption(f"{w('interval')}: {iv}")
+                lo, hi = (num(v / scale, w, decimals) for v in iv)
+                col.caption(f"{w('interval')}: {lo} – {hi}")
 
 
 def _downloads(w: Words, run: Run, scenario: Scenario, appraisal: Appraisal) -> None:
     lang = w.lang
+    # a frontier belongs in the report only if it was made for this region and demand
+    optimised = st.session_state.get("optimised")
+    fits = optimised is not None and optimised["world"] == world_key(scenario)
+    frontier = optimised["frontier"] if fits and optimised is not None else None
 
     def compose() -> Any:
-        b = bundle_of(scenario, run.summary(), run.results.log, st_frontier)
+        b = bundle_of(scenario, run.summary(), run.results.log, frontier)
         return report_of(b, lang, appraisal)
 
     def html() -> bytes:
@@ -108,10 +85,6 @@ def _downloads(w: Words, run: Run, scenario: Scenario, appraisal: Appraisal) -> 
             write_pdf(compose(), path)
             return path.read_bytes()
 
-    # a frontier belongs in the report only if it was made for this region and demand
-    optimised = st.session_state.get("optimised")
-    fits = optimised is not None and optimised["world"] == world_key(scenario)
-    st_frontier = optimised["frontier"] if fits and optimised is not None else None
     cols = st.columns(3)
     cols[0].download_button(
         w("download_html"), html, file_name=f"report-{lang}.html", mime="text/html", key="dl_html"

@@ -203,8 +203,9 @@ def _units_editor(w: Words, m: dict[str, Any]) -> None:
     if units != fleet["units"]:
         count_changed = len(units) != len(fleet["units"])
         state.set_raw(set_value(state.raw(), "fleet.units", units))
-        if count_changed:
-            st.session_state.fleet_gen += 1
+        if count_changed:  # a fresh table (its edits are now the data); the sidebar's count
+            st.session_state.fleet_gen += 1  # shows the new number on the next run
+            st.session_state.resync = True
             st.rerun()
 
 
@@ -327,14 +328,16 @@ def render(w: Words) -> None:
                 _units_editor(w, m)
                 _shifts_editor(w, m)
             paths = [p for p in sections[section] if p not in _OWN_EDITOR]
-            cols = st.columns(2)
-            shown = 0
-            for path in paths:
-                if only_changed and not differs(raw, path):
-                    continue
-                param_input(w, path, value_at(m, path), cols[shown % 2])
-                shown += 1
+            _inputs(w, paths, m, only_changed)
             _sources(w, sections[section], m)
+
+
+def _inputs(w: Words, paths: list[str], m: dict[str, Any], only_changed: bool) -> None:
+    """A widget per parameter in two columns (only those off their default, if asked)."""
+    shown = [p for p in paths if not only_changed or differs(m, p)]
+    cols = st.columns(2)
+    for i, path in enumerate(shown):
+        param_input(w, path, value_at(m, path), cols[i % 2])
 
 
 def _sources(w: Words, paths: list[str], m: dict[str, Any]) -> None:
@@ -351,7 +354,7 @@ def _sources(w: Words, paths: list[str], m: dict[str, Any]) -> None:
                 w("value"): value if len(value) <= 60 else value[:57] + "...",
                 w("unit"): p.unit,
                 w("source"): p.source,
-                "": "✎" if differs(state.raw(), path) else "",
+                "": "✎" if differs(m, path) else "",
             }
         )
     with st.expander(w("sources")):
@@ -359,15 +362,7 @@ def _sources(w: Words, paths: list[str], m: dict[str, Any]) -> None:
 
 
 def _situations(w: Words, m: dict[str, Any], only_changed: bool) -> None:
-    raw = state.raw()
     for kind, fields in m["situations"].items():
         with st.expander(f"{fields.get('label', kind)} · {kind}", expanded=False):
-            cols = st.columns(2)
-            shown = 0
-            for field, value in fields.items():
-                path = f"situations.{kind}.{field}"
-                if only_changed and not differs(raw, path):
-                    continue
-                param_input(w, path, value, cols[shown % 2])
-                shown += 1
+            _inputs(w, [f"situations.{kind}.{field}" for field in fields], m, only_changed)
     _sources(w, parameter_paths()["situations"], m)
