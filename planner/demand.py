@@ -18,6 +18,8 @@ import numpy as np
 from planner.scenario import Scenario
 
 MINUTES_PER_WEEK = 168 * 60
+NIGHT_ENDS = 6
+"""Hour of day (06:00) before which an hour belongs to the previous evening's night."""
 
 # One stream per source of randomness, in a fixed order (appending new ones keeps old draws).
 STREAMS = (
@@ -41,6 +43,7 @@ STREAMS = (
     "backup_check",
     "police_wait",
     "within_hour",
+    "police_car_today",
 )
 
 
@@ -56,8 +59,12 @@ def hour_of_week_weights(profile: str | list[float]) -> np.ndarray:
         p = _profiles()[profile]
         weekday = np.asarray(p["weekday"], dtype=float)
         late = np.asarray(p["friday_saturday_night"], dtype=float)
-        days = [weekday, weekday, weekday, weekday, late, late, weekday]  # Fri, Sat use late
-        w = np.concatenate(days)
+        # a night belongs to the evening before it: the late profile's small hours (00-06) fall
+        # on Saturday and Sunday morning, after Friday and Saturday evening
+        early = slice(0, NIGHT_ENDS)
+        friday, sunday = late.copy(), weekday.copy()
+        friday[early], sunday[early] = weekday[early], late[early]
+        w = np.concatenate([weekday, weekday, weekday, weekday, friday, late, sunday])
     else:
         w = np.asarray(profile, dtype=float)
     return w / w.mean()
@@ -75,7 +82,7 @@ def streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
 
 @dataclass(frozen=True)
 class CallStream:
-    """One replication's calls, sorted by arrival; every array has one entry per call."""
+    """One replication's calls, sorted by arrival time; every array has one entry per call."""
 
     t: np.ndarray  # arrival, minutes from the start of the run (a Monday 00:00)
     cell: np.ndarray  # index into the region's demand cells
@@ -86,6 +93,7 @@ class CallStream:
     transport: np.ndarray  # the patient is taken to a receiving facility
     medical: np.ndarray  # ... by ordinary ambulance (medical need)
     force_transport: np.ndarray  # ... in a police car when police were needed
+    police_car_today: np.ndarray  # ... in a police car when police handle the call alone
     on_scene: np.ndarray  # minutes, health crew on scene
     police_alone: np.ndarray  # minutes, police on scene when they handle it alone
     handover_ambulance: np.ndarray
@@ -124,7 +132,7 @@ def generate_calls(
     per_hour = cell_rates.sum() / (365.0 * 24.0) * weights[np.arange(hours) % 168]
     counts = rng["arrivals"].poisson(per_hour)
     start = np.repeat(np.arange(hours, dtype=float) * 60.0, counts)
-    t = start + rng["within_hour"].random(start.size) * 60.0
+    t = np.sort(start + rng["within_hour"].random(start.size) * 60.0)
     t = t[t < scenario.run.horizon_days * 1440.0]
     n = t.size
 
@@ -154,11 +162,15 @@ def generate_calls(
         & (rng["force_transport"].random(n) < scenario.dispatch.police_transport_when_force)
     )
 
+    police_car_today = transport & (
+        rng["police_car_today"].random(n) < scenario.dispatch.police_car_share_today
+    )
+
     def by_kind(stream: str, attr: str) -> np.ndarray:
-        # draw n values in call order, one distribution per kind: sample per kind then scatter
+        # one child stream per kind, so a kind whose law draws more or fewer variates (fixed:
+        # none; gamma: by rejection) leaves every other kind's values as they were
         out = np.empty(n)
-        g = rng[stream]
-        for i, s in enumerate(sits):
+        for i, (s, g) in enumerate(zip(sits, rng[stream].spawn(len(sits)), strict=True)):
             idx = np.flatnonzero(kind == i)
             out[idx] = getattr(s, attr).sample(g, idx.size)
         return out
@@ -174,6 +186,7 @@ def generate_calls(
         transport=transport,
         medical=medical,
         force_transport=force_transport,
+        police_car_today=police_car_today,
         on_scene=by_kind("on_scene", "on_scene"),
         police_alone=by_kind("police_alone", "police_alone"),
         handover_ambulance=f.handover_ambulance.sample(rng["handover_ambulance"], n),

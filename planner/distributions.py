@@ -1,8 +1,13 @@
 """Service-time and delay distributions, in minutes.
 
-Each is a small validated model with ``mean`` and ``sample(rng, size)``; the scenario chooses one
-by ``dist = "..."``. Lognormal and gamma take the mean and standard deviation a planner can
-estimate rather than shape parameters nobody can picture.
+Each is a small validated model with ``mean``, ``variance``, ``median`` and ``sample(rng, size)``;
+the scenario chooses one by ``dist = "..."``. Lognormal and gamma take the mean and standard
+deviation a planner can estimate rather than shape parameters nobody can picture.
+``variance`` and ``median`` are the exact values of the distribution ``sample`` draws from (the
+gamma's median has no closed form: it is the inverse of the regularised incomplete gamma function
+at 1/2, from scipy). An empirical distribution's median is the smallest value whose cumulative
+weight reaches 1/2, or the midpoint between it and the next value when it reaches exactly 1/2
+(so an unweighted list has the median ``numpy.median`` gives).
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ class _Dist(BaseModel):
     def mean(self) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    @property
+    def variance(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def median(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
@@ -31,6 +44,14 @@ class Fixed(_Dist):
 
     @property
     def mean(self) -> float:
+        return self.value
+
+    @property
+    def variance(self) -> float:
+        return 0.0
+
+    @property
+    def median(self) -> float:
         return self.value
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -45,6 +66,14 @@ class Exponential(_Dist):
     def mean(self) -> float:
         return self.mean_
 
+    @property
+    def variance(self) -> float:
+        return self.mean_**2
+
+    @property
+    def median(self) -> float:
+        return self.mean_ * math.log(2.0)
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean_, size)
 
@@ -57,6 +86,15 @@ class Lognormal(_Dist):
     @property
     def mean(self) -> float:
         return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.sd**2
+
+    @property
+    def median(self) -> float:
+        sigma2 = math.log1p((self.sd / self.mean_) ** 2)
+        return math.exp(math.log(self.mean_) - sigma2 / 2)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         sigma2 = math.log1p((self.sd / self.mean_) ** 2)
@@ -72,6 +110,17 @@ class Gamma(_Dist):
     @property
     def mean(self) -> float:
         return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.sd**2
+
+    @property
+    def median(self) -> float:
+        from scipy.special import gammaincinv  # no closed form; scipy is a dependency anyway
+
+        shape = (self.mean_ / self.sd) ** 2
+        return float(gammaincinv(shape, 0.5)) * self.mean_ / shape
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = (self.mean_ / self.sd) ** 2
@@ -103,6 +152,29 @@ class Empirical(_Dist):
         p = self._p()
         v = np.asarray(self.values, dtype=float)
         return float(v.mean() if p is None else v @ p)
+
+    @property
+    def variance(self) -> float:
+        p = self._p()
+        v = np.asarray(self.values, dtype=float)
+        if p is None:
+            return float(v.var())
+        return float(((v - v @ p) ** 2) @ p)
+
+    @property
+    def median(self) -> float:
+        v = np.asarray(self.values, dtype=float)
+        w = np.ones(v.size) if self.weights is None else np.asarray(self.weights, dtype=float)
+        keep = w > 0  # a value of weight 0 is never drawn, so it cannot be the median
+        v, w = v[keep], w[keep]
+        order = np.argsort(v, kind="stable")
+        v, cum = v[order], np.cumsum(w[order])
+        half = cum[-1] / 2.0
+        # the first value whose cumulative weight reaches half, allowing for rounding in cumsum
+        i = int(np.searchsorted(cum, half * (1.0 - 1e-12), side="left"))
+        if math.isclose(cum[i], half, rel_tol=1e-12) and i + 1 < v.size:
+            return float((v[i] + v[i + 1]) / 2.0)  # the median is the whole gap: its midpoint
+        return float(v[i])
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._p())

@@ -23,11 +23,10 @@ import numpy as np
 import simpy
 
 from planner.demand import CallStream
+from planner.events import MODE_CODE, REASON_CODE, Reason, TransportMode
 from planner.scenario import Scenario
 from planner.world import World, police_wait
 
-REASONS = ("", "baseline", "not_eligible", "no_unit_on_duty", "out_of_reach", "waited_too_long")
-TRANSPORT = ("none", "psych_ambulance", "ambulance", "police_car")
 URGENCY_RANK = {"acute": 0, "urgent": 1, "planned": 2}
 NAN = math.nan
 
@@ -52,13 +51,15 @@ class EventLog:
 
     COLUMNS: ClassVar[dict[str, Any]] = {
         "unit": -1,
-        "reason": 0,
+        "reason": 0,  # position in events.Reason
+        "t_health_alerted": NAN,  # the health service (AMK) knows of the call
+        "t_police_alerted": NAN,  # police are alerted (NaN when they never come)
         "t_dispatch": NAN,
         "t_first_on_scene": NAN,
         "t_unit_on_scene": NAN,
         "t_police_on_scene": NAN,
         "t_scene_end": NAN,
-        "transport_mode": 0,
+        "transport_mode": 0,  # position in events.TransportMode
         "t_handover_end": NAN,
         "t_unit_free": NAN,
         "patrol_minutes": 0.0,
@@ -86,7 +87,6 @@ class Engine:
         ]
         self.waiting: list[_Waiting] = []
         self._seq = itertools.count()
-        self.busy_intervals: list[tuple[int, float, float]] = []
         # plain Python lists: scalar indexing of numpy arrays is slow in the hot loop
         self.cell = calls.cell.tolist()
         self.mob = calls.unit_mobilisation.tolist()
@@ -118,7 +118,8 @@ class Engine:
     # per call: the story is the same (arrive, find a unit or queue or go to police, hold the
     # unit, free it), at a third of the events.
     def run(self) -> EventLog:
-        reason = "baseline" if not self.s.units_are_active else "not_eligible"
+        reason = Reason.BASELINE if not self.s.units_are_active else Reason.NOT_ELIGIBLE
+        self.log.cols["t_health_alerted"] = list(self.t_health)
         for i in range(len(self.c)):
             if not self.eligible[i]:
                 self._police_alone(i, self.t_police[i], reason)
@@ -135,7 +136,10 @@ class Engine:
         return self.log
 
     def _at(self, when: float, then: Callable[[], None]) -> None:
-        self.env.timeout(max(0.0, when - self.env.now)).callbacks.append(lambda _e: then())
+        delay = when - self.env.now
+        if delay < 0:
+            raise ValueError(f"negative delay {delay} at t = {self.env.now}")
+        self.env.timeout(delay).callbacks.append(lambda _e: then())
 
     def _next_arrival(self) -> None:
         if self._next < len(self._order):
@@ -149,12 +153,13 @@ class Engine:
         hour = int(now // 60) % 168
         on_duty = [u for u in self.units if u.on_duty[hour]]
         if not on_duty:
-            return self._to_police(i, "no_unit_on_duty")
+            # shifts are known at call taking: police are sent as if no service existed
+            return self._police_alone(i, self.t_police[i], Reason.NO_UNIT_ON_DUTY)
         limit = self.s.dispatch.max_response_minutes
         reach = [(self._eta(u, i, now), u.index) for u in on_duty]
         reach = [r for r in reach if r[0] <= limit]
         if not reach:
-            return self._to_police(i, "out_of_reach")
+            return self._to_police(i, Reason.OUT_OF_REACH)
         free = [r for r in reach if not self.units[r[1]].busy]
         if free:
             return self._send(i, self.units[min(free)[1]])
@@ -165,7 +170,7 @@ class Engine:
         )
         return None
 
-    def _to_police(self, i: int, reason: str) -> None:
+    def _to_police(self, i: int, reason: Reason) -> None:
         self._police_alone(i, max(self.env.now, self.t_police[i]), reason)
 
     def _send(self, i: int, unit: _Unit) -> None:
@@ -181,7 +186,7 @@ class Engine:
 
     def _expire(self, entry: _Waiting) -> None:
         self._police_alone(
-            entry.call, max(entry.deadline, self.t_police[entry.call]), "waited_too_long"
+            entry.call, max(entry.deadline, self.t_police[entry.call]), Reason.WAITED_TOO_LONG
         )
 
     def _release(self, unit: _Unit) -> None:
@@ -231,30 +236,31 @@ class Engine:
             w.police_to_cell[w.profile(assigned), cell]
         )
 
-    def _police_alone(self, i: int, start: float, reason: str) -> None:
+    def _police_alone(self, i: int, start: float, reason: Reason) -> None:
         w, c, col = self.w, self.c, self.log.cols
         cell = self.cell[i]
         assigned, on_scene = self._police_arrival(i, start)
         end = on_scene + float(c.police_alone[i])
-        mode = 0
+        mode = TransportMode.NONE
         handover_end = NAN
         if c.transport[i]:
-            if c.medical[i]:
-                mode = 2
+            if c.medical[i] or not c.police_car_today[i]:
+                mode = TransportMode.AMBULANCE
             else:
-                mode = 3
+                mode = TransportMode.POLICE_CAR
                 handover_end = (
                     end
                     + float(w.cell_to_facility[w.profile(end), cell])
                     + float(c.handover_police[i])
                 )
-        released = handover_end if mode == 3 else end
-        col["reason"][i] = REASONS.index(reason)
+        released = handover_end if mode is TransportMode.POLICE_CAR else end
+        col["reason"][i] = REASON_CODE[reason]
+        col["t_police_alerted"][i] = start
         col["t_dispatch"][i] = start
         col["t_first_on_scene"][i] = on_scene
         col["t_police_on_scene"][i] = on_scene
         col["t_scene_end"][i] = end
-        col["transport_mode"][i] = mode
+        col["transport_mode"][i] = MODE_CODE[mode]
         col["t_handover_end"][i] = handover_end
         col["patrol_minutes"][i] = released - assigned
         col["police_involved"][i] = True
@@ -269,6 +275,7 @@ class Engine:
         police_on_scene = NAN
         police_assigned = NAN
         police_leave = NAN
+        alerted = NAN
         needed, flagged = bool(c.police_needed[i]), bool(c.flagged[i])
         if flagged or needed:
             alerted = self.t_police[i] if flagged else unit_on_scene
@@ -277,33 +284,34 @@ class Engine:
             if needed:
                 end = max(end, police_on_scene + check)
                 police_leave = end
-            else:
-                police_leave = police_on_scene + check
-        mode, handover_end = 0, NAN
+            else:  # police stay until the crew is there, then check and leave
+                police_leave = max(police_on_scene, unit_on_scene) + check
+        mode, handover_end = TransportMode.NONE, NAN
         if c.transport[i]:
             drive = float(w.cell_to_facility[w.profile(end), cell])
             if c.medical[i]:
-                mode = 2
+                mode = TransportMode.AMBULANCE
             elif c.force_transport[i]:
-                mode = 3
+                mode = TransportMode.POLICE_CAR
                 handover_end = end + drive + float(c.handover_police[i])
                 police_leave = handover_end
             else:
-                mode = 1
+                mode = TransportMode.PSYCH_AMBULANCE
                 handover_end = end + drive + float(c.handover_ambulance[i])
-        if mode == 1:
+        if mode is TransportMode.PSYCH_AMBULANCE:
             facility = int(w.cell_facility[cell])
             free = handover_end + float(w.facility_to_base[w.profile(handover_end), facility, base])
         else:
             free = end + float(w.cell_to_base[w.profile(end), cell, base])
         first = unit_on_scene if not flagged else min(unit_on_scene, police_on_scene)
         col["unit"][i] = unit_index
+        col["t_police_alerted"][i] = alerted
         col["t_dispatch"][i] = now
         col["t_first_on_scene"][i] = first
         col["t_unit_on_scene"][i] = unit_on_scene
         col["t_police_on_scene"][i] = police_on_scene
         col["t_scene_end"][i] = end
-        col["transport_mode"][i] = mode
+        col["transport_mode"][i] = MODE_CODE[mode]
         col["t_handover_end"][i] = handover_end
         col["t_unit_free"][i] = free
         col["unit_minutes"][i] = free - now
@@ -312,5 +320,4 @@ class Engine:
         )
         col["police_involved"][i] = flagged or needed
         col["backup"][i] = needed and not flagged
-        self.busy_intervals.append((unit_index, now, free))
         return free - now

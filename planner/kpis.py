@@ -13,6 +13,31 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from planner.events import FALLBACK_REASONS, Reason, TransportMode
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a replication's KPIs are counted over: the years after warm-up and the fleet's duty.
+
+    ``on_duty`` holds one row per unit, 168 hours of the week (Monday 00-01 first), 1 when the
+    unit is on shift in that hour.
+    """
+
+    warmup: float  # minutes
+    horizon: float  # minutes
+    on_duty: np.ndarray
+    police_fte_hours: float
+    officers_per_patrol: int
+
+    @property
+    def years(self) -> float:
+        return (self.horizon - self.warmup) / (365.0 * 1440.0)
+
+    @property
+    def units(self) -> int:
+        return int(self.on_duty.shape[0])
+
 
 @dataclass(frozen=True)
 class Kpi:
@@ -20,7 +45,8 @@ class Kpi:
     label: str
     unit: str
     better: str  # "higher" | "lower" | ""
-    compute: Callable[[pd.DataFrame, float], float]
+    compute: Callable[[pd.DataFrame, Period], float]
+    counted_calls: bool = True  # False: a time average over the whole log after the warm-up
 
 
 def _share(mask: pd.Series, among: pd.Series) -> float:
@@ -32,105 +58,134 @@ def _q(series: pd.Series, q: float) -> float:
     return float(series.quantile(q)) if len(series) else float("nan")
 
 
-FALLBACK_REASONS = ("no_unit_on_duty", "out_of_reach", "waited_too_long")
-"""Why an eligible call went to police instead of a unit (the engine's reasons)."""
+def _police_car_officer_hours(d: pd.DataFrame, p: Period) -> float:
+    """Officer-hours from scene end to handover end on police-car transports by police alone."""
+    alone = (d["unit"] < 0) & (d["transport_mode"] == TransportMode.POLICE_CAR)
+    minutes = (d["t_handover_end"] - d["t_scene_end"])[alone]
+    return float(minutes.sum()) / 60.0 * p.officers_per_patrol
+
+
+def _per_unit_year(total: float, p: Period) -> float:
+    return total / p.units / p.years if p.units else float("nan")
+
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("calls_per_year", "Crisis calls", "per year", "", lambda d, y: len(d) / y),
+    Kpi("calls_per_year", "Crisis calls", "per year", "", lambda d, p: len(d) / p.years),
     Kpi(
         "response_median",
         "Response time, median",
         "min",
         "lower",
-        lambda d, y: _q(d["response_minutes"], 0.5),
+        lambda d, p: _q(d["response_minutes"], 0.5),
     ),
     Kpi(
         "response_p90",
         "Response time, 90th percentile",
         "min",
         "lower",
-        lambda d, y: _q(d["response_minutes"], 0.9),
+        lambda d, p: _q(d["response_minutes"], 0.9),
     ),
     Kpi(
         "share_health_first",
         "Eligible calls met health-first",
         "share",
         "higher",
-        lambda d, y: _share(d["health_first"], d["eligible_kind"]),
+        lambda d, p: _share(d["health_first"], d["eligible_kind"]),
     ),
     Kpi(
         "unit_missions_per_year",
         "Psychiatric ambulance missions",
         "per year",
         "",
-        lambda d, y: float(d["health_first"].sum()) / y,
+        lambda d, p: float(d["health_first"].sum()) / p.years,
     ),
     Kpi(
         "share_police_in_unit_missions",
         "Unit missions that needed police",
         "share",
         "lower",
-        lambda d, y: _share(d["police_involved"], d["health_first"]),
+        lambda d, p: _share(d["police_involved"], d["health_first"]),
     ),
     Kpi(
         "police_officer_hours",
         "Police officer-hours",
         "h per year",
         "lower",
-        lambda d, y: float(d["officer_hours"].sum()) / y,
+        lambda d, p: float(d["officer_hours"].sum()) / p.years,
     ),
     Kpi(
         "police_patrol_hours",
         "Police patrol-hours",
         "h per year",
         "lower",
-        lambda d, y: float(d["patrol_minutes"].sum()) / 60.0 / y,
+        lambda d, p: float(d["patrol_minutes"].sum()) / 60.0 / p.years,
+    ),
+    Kpi(
+        "police_fte",
+        "Police FTE",
+        "FTE",
+        "lower",
+        lambda d, p: float(d["officer_hours"].sum()) / p.years / p.police_fte_hours,
+    ),
+    Kpi(
+        "patrol_hours_per_police_mission",
+        "Patrol-hours per call police attend",
+        "h",
+        "",
+        lambda d, p: (
+            float(d.loc[d["police_involved"], "patrol_minutes"].mean()) / 60.0
+            if d["police_involved"].any()
+            else float("nan")
+        ),
     ),
     Kpi(
         "share_police_involved",
         "Calls met by uniformed police",
         "share",
         "lower",
-        lambda d, y: float(d["police_involved"].mean()) if len(d) else float("nan"),
+        lambda d, p: float(d["police_involved"].mean()) if len(d) else float("nan"),
     ),
     Kpi(
         "share_police_car",
         "Transported patients driven in a police car",
         "share",
         "lower",
-        lambda d, y: _share(d["transport_mode"] == "police_car", d["transport_mode"] != "none"),
+        lambda d, p: _share(
+            d["transport_mode"] == TransportMode.POLICE_CAR,
+            d["transport_mode"] != TransportMode.NONE,
+        ),
     ),
     Kpi(
         "police_encounters_per_year",
         "Calls met by uniformed police",
         "per year",
         "lower",
-        lambda d, y: float(d["police_involved"].sum()) / y,
+        lambda d, p: float(d["police_involved"].sum()) / p.years,
     ),
     Kpi(
         "police_car_transports_per_year",
         "Patients driven in a police car",
         "per year",
         "lower",
-        lambda d, y: float((d["transport_mode"] == "police_car").sum()) / y,
+        lambda d, p: float((d["transport_mode"] == TransportMode.POLICE_CAR).sum()) / p.years,
     ),
     Kpi(
         "ambulance_transports_per_year",
         "Patients driven by ordinary ambulance",
         "per year",
         "",
-        lambda d, y: float((d["transport_mode"] == "ambulance").sum()) / y,
+        lambda d, p: float((d["transport_mode"] == TransportMode.AMBULANCE).sum()) / p.years,
     ),
     Kpi(
         "fallbacks_per_year",
         "Eligible calls that fell back to police",
         "per year",
         "lower",
-        lambda d, y: (
+        lambda d, p: (
             float(
                 (d["eligible_kind"] & ~d["health_first"] & d["reason"].isin(FALLBACK_REASONS)).sum()
             )
-            / y
+            / p.years
         ),
     ),
     Kpi(
@@ -138,32 +193,66 @@ KPIS: tuple[Kpi, ...] = (
         "... of which waited too long (no unit free)",
         "per year",
         "lower",
-        lambda d, y: float((d["reason"] == "waited_too_long").sum()) / y,
+        lambda d, p: float((d["reason"] == Reason.WAITED_TOO_LONG).sum()) / p.years,
     ),
     Kpi(
         "queue_wait_mean",
         "Wait for a unit, mean (unit missions)",
         "min",
         "lower",
-        lambda d, y: (
+        lambda d, p: (
             float(d.loc[d["health_first"], "queue_minutes"].mean())
             if d["health_first"].any()
             else float("nan")
         ),
     ),
+    Kpi(
+        "unit_utilisation",
+        "Unit utilisation on shift",
+        "share",
+        "",
+        lambda d, p: on_shift_utilisation(d, p),
+        counted_calls=False,
+    ),
+    Kpi(
+        "overtime_hours_per_unit",
+        "Overtime: busy after the shift, per unit",
+        "h per year",
+        "lower",
+        lambda d, p: _per_unit_year(float(d["overtime_minutes"].sum()) / 60.0, p),
+    ),
+    Kpi(
+        "overtime_unit_hours",
+        "Overtime: busy after the shift, all units",
+        "h per year",
+        "lower",
+        lambda d, p: float(d["overtime_minutes"].sum()) / 60.0 / p.years,
+    ),
+    Kpi(
+        "police_car_officer_hours",
+        "Police officer-hours on police-car transports of calls police handle alone",
+        "h per year",
+        "lower",
+        lambda d, p: _police_car_officer_hours(d, p) / p.years,
+    ),
+    Kpi(
+        "share_missions_overtime",
+        "Unit missions that end after the shift",
+        "share",
+        "lower",
+        lambda d, p: _share(d["overtime_minutes"] > 0, d["health_first"]),
+    ),
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}
 
 
-def replication_kpis(
-    log: pd.DataFrame, warmup_minutes: float, horizon_minutes: float, police_fte_hours: float
-) -> dict[str, float]:
-    """The KPIs of one replication's log (rows of that replication only)."""
-    counted = log[log["t_arrival"] >= warmup_minutes]
-    years = (horizon_minutes - warmup_minutes) / (365.0 * 1440.0)
-    out = {k.key: k.compute(counted, years) for k in KPIS}
-    out["police_fte"] = out["police_officer_hours"] / police_fte_hours
-    return out
+def replication_kpis(log: pd.DataFrame, period: Period) -> dict[str, float]:
+    """The KPIs of one replication's log (rows of that replication only).
+
+    Calls that arrive in the warm-up are not counted; utilisation counts busy time after it.
+    """
+    counted = log[log["t_arrival"] >= period.warmup]
+    return {k.key: k.compute(counted if k.counted_calls else log, period) for k in KPIS}
 
 
 def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -182,7 +271,7 @@ def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, flo
 def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     """KPI table: one row per KPI with mean, 95 % interval, unit and label."""
     rows = []
-    labels = {k.key: (k.label, k.unit) for k in KPIS} | {"police_fte": ("Police FTE", "FTE")}
+    labels = {k.key: (k.label, k.unit) for k in KPIS}
     for key in per_rep.columns:
         if key == "replication":
             continue
@@ -194,36 +283,77 @@ def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def utilisation_by_hour(
-    intervals: list[tuple[int, float, float]], on_duty: np.ndarray, warmup: float, horizon: float
+def on_duty_minutes(on_duty: np.ndarray, unit: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Minutes unit ``unit[i]`` has been on shift from time 0 to ``t[i]`` (weeks repeat)."""
+    if len(t) == 0:
+        return np.zeros(0)
+    duty = np.asarray(on_duty, dtype=float)[unit]  # (n, 168)
+    cum = np.concatenate([np.zeros((len(t), 1)), np.cumsum(duty, axis=1) * 60.0], axis=1)
+    weeks, within = np.divmod(np.asarray(t, dtype=float), 168 * 60.0)
+    hour = np.minimum((within // 60).astype(int), 167)
+    rows = np.arange(len(t))
+    return weeks * cum[:, 168] + cum[rows, hour] + (within - hour * 60.0) * duty[rows, hour]
+
+
+def overtime_minutes(
+    on_duty: np.ndarray, unit: np.ndarray, start: np.ndarray, end: np.ndarray
 ) -> np.ndarray:
-    """Share of on-duty unit time spent busy, for each of the 168 hours of the week."""
-    busy: np.ndarray = np.zeros(168)
-    if intervals:
-        iv = np.asarray(intervals, dtype=float)
-        a, b = np.maximum(iv[:, 1], warmup), np.minimum(iv[:, 2], horizon)
-        # each interval adds whole hours between its first and last hour (a difference array)
-        # plus its partial first and last hours
-        edges = np.arange(np.floor(warmup / 60) * 60, horizon + 60, 60.0)
-        keep = b > a
-        starts = np.clip(np.searchsorted(edges, a[keep], side="right") - 1, 0, len(edges) - 2)
-        ends = np.clip(np.searchsorted(edges, b[keep], side="right") - 1, 0, len(edges) - 2)
-        per_hour = np.zeros(len(edges) - 1)
-        # whole hours strictly between start and end hours
-        same = starts == ends
-        diff = np.zeros(len(edges))
-        np.add.at(diff, starts[~same] + 1, 1.0)
-        np.add.at(diff, ends[~same], -1.0)
-        per_hour += np.cumsum(diff)[:-1] * 60.0
-        np.add.at(per_hour, starts[same], (b[keep] - a[keep])[same])
-        np.add.at(per_hour, starts[~same], (edges[starts[~same] + 1] - a[keep][~same]))
-        np.add.at(per_hour, ends[~same], (b[keep][~same] - edges[ends[~same]]))
-        hours = (edges[:-1] // 60).astype(int) % 168
-        busy = np.bincount(hours, weights=per_hour, minlength=168)
-    weeks = (horizon - warmup) / (168 * 60.0)
-    duty = on_duty.sum(axis=0) * 60.0 * weeks
+    """Minutes of each mission [start, end] that fall outside its unit's shift (0 for none)."""
+    out = np.zeros(len(unit))
+    busy = np.asarray(unit) >= 0
+    if busy.any():
+        u, a, b = np.asarray(unit)[busy], np.asarray(start)[busy], np.asarray(end)[busy]
+        on = on_duty_minutes(on_duty, u, b) - on_duty_minutes(on_duty, u, a)
+        out[busy] = np.maximum((b - a) - on, 0.0)
+    return out
+
+
+def _busy_until(start: np.ndarray, end: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Busy minutes from 0 to each ``t`` of one unit whose missions [start, end] do not overlap."""
+    order = np.argsort(start)
+    a, b = start[order], end[order]
+    done = np.concatenate([[0.0], np.cumsum(b - a)])
+    k = np.searchsorted(a, t, side="right")  # missions begun by t
+    last = np.maximum(k - 1, 0)
+    partial = np.where(k > 0, np.minimum(t, b[last]) - a[last], 0.0)
+    return done[last] + partial
+
+
+def busy_by_hour(log: pd.DataFrame, period: Period) -> tuple[np.ndarray, np.ndarray]:
+    """(busy on shift, on-shift minutes) of the fleet, each summed by hour of week.
+
+    Busy time counts only within the unit's own shift and after the warm-up, so busy / on shift
+    cannot exceed 1; busy time after a shift ends is overtime (``overtime_minutes``).
+    """
+    busy, duty = np.zeros(168), np.zeros(168)
+    first, last = int(period.warmup // 60), int(np.ceil(period.horizon / 60))
+    edges = np.clip(np.arange(first, last + 1) * 60.0, period.warmup, period.horizon)
+    slot_hour = np.arange(first, last) % 168
+    length = np.diff(edges)
+    missions = log[log["unit"] >= 0]
+    unit = missions["unit"].to_numpy()
+    a, b = missions["t_dispatch"].to_numpy(float), missions["t_unit_free"].to_numpy(float)
+    for u in range(period.units):
+        on = np.asarray(period.on_duty[u], dtype=float)[slot_hour]
+        duty += np.bincount(slot_hour, weights=length * on, minlength=168)
+        mine = unit == u
+        if mine.any():
+            per_slot = np.diff(_busy_until(a[mine], b[mine], edges))
+            busy += np.bincount(slot_hour, weights=per_slot * on, minlength=168)
+    return busy, duty
+
+
+def utilisation_by_hour(log: pd.DataFrame, period: Period) -> np.ndarray:
+    """Share of on-shift unit time spent on missions, for each of the 168 hours of the week."""
+    busy, duty = busy_by_hour(log, period)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(duty > 0, busy / duty, np.nan)
+
+
+def on_shift_utilisation(log: pd.DataFrame, period: Period) -> float:
+    """Share of all on-shift unit time spent on missions (at most 1)."""
+    busy, duty = busy_by_hour(log, period)
+    return float(busy.sum() / duty.sum()) if duty.sum() > 0 else float("nan")
 
 
 def by_group(log: pd.DataFrame, warmup: float, column: str) -> pd.DataFrame:

@@ -222,6 +222,7 @@ class Dispatch(_Section):
         "dispatch.max_wait_planned_minutes", ge=0, le=10080, allow_inf_nan=False
     )
     police_transport_when_force: Probability = _field("dispatch.police_transport_when_force")
+    police_car_share_today: Probability = _field("dispatch.police_car_share_today")
     backup_check: Distribution = _field("dispatch.backup_check")
     ordinary_ambulance_share: Probability = _field("dispatch.ordinary_ambulance_share")
 
@@ -250,6 +251,9 @@ class Costs(_Section):
     vehicle_per_year: Money = _field("costs.vehicle_per_year")
     base_per_year: Money = _field("costs.base_per_year")
     overhead_rate: float = _field("costs.overhead_rate", ge=0, le=2, allow_inf_nan=False)
+    overtime_supplement: float = _field(
+        "costs.overtime_supplement", ge=0, le=3, allow_inf_nan=False
+    )
     police_officer_hour: Money = _field("costs.police_officer_hour")
     police_fte_hours: float = _field("costs.police_fte_hours", ge=500, le=3000, allow_inf_nan=False)
     price_year: int = _field("costs.price_year", ge=2000, le=2100)

@@ -10,8 +10,16 @@ import numpy as np
 import pandas as pd
 
 from planner.demand import CallStream, cell_weights, generate_calls
-from planner.engine import REASONS, TRANSPORT, Engine
-from planner.kpis import by_group, replication_kpis, summarise, utilisation_by_hour
+from planner.engine import Engine
+from planner.events import REASONS, TRANSPORT_MODES
+from planner.kpis import (
+    Period,
+    by_group,
+    overtime_minutes,
+    replication_kpis,
+    summarise,
+    utilisation_by_hour,
+)
 from planner.scenario import Run, Scenario, scenario_from_dict
 from planner.world import World, build_world
 
@@ -48,9 +56,11 @@ def _log_frame(
     world: World,
     calls: CallStream,
     cols: dict[str, list[Any]],
-    t_health: list[float],
     replication: int,
+    on_duty: np.ndarray,
 ) -> pd.DataFrame:
+    """The event log as a table: the call's attributes, the engine's columns, and what follows
+    from them alone (names for codes, response and queue times, officer-hours, overtime)."""
     sits = [scenario.situations[k] for k in calls.kinds]
     eligible_kind = np.array([s.health_first_eligible for s in sits])[calls.kind]
     frame = pd.DataFrame(
@@ -69,15 +79,41 @@ def _log_frame(
             **{k: np.asarray(v) for k, v in cols.items()},
         }
     )
-    frame["reason"] = np.array(REASONS)[frame["reason"].to_numpy()]
-    frame["transport_mode"] = np.array(TRANSPORT)[frame["transport_mode"].to_numpy()]
+    frame["reason"] = np.array([str(r) for r in REASONS])[frame["reason"].to_numpy()]
+    frame["transport_mode"] = np.array([str(m) for m in TRANSPORT_MODES])[
+        frame["transport_mode"].to_numpy()
+    ]
     frame["health_first"] = frame["unit"] >= 0
     frame["response_minutes"] = frame["t_first_on_scene"] - frame["t_arrival"]
     frame["queue_minutes"] = np.where(
-        frame["health_first"], frame["t_dispatch"] - np.asarray(t_health), np.nan
+        frame["health_first"], frame["t_dispatch"] - frame["t_health_alerted"], np.nan
     )
     frame["officer_hours"] = frame["patrol_minutes"] / 60.0 * scenario.police.officers_per_patrol
+    frame["overtime_minutes"] = overtime_minutes(
+        on_duty,
+        frame["unit"].to_numpy(),
+        frame["t_dispatch"].to_numpy(float),
+        frame["t_unit_free"].to_numpy(float),
+    )
     return frame
+
+
+def fleet_on_duty(scenario: Scenario) -> np.ndarray:
+    """(units, 168) flags: is unit u on shift in hour h of the week?"""
+    shifts = scenario.fleet.shifts
+    rows = [shifts[u.shift].on_duty() for u in scenario.fleet.units]
+    return np.array(rows, dtype=bool).reshape(len(rows), 168)
+
+
+def period_of(scenario: Scenario) -> Period:
+    run = scenario.run
+    return Period(
+        run.warmup_days * 1440.0,
+        run.horizon_days * 1440.0,
+        fleet_on_duty(scenario),
+        scenario.costs.police_fte_hours,
+        scenario.police.officers_per_patrol,
+    )
 
 
 def run_replication(
@@ -89,18 +125,9 @@ def run_replication(
     calls = generate_calls(scenario, rates, replication)
     engine = Engine(scenario, world, calls)
     log = engine.run()
-    frame = _log_frame(scenario, world, calls, log.cols, engine.t_health, replication)
-    run = scenario.run
-    warm, horizon = run.warmup_days * 1440.0, run.horizon_days * 1440.0
-    k = replication_kpis(frame, warm, horizon, scenario.costs.police_fte_hours)
-    shifts = scenario.fleet.shifts
-    on_duty = np.array([shifts[u.shift].on_duty() for u in scenario.fleet.units], dtype=float)
-    util = (
-        utilisation_by_hour(engine.busy_intervals, on_duty, warm, horizon)
-        if len(on_duty)
-        else np.full(168, np.nan)
-    )
-    return frame, k, util
+    period = period_of(scenario)
+    frame = _log_frame(scenario, world, calls, log.cols, replication, period.on_duty)
+    return frame, replication_kpis(frame, period), utilisation_by_hour(frame, period)
 
 
 def simulate(

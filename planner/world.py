@@ -96,6 +96,7 @@ def build_world(scenario: Scenario, bases: tuple[str, ...] | None = None) -> Wor
             police.patrols.get("abstract", 10),
             police.other_work_utilisation,
             police.other_job,
+            police.travel_factor,
         )
     return _geodata_world(
         scenario.region.name,
@@ -117,6 +118,7 @@ def _abstract_world(
     patrols: int,
     utilisation: float,
     other_job: float,
+    police_travel_factor: float,
 ) -> World:
     nb = len(base_ids)
     const = np.full
@@ -134,7 +136,7 @@ def _abstract_world(
         cell_to_base=const((2, 1, nb), minutes),
         cell_to_facility=const((2, 1), minutes),
         facility_to_base=const((2, 1, nb), minutes),
-        police_to_cell=const((2, 1), minutes),
+        police_to_cell=const((2, 1), minutes * police_travel_factor),
     )
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from planner import parameters
 from planner.compare import baseline_of
+from planner.kpis import KPIS
 from planner.parameters import default_values
 from planner.scenario_file import ScenarioError, load_scenario
 from planner.simulation import simulate
@@ -144,7 +145,7 @@ def test_local_and_dask_give_identical_values(cli, tmp_path: Path) -> None:
     assert r.code == 0, r.err
     assert f"on dask:{cluster.scheduler_address}" in r.err
     a, b = _kpis(local), _kpis(dask)
-    assert len(a) == 20 * 17
+    assert len(a) == 20 * len(KPIS)
     pd.testing.assert_frame_equal(a, b)
     with Store.open(dask, read_only=True) as s:
         workers = s.con.execute("SELECT DISTINCT worker FROM replications").fetchall()
@@ -627,7 +628,7 @@ def test_a_killed_worker_stops_the_sweep_in_one_line(tmp_path: Path) -> None:
 
     with Store.open(store, read_only=True) as s:  # readable, and as the message says
         keys = s.con.execute("SELECT hash, seed, replication FROM replications").fetchall()
-        assert s.counts()["kpis"] == 17 * len(keys)
+        assert s.counts()["kpis"] == len(KPIS) * len(keys)
         assert s.runs()["status"].tolist() == ["failed"]
     assert 6 <= len(keys) == stored < total
     expected = set(load_sweep(sweep).work_items())

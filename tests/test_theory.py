@@ -136,22 +136,50 @@ def test_invariants_on_the_abstract_queue() -> None:
     _check_invariants(results.log)
 
 
-def test_utilisation_by_hour_against_a_minute_by_minute_count() -> None:
-    from planner.kpis import utilisation_by_hour
+def test_utilisation_and_overtime_against_a_minute_by_minute_count() -> None:
+    """Two units with their own shifts; busy minutes counted one by one, on shift and off."""
+    from planner.kpis import Period, overtime_minutes, utilisation_by_hour
 
     rng = np.random.default_rng(3)
-    starts = rng.uniform(0, 3 * 10080, 300)
-    intervals = [
-        (0, float(a), float(a + d)) for a, d in zip(starts, rng.exponential(90, 300), strict=True)
-    ]
-    on_duty = np.ones((1, 168))
-    warm, horizon = 600.0, 3 * 10080.0
-    got = utilisation_by_hour(intervals, on_duty, warm, horizon)
-    minutes = np.zeros(168)
-    for _u, a, b in intervals:
-        for m in range(int(np.ceil(max(a, warm))), int(np.ceil(min(b, horizon)))):
-            minutes[(m // 60) % 168] += 1
-    expected = minutes / (60.0 * (horizon - warm) / 10080.0)
-    # the oracle counts whole minutes, so each interval may differ by a minute at either end
-    assert np.allclose(got, expected, atol=0.05)
-    assert got.sum() == pytest.approx(expected.sum(), rel=1e-3)
+    horizon, warm = 3 * 10080.0, 600.0
+    on_duty = np.zeros((2, 168), dtype=bool)
+    on_duty[0, [h for h in range(168) if 7 <= h % 24 < 19]] = True  # days 07-19
+    on_duty[1, [h for h in range(168) if h % 24 >= 17 or h % 24 < 3]] = True  # 17-03
+    rows = []
+    for u in (0, 1):  # back-to-back missions that never overlap within a unit
+        t = 0.0
+        while t < horizon:
+            t += rng.exponential(120)
+            d = rng.exponential(90)
+            rows.append((u, t, t + d))
+            t += d
+    log = pd.DataFrame(rows, columns=["unit", "t_dispatch", "t_unit_free"])
+    period = Period(warm, horizon, on_duty, 1650.0, 2)
+    got = utilisation_by_hour(log, period)
+    busy, duty, extra = np.zeros(168), np.zeros(168), {0: 0, 1: 0}
+    for m in range(int(warm), int(horizon)):
+        h = (m // 60) % 168
+        for u in (0, 1):
+            duty[h] += on_duty[u, h]
+    for u, a, b in rows:
+        for m in range(int(np.ceil(a)), int(np.ceil(b))):
+            h = (m // 60) % 168
+            if on_duty[u, h] and warm <= m < horizon:
+                busy[h] += 1
+            if not on_duty[u, h]:
+                extra[u] += 1
+    expected = np.where(duty > 0, busy / np.where(duty > 0, duty, 1), np.nan)
+    seen = duty > 0
+    assert np.isnan(got[~seen]).all()
+    # the oracle counts whole minutes, so each mission may differ by a minute at either end
+    assert np.allclose(got[seen], expected[seen], atol=0.02)
+    assert (got[seen] <= 1.0).all()
+    over = overtime_minutes(
+        on_duty, log["unit"].to_numpy(), log["t_dispatch"].to_numpy(), log["t_unit_free"].to_numpy()
+    )
+    for u in (0, 1):
+        mine = log["unit"].to_numpy() == u
+        assert over[mine].sum() == pytest.approx(extra[u], abs=2.0 * mine.sum())
+    # a mission wholly on shift has none; one from 18:30 to 20:00 on a 07-19 shift has 60 min
+    one = overtime_minutes(on_duty, np.array([0, 0]), np.array([600.0, 1110.0]), [660.0, 1200.0])
+    assert one.tolist() == [0.0, 60.0]

@@ -21,7 +21,7 @@ import tomli_w
 
 from planner.compare import baseline_of, with_baseline
 from planner.economics import Appraisal, appraise, headline
-from planner.kpis import FALLBACK_REASONS
+from planner.events import FALLBACK_REASONS
 from planner.parameters import deep_merge, default_values, registry
 from planner.region import Region
 from planner.report import zone_shares
@@ -311,7 +311,7 @@ def fallback_reasons(results: Results) -> pd.DataFrame:
     counts = d["reason"].value_counts()
     return pd.DataFrame(
         {
-            "reason": list(FALLBACK_REASONS),
+            "reason": [str(r) for r in FALLBACK_REASONS],
             "per_year": [counts.get(r, 0) / years for r in FALLBACK_REASONS],
         }
     )

@@ -1,0 +1,743 @@
+"""Every path through the engine, checked against a timeline worked out by hand.
+
+Method. The region is abstract: every drive (base to scene, scene to facility, facility to base,
+scene to base) takes ``T`` minutes, and a patrol drives to the scene in ``T * POLICE_FACTOR``.
+Every duration is a fixed distribution with its own value (handling 3, pass-on 7, unit
+mobilisation 2, police mobilisation 5, on scene 41, police alone 53, handovers 17 and 29,
+backup check 11), so a parameter used in the wrong place, or dropped, changes the answer. Police
+never wait for a free patrol (``other_work_utilisation = 0``). Branches are forced with
+probabilities of 0 or 1, one situation kind takes every call, and the channel is chosen.
+
+Arrival times are the only random input: each test reads ``t_arrival`` from the log and works
+out every other time from it with the arithmetic written in the test, never by calling the code
+under test. A test keeps only the calls it needs (``_log(..., keep=...)`` filters the generated
+call stream before the engine sees it), so a call meets an idle fleet unless the test says
+otherwise.
+
+Two timelines written here first disagreed with the engine and the engine was fixed: police
+sent along at triage but not needed left before the crew arrived, and a 112 call with no unit
+on duty paid the pass-on to health before police were sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner import scenario_from_dict, simulation
+from planner.demand import CallStream
+from planner.parameters import default_values
+from planner.simulation import run_replication
+
+NAN = math.nan
+T = 24.0  # every drive, minutes
+POLICE_FACTOR = 0.5  # a patrol drives to the scene in T * POLICE_FACTOR
+HANDLING = 3.0
+PASS_ON = 7.0
+UNIT_MOB = 2.0
+POLICE_MOB = 5.0
+ON_SCENE = 41.0
+POLICE_ALONE = 53.0
+HANDOVER_AMBULANCE = 17.0
+HANDOVER_POLICE = 29.0
+BACKUP_CHECK = 11.0
+OFFICERS = 3
+KIND = "suicidal"
+KINDS = tuple(default_values()["situations"])
+
+
+def fixed(value: float) -> dict[str, Any]:
+    return {"dist": "fixed", "value": value}
+
+
+def channel(name: str) -> dict[str, float]:
+    return {c: float(c == name) for c in ("police_112", "amk_113", "health_service")}
+
+
+def situation(**fields: Any) -> dict[str, Any]:
+    """Every call is of kind KIND, with these fields over the test's defaults."""
+    own = {
+        "share": 1.0,
+        "urgency": "acute",
+        "health_first_eligible": True,
+        "on_scene": fixed(ON_SCENE),
+        "police_alone": fixed(POLICE_ALONE),
+        "p_transport": 0.0,
+        "p_police_needed": 0.0,
+        **fields,
+    }
+    return {k: {"share": 0.0} for k in KINDS} | {KIND: own}
+
+
+def base_scenario() -> dict[str, Any]:
+    return {
+        "region": {"kind": "abstract", "population": 500_000, "travel_minutes": T},
+        "demand": {"hour_of_week_profile": "flat"},
+        "situations": situation(),
+        "triage": {"screening_sensitivity": 1.0, "screening_false_positive": 0.0},
+        "call_handling": {
+            "channel_shares": channel("amk_113"),
+            "handling": fixed(HANDLING),
+            "pass_on": fixed(PASS_ON),
+            "joint_notification": False,
+        },
+        "fleet": {
+            "units": [{"name": "A", "base": "base", "shift": "always"}],
+            "mobilisation": fixed(UNIT_MOB),
+        },
+        "police": {
+            "officers_per_patrol": OFFICERS,
+            "other_work_utilisation": 0.0,
+            "mobilisation": fixed(POLICE_MOB),
+            "travel_factor": POLICE_FACTOR,
+        },
+        "facilities": {
+            "handover_ambulance": fixed(HANDOVER_AMBULANCE),
+            "handover_police": fixed(HANDOVER_POLICE),
+        },
+        "dispatch": {
+            "policy": "health-first",
+            "max_response_minutes": 45.0,
+            "max_wait_minutes": 20.0,
+            "police_transport_when_force": 0.0,
+            "police_car_share_today": 1.0,
+            "backup_check": fixed(BACKUP_CHECK),
+            "ordinary_ambulance_share": 0.0,
+        },
+        "run": {"horizon_days": 2.0, "warmup_days": 0.0, "replications": 1, "seed": 7},
+    }
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+Keep = Callable[[CallStream], Sequence[int]] | Sequence[int] | None
+
+
+def _subset(calls: CallStream, keep: Sequence[int]) -> CallStream:
+    idx = np.asarray(keep, dtype=int)
+    arrays = {
+        f.name: getattr(calls, f.name)[idx]
+        for f in dataclasses.fields(calls)
+        if isinstance(getattr(calls, f.name), np.ndarray)
+    }
+    return dataclasses.replace(calls, **arrays)
+
+
+def _log(over: dict[str, Any], keep: Keep = (0,)) -> pd.DataFrame:
+    """The event log of one replication, with only the calls ``keep`` names (None: all)."""
+    scenario = scenario_from_dict(merge(base_scenario(), over))
+    if keep is None:
+        return run_replication(scenario, 0)[0]
+    real = simulation.generate_calls
+
+    def some_calls(s: Any, rates: Any, replication: int) -> CallStream:
+        calls = real(s, rates, replication)
+        return _subset(calls, keep(calls) if callable(keep) else keep)
+
+    with mock.patch.object(simulation, "generate_calls", some_calls):
+        frame = run_replication(scenario, 0)[0]
+    assert callable(keep) or len(frame) == len(keep)  # the filter reached the engine
+    return frame
+
+
+def expected(
+    *,
+    dispatch: float,
+    first: float,
+    scene_end: float,
+    unit: int = -1,
+    reason: str = "",
+    mode: str = "none",
+    unit_on: float = NAN,
+    police_on: float = NAN,
+    handover_end: float = NAN,
+    unit_free: float = NAN,
+    unit_minutes: float = 0.0,
+    patrol_minutes: float = 0.0,
+    police_alerted: float = NAN,
+    queue: float | None = None,
+    police_involved: bool = False,
+    backup: bool = False,
+) -> dict[str, Any]:
+    """The whole row; ``queue`` (dispatch less the time health knew) is 0 for a unit by default."""
+    if queue is None:
+        queue = 0.0 if unit >= 0 else NAN
+    return {
+        "unit": unit,
+        "reason": reason,
+        "transport_mode": mode,
+        "t_police_alerted": police_alerted,
+        "t_dispatch": dispatch,
+        "queue_minutes": queue,
+        "t_first_on_scene": first,
+        "t_unit_on_scene": unit_on,
+        "t_police_on_scene": police_on,
+        "t_scene_end": scene_end,
+        "t_handover_end": handover_end,
+        "t_unit_free": unit_free,
+        "unit_minutes": unit_minutes,
+        "patrol_minutes": patrol_minutes,
+        "officer_hours": patrol_minutes / 60.0 * OFFICERS,
+        "police_involved": police_involved,
+        "backup": backup,
+    }
+
+
+def check(row: pd.Series, want: dict[str, Any]) -> None:
+    wrong = []
+    for key, value in want.items():
+        got = row[key]
+        if isinstance(value, float) and math.isnan(value):
+            ok = isinstance(got, float) and math.isnan(got)
+        elif isinstance(value, (bool, str, int)):
+            ok = got == value
+        else:
+            ok = got == pytest.approx(value, abs=1e-9)
+        if not ok:
+            wrong.append(f"{key}: got {got!r}, want {value!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def police_alone(start: float, *, reason: str, transport: str = "none") -> dict[str, Any]:
+    """A patrol alerted at ``start`` handles the call alone (it never waits for a patrol)."""
+    on = start + POLICE_MOB + T * POLICE_FACTOR
+    end = on + POLICE_ALONE
+    if transport == "police_car":
+        handover = end + T + HANDOVER_POLICE
+        released = handover
+    else:
+        handover = NAN
+        released = end
+    return expected(
+        reason=reason,
+        mode=transport,
+        dispatch=start,
+        first=on,
+        police_on=on,
+        scene_end=end,
+        handover_end=handover,
+        patrol_minutes=released - start,
+        police_alerted=start,
+        police_involved=True,
+    )
+
+
+# --- 1, 2, 6: the unit alone -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "joint", "health_delay"),
+    [
+        ("amk_113", False, HANDLING),
+        ("health_service", False, HANDLING),
+        ("police_112", False, HANDLING + PASS_ON),  # police pass the call on to health
+        ("police_112", True, HANDLING),  # joint notification: no pass-on
+    ],
+)
+def test_unit_alone_without_transport(name: str, joint: bool, health_delay: float) -> None:
+    over = {"call_handling": {"channel_shares": channel(name), "joint_notification": joint}}
+    row = _log(over).iloc[0]
+    assert row["channel"] == name
+    dispatched = row["t_arrival"] + health_delay
+    on = dispatched + UNIT_MOB + T
+    end = on + ON_SCENE
+    free = end + T
+    want = expected(
+        unit=0,
+        dispatch=dispatched,
+        first=on,
+        unit_on=on,
+        scene_end=end,
+        unit_free=free,
+        unit_minutes=free - dispatched,
+    )
+    check(row, want)
+
+
+def test_unit_transports_to_the_facility_and_drives_back_from_there() -> None:
+    row = _log({"situations": situation(p_transport=1.0)}).iloc[0]
+    dispatched = row["t_arrival"] + HANDLING
+    on = dispatched + UNIT_MOB + T
+    end = on + ON_SCENE
+    handover = end + T + HANDOVER_AMBULANCE
+    free = handover + T
+    want = expected(
+        unit=0,
+        mode="psych_ambulance",
+        dispatch=dispatched,
+        first=on,
+        unit_on=on,
+        scene_end=end,
+        handover_end=handover,
+        unit_free=free,
+        unit_minutes=free - dispatched,
+    )
+    check(row, want)
+
+
+def test_ordinary_ambulance_for_medical_need_leaves_the_unit_no_handover() -> None:
+    over = {
+        "situations": situation(p_transport=1.0),
+        "dispatch": {"ordinary_ambulance_share": 1.0},
+    }
+    row = _log(over).iloc[0]
+    dispatched = row["t_arrival"] + HANDLING
+    on = dispatched + UNIT_MOB + T
+    end = on + ON_SCENE
+    free = end + T  # back to base from the scene
+    want = expected(
+        unit=0,
+        mode="ambulance",
+        dispatch=dispatched,
+        first=on,
+        unit_on=on,
+        scene_end=end,
+        unit_free=free,
+        unit_minutes=free - dispatched,
+    )
+    check(row, want)
+
+
+# --- 3: police flagged at triage ---------------------------------------------------------
+
+
+def test_flagged_and_needed_police_come_first_and_stay_to_the_end() -> None:
+    over = {
+        "situations": situation(p_police_needed=1.0),
+        "call_handling": {"channel_shares": channel("police_112")},
+    }
+    row = _log(over).iloc[0]
+    a = row["t_arrival"]
+    alerted = a + HANDLING  # police took the call
+    police_on = alerted + POLICE_MOB + T * POLICE_FACTOR
+    dispatched = a + HANDLING + PASS_ON
+    unit_on = dispatched + UNIT_MOB + T
+    assert police_on < unit_on
+    end = max(unit_on + ON_SCENE, police_on + BACKUP_CHECK)
+    free = end + T
+    want = expected(
+        unit=0,
+        dispatch=dispatched,
+        first=police_on,
+        unit_on=unit_on,
+        police_on=police_on,
+        scene_end=end,
+        unit_free=free,
+        unit_minutes=free - dispatched,
+        patrol_minutes=end - alerted,
+        police_alerted=alerted,
+        police_involved=True,
+    )
+    check(row, want)
+    assert bool(row["flagged"]) and bool(row["police_needed"])
+
+
+FALSE_POSITIVE = {
+    "situations": situation(p_police_needed=0.0),
+    "triage": {"screening_false_positive": 1.0},
+}
+
+
+def test_flagged_but_not_needed_police_check_and_leave_when_the_unit_is_first() -> None:
+    # T = 13: the unit (3 + 2 + 13) is on scene before police (3 + 7 + 5 + 6.5)
+    travel = 13.0
+    row = _log(merge(FALSE_POSITIVE, {"region": {"travel_minutes": travel}})).iloc[0]
+    a = row["t_arrival"]
+    dispatched = a + HANDLING
+    unit_on = dispatched + UNIT_MOB + travel
+    alerted = a + HANDLING + PASS_ON  # AMK passes the call on to police
+    police_on = alerted + POLICE_MOB + travel * POLICE_FACTOR
+    assert unit_on < police_on
+    end = unit_on + ON_SCENE
+    free = end + travel
+    want = expected(
+        unit=0,
+        dispatch=dispatched,
+        first=unit_on,
+        unit_on=unit_on,
+        police_on=police_on,
+        scene_end=end,
+        unit_free=free,
+        unit_minutes=free - dispatched,
+        patrol_minutes=police_on + BACKUP_CHECK - alerted,
+        police_alerted=alerted,
+        police_involved=True,
+    )
+    check(row, want)
+    assert bool(row["flagged"]) and not bool(row["police_needed"])
+
+
+def test_flagged_but_not_needed_police_first_wait_for_the_unit() -> None:
+    over = merge(FALSE_POSITIVE, {"call_handling": {"channel_shares": channel("police_112")}})
+    row = _log(over).iloc[0]
+    a = row["t_arrival"]
+    alerted = a + HANDLING
+    police_on = alerted + POLICE_MOB + T * POLICE_FACTOR
+    dispatched = a + HANDLING + PASS_ON
+    unit_on = dispatched + UNIT_MOB + T
+    assert police_on + BACKUP_CHECK < unit_on  # the engine lets police go before the unit comes
+    end = unit_on + ON_SCENE
+    free = end + T
+    want = expected(
+        unit=0,
+        dispatch=dispatched,
+        first=police_on,
+        unit_on=unit_on,
+        police_on=police_on,
+        scene_end=end,
+        unit_free=free,
+        unit_minutes=free - dispatched,
+        patrol_minutes=max(police_on, unit_on) + BACKUP_CHECK - alerted,
+        police_alerted=alerted,
+        police_involved=True,
+    )
+    check(row, want)
+
+
+# --- 4, 5: police needed but not flagged (backup), forced transport ------------------------
+
+
+@pytest.mark.parametrize(
+    ("travel", "police_last"),
+    [(T, False), (80.0, True)],  # 80: police on scene + check ends after the crew's 41 min
+)
+def test_backup_is_called_when_the_unit_finds_police_are_needed(
+    travel: float, police_last: bool
+) -> None:
+    over = {
+        "region": {"travel_minutes": travel},
+        "situations": situation(p_police_needed=1.0),
+        "triage": {"screening_sensitivity": 0.0},
+        "dispatch": {"max_response_minutes": 200.0},
+    }
+    row = _log(over).iloc[0]
+    dispatched = row["t_arrival"] + HANDLING
+    unit_on = dispatched + UNIT_MOB + travel
+    alerted = unit_on  # the crew calls police on arrival
+    police_on = alerted + POLICE_MOB + travel * POLICE_FACTOR
+    end = max(unit_on + ON_SCENE, police_on + BACKUP_CHECK)
+    assert bool(police_on + BACKUP_CHECK > unit_on + ON_SCENE) == police_last
+    free = end + travel
+    want = expected(
+        unit=0,
+        dispatch=dispatched,
+        first=unit_on,
+        unit_on=unit_on,
+        police_on=police_on,
+        scene_end=end,
+        unit_free=free,
+        unit_minutes=free - dispatched,
+        patrol_minutes=end - alerted,
+        police_alerted=alerted,
+        police_involved=True,
+        backup=True,
+    )
+    check(row, want)
+
+
+def test_forced_transport_goes_in_the_police_car_and_the_unit_drives_home() -> None:
+    over = {
+        "situations": situation(p_police_needed=1.0, p_transport=1.0),
+        "dispatch": {"police_transport_when_force": 1.0},
+    }
+    row = _log(over).iloc[0]
+    a = row["t_arrival"]
+    dispatched = a + HANDLING
+    unit_on = dispatched + UNIT_MOB + T
+    alerted = a + HANDLING + PASS_ON  # flagged at triage, AMK passes it on
+    police_on = alerted + POLICE_MOB + T * POLICE_FACTOR
+    end = max(unit_on + ON_SCENE, police_on + BACKUP_CHECK)
+    handover = end + T + HANDOVER_POLICE
+    free = end + T  # scene to base
+    want = expected(
+        unit=0,
+        mode="police_car",
+        dispatch=dispatched,
+        first=min(unit_on, police_on),
+        unit_on=unit_on,
+        police_on=police_on,
+        scene_end=end,
+        handover_end=handover,
+        unit_free=free,
+        unit_minutes=free - dispatched,
+        patrol_minutes=handover - alerted,
+        police_alerted=alerted,
+        police_involved=True,
+    )
+    check(row, want)
+
+
+# --- 7: police alone ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "police_delay"),
+    [("police_112", HANDLING), ("amk_113", HANDLING + PASS_ON)],
+)
+@pytest.mark.parametrize(
+    ("p_transport", "medical", "car_share", "mode"),
+    [
+        (0.0, 0.0, 1.0, "none"),
+        (1.0, 0.0, 1.0, "police_car"),
+        (1.0, 0.0, 0.0, "ambulance"),  # today some go by ordinary ambulance
+        (1.0, 1.0, 1.0, "ambulance"),  # medical need
+    ],
+)
+def test_police_alone_in_the_baseline(
+    name: str,
+    police_delay: float,
+    p_transport: float,
+    medical: float,
+    car_share: float,
+    mode: str,
+) -> None:
+    over = {
+        "situations": situation(p_transport=p_transport),
+        "call_handling": {"channel_shares": channel(name)},
+        "dispatch": {
+            "policy": "baseline",
+            "ordinary_ambulance_share": medical,
+            "police_car_share_today": car_share,
+        },
+    }
+    row = _log(over).iloc[0]
+    check(row, police_alone(row["t_arrival"] + police_delay, reason="baseline", transport=mode))
+
+
+def test_patrol_minutes_count_from_the_patrol_assigned_not_from_the_alert() -> None:
+    # One patrol, busy half the time with other work (M/M/1): a call waits with chance 0.5, and
+    # then for an exponential time of mean other_job / (1 - 0.5) = 120 min, drawn from the
+    # call's two uniforms u (a random input, read like the arrival time).
+    seen: dict[str, np.ndarray] = {}
+
+    def one_that_waits(calls: CallStream) -> list[int]:
+        i = int(np.flatnonzero(calls.police_wait_u[:, 0] < 0.5)[0])
+        seen["u"] = calls.police_wait_u[i]
+        return [i]
+
+    over = {
+        "police": {"patrols": {"abstract": 1}, "other_work_utilisation": 0.5, "other_job": 60.0},
+        "situations": situation(p_transport=1.0),
+        "call_handling": {"channel_shares": channel("police_112")},
+        "dispatch": {"policy": "baseline"},
+    }
+    row = _log(over, keep=one_that_waits).iloc[0]
+    alerted = row["t_arrival"] + HANDLING
+    wait = -math.log(seen["u"][1]) * 60.0 / (1.0 - 0.5)
+    assert wait > 0
+    assigned = alerted + wait
+    on = assigned + POLICE_MOB + T * POLICE_FACTOR
+    end = on + POLICE_ALONE
+    handover = end + T + HANDOVER_POLICE
+    want = expected(
+        reason="baseline",
+        mode="police_car",
+        dispatch=alerted,
+        first=on,
+        police_on=on,
+        scene_end=end,
+        handover_end=handover,
+        patrol_minutes=handover - assigned,
+        police_alerted=alerted,
+        police_involved=True,
+    )
+    check(row, want)
+
+
+def test_a_kind_not_eligible_goes_to_police_alone_in_health_first() -> None:
+    over = {"situations": situation(health_first_eligible=False, p_transport=1.0)}
+    row = _log(over).iloc[0]
+    start = row["t_arrival"] + HANDLING + PASS_ON
+    check(row, police_alone(start, reason="not_eligible", transport="police_car"))
+
+
+# --- 8: fallbacks to police ----------------------------------------------------------------
+
+MONDAY_MIDNIGHT = {
+    "fleet": {
+        "shifts": {"first_hour": {"start_hour": 0, "hours": 1, "days": ["mon"]}},
+        "units": [{"name": "A", "base": "base", "shift": "first_hour"}],
+    }
+}
+
+
+def _after_first_hour(calls: CallStream) -> list[int]:
+    """The first call that reaches the health service after Monday 01:00."""
+    return [int(np.flatnonzero(calls.t + HANDLING >= 60.0)[0])]
+
+
+def test_no_unit_on_duty_sends_police_when_amk_passes_the_call_on() -> None:
+    over = merge(MONDAY_MIDNIGHT, {"situations": situation(p_transport=1.0)})
+    row = _log(over, keep=_after_first_hour).iloc[0]
+    a = row["t_arrival"]
+    assert a + HANDLING >= 60.0
+    start = a + HANDLING + PASS_ON  # AMK took the call and passes it on to police
+    check(row, police_alone(start, reason="no_unit_on_duty", transport="police_car"))
+
+
+def test_no_unit_on_duty_police_send_a_patrol_at_once_on_a_112_call() -> None:
+    over = merge(MONDAY_MIDNIGHT, {"call_handling": {"channel_shares": channel("police_112")}})
+    row = _log(over, keep=_after_first_hour).iloc[0]
+    a = row["t_arrival"]
+    assert a + HANDLING + PASS_ON >= 60.0
+    check(row, police_alone(a + HANDLING, reason="no_unit_on_duty"))
+
+
+@pytest.mark.parametrize(
+    ("name", "police_delay"),
+    [
+        ("amk_113", HANDLING + PASS_ON),  # health sees no unit in reach, passes it on
+        ("police_112", HANDLING + PASS_ON),  # police learn it when health hands it back
+    ],
+)
+def test_out_of_reach_goes_to_police(name: str, police_delay: float) -> None:
+    over = {
+        "call_handling": {"channel_shares": channel(name)},
+        "dispatch": {"max_response_minutes": UNIT_MOB + T - 1.0},
+    }
+    row = _log(over).iloc[0]
+    check(row, police_alone(row["t_arrival"] + police_delay, reason="out_of_reach"))
+
+
+def _busy(dispatched: float) -> float:
+    """When a unit dispatched at ``dispatched`` to a call without police or transport is free."""
+    return dispatched + UNIT_MOB + T + ON_SCENE + T
+
+
+def _closest_pair(calls: CallStream) -> list[int]:
+    """The two calls closest in time (the stream is not sorted within an hour)."""
+    order = np.argsort(calls.t)
+    k = int(np.argmin(np.diff(calls.t[order])))
+    return [int(order[k]), int(order[k + 1])]
+
+
+@pytest.mark.parametrize(
+    ("max_wait", "police_delay"),
+    [
+        (13.0, HANDLING + 13.0),  # the deadline: queued at t + 3, waits 13
+        (5.0, HANDLING + PASS_ON),  # deadline t + 8 is before police would know, at t + 10
+    ],
+)
+def test_a_call_that_waits_too_long_goes_to_police(max_wait: float, police_delay: float) -> None:
+    log = _log({"dispatch": {"max_wait_minutes": max_wait}}, keep=_closest_pair)
+    first, second = log.iloc[0], log.iloc[1]
+    d1 = first["t_arrival"] + HANDLING
+    queued = second["t_arrival"] + HANDLING
+    assert d1 <= queued and queued + max_wait < _busy(d1)  # the unit is busy past the deadline
+    on = d1 + UNIT_MOB + T
+    want = expected(
+        unit=0,
+        dispatch=d1,
+        first=on,
+        unit_on=on,
+        scene_end=on + ON_SCENE,
+        unit_free=_busy(d1),
+        unit_minutes=_busy(d1) - d1,
+    )
+    check(first, want)
+    start = second["t_arrival"] + police_delay
+    check(second, police_alone(start, reason="waited_too_long"))
+
+
+def test_a_waiting_call_is_taken_when_the_unit_is_free() -> None:
+    log = _log({"dispatch": {"max_wait_minutes": 200.0}}, keep=_closest_pair)
+    first, second = log.iloc[0], log.iloc[1]
+    d1 = first["t_arrival"] + HANDLING
+    queued = second["t_arrival"] + HANDLING
+    assert d1 <= queued < _busy(d1) < queued + 200.0
+    on1 = d1 + UNIT_MOB + T
+    want = expected(
+        unit=0,
+        dispatch=d1,
+        first=on1,
+        unit_on=on1,
+        scene_end=on1 + ON_SCENE,
+        unit_free=_busy(d1),
+        unit_minutes=_busy(d1) - d1,
+    )
+    check(first, want)
+    d2 = _busy(d1)  # the unit takes it on its return to base
+    on2 = d2 + UNIT_MOB + T
+    want = expected(
+        unit=0,
+        dispatch=d2,
+        first=on2,
+        unit_on=on2,
+        scene_end=on2 + ON_SCENE,
+        unit_free=_busy(d2),
+        unit_minutes=_busy(d2) - d2,
+        queue=d2 - queued,
+    )
+    check(second, want)
+
+
+# --- 9: a waiting call taken by a unit coming on shift ------------------------------------
+
+
+def test_a_waiting_call_is_taken_by_a_unit_coming_on_shift() -> None:
+    over = {"dispatch": {"max_wait_minutes": 90.0}}
+    t = _log(over, keep=None)["t_arrival"].to_numpy()  # the calls do not depend on the fleet
+    health = t + HANDLING
+    # a pair whose second call waits for unit A past the next whole hour
+    pairs = [
+        (i, j)
+        for i in range(len(t))
+        for j in range(i + 1, len(t))
+        if health[i] <= health[j]
+        and (math.floor(health[j] / 60.0) + 1) * 60.0 < min(_busy(health[i]), 2 * 1440.0)
+    ]
+    assert pairs
+    i, j = pairs[0]
+    hour = math.floor(health[j] / 60.0) + 1
+    over["fleet"] = {
+        "shifts": {"next_hour": {"start_hour": hour % 24, "hours": 1, "days": ["mon", "tue"]}},
+        "units": [
+            {"name": "A", "base": "base", "shift": "always"},
+            {"name": "B", "base": "base", "shift": "next_hour"},
+        ],
+    }
+    log = _log(over, keep=[i, j])
+    first, second = log.iloc[0], log.iloc[1]
+    d1 = first["t_arrival"] + HANDLING
+    on1 = d1 + UNIT_MOB + T
+    check(
+        first,
+        expected(
+            unit=0,
+            dispatch=d1,
+            first=on1,
+            unit_on=on1,
+            scene_end=on1 + ON_SCENE,
+            unit_free=_busy(d1),
+            unit_minutes=_busy(d1) - d1,
+        ),
+    )
+    queued = second["t_arrival"] + HANDLING
+    start = hour * 60.0  # B comes on duty
+    assert queued < start < _busy(d1) and start < queued + 90.0
+    on2 = start + UNIT_MOB + T
+    check(
+        second,
+        expected(
+            unit=1,
+            dispatch=start,
+            first=on2,
+            unit_on=on2,
+            scene_end=on2 + ON_SCENE,
+            unit_free=_busy(start),
+            unit_minutes=_busy(start) - start,
+            queue=start - queued,
+        ),
+    )
