@@ -7,9 +7,9 @@ through the same arithmetic, so they cannot drift apart. Inputs named ``costs.*`
 bases); ``sim.*`` are simulated yearly quantities against the baseline on the same calls.
 
 Appraisal follows circular R-109 and the DFØ guide: yearly flows at the end of years
-1..horizon, a real discount rate, and a tax-financing cost on net public expenditure. Benefits
-that have no agreed price (fewer patients driven in police cars, fewer uniformed encounters) are
-counted, never priced.
+1..horizon, a real discount rate (stepped down after 40 and 75 years), and a tax-financing cost
+on net public expenditure. Benefits that have no agreed price (fewer patients driven in police
+cars, fewer uniformed encounters) are counted, never priced.
 """
 
 from __future__ import annotations
@@ -78,6 +78,16 @@ def crew_hour_pay(c: Costs | Values, crew: Any) -> Any:
     return per_year / (annual_hours_per_fte(c) * (1.0 - g("absence_rate")))
 
 
+def overtime_hour_pay(c: Costs | Values, crew: Any) -> Any:
+    """NOK per hour a unit's crew works past its shift: ordinary hourly pay (monthly pay over
+    the contracted hours) with the overtime supplement and social costs; no absence cover."""
+    g = _getter(c)
+    nurses, paramedics = crew_mix(crew, c)
+    monthly = nurses * g("nurse_monthly_wage") + paramedics * g("paramedic_monthly_wage")
+    hourly = monthly * 12.0 / (g("weekly_hours") * WEEKS_PER_YEAR)
+    return hourly * (1.0 + g("overtime_supplement")) * (1.0 + g("social_cost_rate"))
+
+
 def unit_hour_cost(c: Costs | Values, crew: Any) -> Any:
     """NOK per hour one unit is on duty: pay with absence cover, plus overhead."""
     return crew_hour_pay(c, crew) * (1.0 + _getter(c)("overhead_rate"))
@@ -133,8 +143,13 @@ _FREED = {
     "patrol_hours_freed": "police_patrol_hours",
     "police_car_transports_avoided": "police_car_transports_per_year",
     "police_encounters_avoided": "police_encounters_per_year",
+    "police_car_officer_hours_freed": "police_car_officer_hours",
 }
-_OWN = {"health_first_responses": "unit_missions_per_year", "calls": "calls_per_year"}
+_OWN = {
+    "health_first_responses": "unit_missions_per_year",
+    "calls": "calls_per_year",
+    "overtime_unit_hours": "overtime_unit_hours",
+}
 
 
 def effects(scenario_reps: pd.DataFrame, baseline_reps: pd.DataFrame) -> pd.DataFrame:
@@ -174,6 +189,7 @@ _COST_KEYS = (
     "vehicle_per_year",
     "base_per_year",
     "overhead_rate",
+    "overtime_supplement",
     "police_officer_hour",
     "police_fte_hours",
 )
@@ -197,6 +213,9 @@ def inputs(scenario: Scenario, per_rep_effects: pd.DataFrame | None = None) -> d
         "service.vehicles": float(s.vehicles),
         "service.bases": float(s.bases),
         "sim.police_hours_factor": 1.0,
+        # the share simulated, and the share the sensitivity analysis may set instead
+        "sim.police_car_share_simulated": scenario.dispatch.police_car_share_today,
+        "dispatch.police_car_share_today": scenario.dispatch.police_car_share_today,
     }
     if per_rep_effects is not None:
         for col in per_rep_effects.columns.drop("replication"):
@@ -214,8 +233,21 @@ def _growing_annuity(rate: Any, years: Any, growth: Any) -> Any:
     t = np.arange(1, int(np.max(years)) + 1, dtype=float)
     shape = np.broadcast(rate, years, growth).shape
     r, n, g = (np.broadcast_to(v, shape)[..., None] for v in (rate, years, growth))
-    flows = np.where(t <= n, (1.0 + g) ** (t - 1.0) / (1.0 + r) ** t, 0.0)
+    flows = np.where(t <= n, (1.0 + g) ** (t - 1.0) * discount_factor(r, t), 0.0)
     return flows.sum(axis=-1)
+
+
+def discount_factor(rate: Any, t: Any) -> Any:
+    """Present value of 1 NOK at the end of year t: R-109/2021 discounts years 1-40 at the rate,
+    years 41-75 at one percentage point less and later years at two less (4, 3 and 2 %)."""
+    r, t = np.asarray(rate, dtype=float), np.asarray(t, dtype=float)
+    first, middle = np.minimum(t, 40.0), np.clip(t - 40.0, 0.0, 35.0)
+    late = np.maximum(t - 75.0, 0.0)
+    return (
+        (1.0 + r) ** -first
+        * (1.0 + np.maximum(r - 0.01, 0.0)) ** -middle
+        * (1.0 + np.maximum(r - 0.02, 0.0)) ** -late
+    )
 
 
 def evaluate(x: Values) -> dict[str, Any]:
@@ -228,9 +260,18 @@ def evaluate(x: Values) -> dict[str, Any]:
     overhead = staff * c["overhead_rate"]
     vehicles = x["service.vehicles"] * c["vehicle_per_year"]
     bases = x["service.bases"] * c["base_per_year"]
-    cost = staff + overhead + vehicles + bases
+    overtime = x.get("sim.overtime_unit_hours", 0.0) * overtime_hour_pay(c, crew)
+    cost = staff + overhead + vehicles + bases + overtime
 
-    hours = x.get("sim.officer_hours_freed", 0.0) * x["sim.police_hours_factor"]
+    # police-car transports of calls police handle alone scale with the share that go in a
+    # police car (each transport's time does not depend on it), so a share other than the one
+    # simulated moves the hours freed on them in proportion
+    simulated = np.asarray(x.get("sim.police_car_share_simulated", 1.0), dtype=float)
+    share = np.asarray(x.get("dispatch.police_car_share_today", simulated), dtype=float)
+    car_scale = np.where(simulated > 0, share / np.where(simulated > 0, simulated, 1.0), 1.0)
+    car_hours = x.get("sim.police_car_officer_hours_freed", 0.0)
+    freed = x.get("sim.officer_hours_freed", 0.0) + (car_scale - 1.0) * car_hours
+    hours = freed * x["sim.police_hours_factor"]
     police_value = hours * c["police_officer_hour"]
     benefit = police_value
 
@@ -253,6 +294,7 @@ def evaluate(x: Values) -> dict[str, Any]:
         "overhead_cost": overhead,
         "vehicle_cost": vehicles,
         "base_cost": bases,
+        "overtime_cost": overtime,
         "cost_per_year": cost,
         "police_hours_freed": hours,
         "police_fte_freed": hours / c["police_fte_hours"],

@@ -44,6 +44,7 @@ def _toy(**over: float) -> dict[str, float]:
         "costs.vehicle_per_year": 100_000.0,
         "costs.base_per_year": 0.0,
         "costs.overhead_rate": 0.0,
+        "costs.overtime_supplement": 0.5,
         "costs.police_officer_hour": 800.0,
         "costs.police_fte_hours": 1_600.0,
         "appraisal.discount_rate": 0.04,
@@ -59,6 +60,34 @@ def _toy(**over: float) -> dict[str, float]:
         "sim.health_first_responses": 2_000.0,
     }
     return x | over
+
+
+def test_overtime_is_paid_at_the_hourly_wage_with_its_supplement() -> None:
+    # 100 unit-hours past the shift, crew of 3 at NOK 50,000 a month on a 40 h week:
+    # 600,000 / (40 x 365/7) = 287.67 NOK/h each, x 1.5 supplement x 3 persons = 1,294.52 NOK/h;
+    # with 30 % social costs x 1.3
+    hourly = 600_000 / (40 * 365 / 7)
+    no_overtime = evaluate(_toy())
+    out = evaluate(_toy(**{"sim.overtime_unit_hours": 100.0}))
+    assert out["overtime_cost"] == pytest.approx(100 * 3 * hourly * 1.5)
+    assert out["cost_per_year"] - no_overtime["cost_per_year"] == pytest.approx(
+        100 * 3 * hourly * 1.5
+    )
+    social = evaluate(_toy(**{"sim.overtime_unit_hours": 100.0, "costs.social_cost_rate": 0.3}))
+    assert social["overtime_cost"] == pytest.approx(100 * 3 * hourly * 1.5 * 1.3)
+
+
+def test_a_police_car_share_not_simulated_scales_the_police_car_hours_freed() -> None:
+    # 5,000 officer-hours freed, 1,200 of them on police-car transports simulated at a share of
+    # 0.8: at 1.0 those are 1,500 (x 1.25), so 5,300 are freed; at 0.4, 600, so 4,400
+    x = _toy(**{"sim.police_car_officer_hours_freed": 1_200.0})
+    x |= {"sim.police_car_share_simulated": 0.8, "dispatch.police_car_share_today": 0.8}
+    assert evaluate(x)["police_hours_freed"] == pytest.approx(5_000.0)
+    high = evaluate(x | {"dispatch.police_car_share_today": 1.0})
+    assert high["police_hours_freed"] == pytest.approx(5_300.0)
+    assert high["police_value_per_year"] == pytest.approx(5_300.0 * 800)
+    low = evaluate(x | {"dispatch.police_car_share_today": 0.4})
+    assert low["police_hours_freed"] == pytest.approx(4_400.0)
 
 
 def test_annuity_factor_at_r109_rate() -> None:

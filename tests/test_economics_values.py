@@ -1,0 +1,530 @@
+"""The appraisal's values against arithmetic done by hand, never by the function under test.
+
+Discounted flows are summed year by year in plain loops; the defaults' staffing and cost are
+worked through from the numbers written in ``planner/data/defaults.toml``; every range in
+``planner/data/uncertainty.toml`` must move the net present value in its direction by an amount
+derived for that input alone. No simulation runs: the simulated effects are a hand-made frame.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner import scenario_from_dict
+from planner.economics import annuity_factor, evaluate, inputs, ranges, tornado
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# -- the defaults (planner/data/defaults.toml) and a four-unit design, by hand ----------------
+
+NURSE, PARAMEDIC = 53_360.0, 53_280.0  # NOK a month
+SHIFT, SOCIAL, OVERHEAD, ABSENCE = 0.15, 0.30, 0.15, 0.07
+OVERTIME = 0.50  # overtime supplement on the ordinary hourly wage
+WEEKLY, LEAVE, HOLIDAYS = 35.5, 5.0, 10.0  # h a week, weeks a year, weekdays a year
+VEHICLE, BASE = 450_000.0, 300_000.0  # NOK a year each
+PRICE, POLICE_FTE = 790.0, 1_650.0  # NOK an officer-hour, h a police FTE
+RATE, TAX, YEARS = 0.04, 0.20, 10
+CAR_SHARE = 0.89  # dispatch.police_car_share_today, as simulated
+
+# the default scenario's fleet: two 14-02 units, one 07-19 and one 17-03, every day,
+# crews of 3 (2 psychiatric nurses + 1 paramedic), 4 vehicles at 3 bases
+UNITS = [
+    {"name": "Oslo evening", "base": "oslo_legevakt", "shift": "evening"},
+    {"name": "Oslo day", "base": "oslo_legevakt", "shift": "day"},
+    {"name": "Romerike evening", "base": "ahus", "shift": "evening"},
+    {"name": "Vest late", "base": "baerum_sykehus", "shift": "late"},
+]
+UNIT_HOURS = (12 + 12 + 12 + 10) * 365.0  # 16,790 h: 46 h a day, 7 days a week, 365/7 weeks
+NURSES, PARAMEDICS, VEHICLES, BASES = 2, 1, 4, 3
+
+# two replications' simulated effects; their means are what the point estimate uses
+HOURS_FREED = 23_950.0  # mean of 23,900 and 24,000 officer-hours a year
+CAR_HOURS = 5_050.0  # of which on police-car transports by police alone: 5,000 and 5,100
+OVERTIME_HOURS = 410.0  # unit-hours past the end of a shift: 400 and 420
+RESPONSES = 7_628.0  # mean of 7,600 and 7,656 health-first responses a year
+
+# 35.5 h x (365/7 - 5 weeks of leave - 10/5 weeks of public holidays) = 1,602.571 h a year,
+# of which 93 % staff a seat: 1,490.391 h
+HOURS_PER_FTE = WEEKLY * (365.0 / 7.0 - LEAVE - HOLIDAYS / 5.0)
+PRODUCTIVE = HOURS_PER_FTE * (1.0 - ABSENCE)
+# one post a year: pay x 12 x 1.15 x 1.30 = NOK 957,278.40 (nurse), 955,843.20 (paramedic)
+NURSE_YEAR = NURSE * 12 * (1 + SHIFT) * (1 + SOCIAL)
+PARAMEDIC_YEAR = PARAMEDIC * 12 * (1 + SHIFT) * (1 + SOCIAL)
+CREW_YEAR = NURSES * NURSE_YEAR + PARAMEDICS * PARAMEDIC_YEAR  # NOK 2,870,400 a seat-set
+STAFF = UNIT_HOURS * CREW_YEAR / PRODUCTIVE  # NOK 32,336,482
+# an overtime unit-hour: the crew's monthly pay (2 x 53,360 + 53,280 = 160,000) x 12 over
+# 35.5 h x 365/7 contracted hours = NOK 1,037.24, plus 50 % and social costs: NOK 2,022.61;
+# no shift supplement, no absence cover, no overhead
+OVERTIME_HOUR = (
+    (NURSES * NURSE + PARAMEDICS * PARAMEDIC) * 12 / (WEEKLY * 365 / 7) * (1 + OVERTIME)
+) * (1 + SOCIAL)
+OVERTIME_COST = OVERTIME_HOURS * OVERTIME_HOUR  # NOK 829,271 a year
+COST = (
+    STAFF * (1 + OVERHEAD) + VEHICLES * VEHICLE + BASES * BASE + OVERTIME_COST
+)  # NOK 40,716,226 a year
+BENEFIT = HOURS_FREED * PRICE  # NOK 18,920,500 a year
+
+
+def _effects() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "replication": [0, 1],
+            "officer_hours_freed": [23_900.0, 24_000.0],
+            "police_car_officer_hours_freed": [5_000.0, 5_100.0],
+            "overtime_unit_hours": [400.0, 420.0],
+            "patrol_hours_freed": [11_000.0, 11_200.0],
+            "police_car_transports_avoided": [3_500.0, 3_542.0],
+            "police_encounters_avoided": [6_000.0, 6_096.0],
+            "health_first_responses": [7_600.0, 7_656.0],
+            "calls": [30_000.0, 30_100.0],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def x() -> dict[str, float]:
+    """The inputs of the default costs and appraisal with the four-unit design and its effects."""
+    scenario = scenario_from_dict(
+        {"dispatch": {"policy": "health-first"}, "fleet": {"units": UNITS}}
+    )
+    return inputs(scenario, _effects())
+
+
+def _pv(flow: Callable[[int], float], rate: float, years: int) -> float:
+    """Sum of flow(t) / (1 + rate)^t over the ends of years 1..years, one year at a time."""
+    total = 0.0
+    for t in range(1, years + 1):
+        total += flow(t) / (1.0 + rate) ** t
+    return total
+
+
+def _level(rate: float = RATE, years: int = YEARS) -> float:
+    return _pv(lambda t: 1.0, rate, years)
+
+
+def _grown(rate: float = RATE, years: int = YEARS, growth: float = 0.0) -> float:
+    return _pv(lambda t: (1.0 + growth) ** (t - 1), rate, years)
+
+
+def _npv_by_year(
+    cost: float, benefit: float, rate: float, years: int, growth: float, tax: float
+) -> float:
+    """Each year: the benefit (grown from year 1) less the cost and its tax-financing cost."""
+    npv = 0.0
+    for t in range(1, years + 1):
+        benefit_t = benefit * (1.0 + growth) ** (t - 1)
+        public_spending_t = cost
+        npv += (benefit_t - public_spending_t - tax * public_spending_t) / (1.0 + rate) ** t
+    return npv
+
+
+# -- what the module is fed -------------------------------------------------------------------
+
+
+def test_the_hand_figures_rest_on_the_current_defaults(x: dict[str, float]) -> None:
+    """If a default or the set of cost inputs changes, the hand figures below must be redone."""
+    expected = {
+        "costs.nurse_monthly_wage": NURSE,
+        "costs.paramedic_monthly_wage": PARAMEDIC,
+        "costs.crew_paramedics": float(PARAMEDICS),
+        "costs.shift_supplement": SHIFT,
+        "costs.social_cost_rate": SOCIAL,
+        "costs.weekly_hours": WEEKLY,
+        "costs.leave_weeks": LEAVE,
+        "costs.public_holidays": HOLIDAYS,
+        "costs.absence_rate": ABSENCE,
+        "costs.vehicle_per_year": VEHICLE,
+        "costs.base_per_year": BASE,
+        "costs.overhead_rate": OVERHEAD,
+        "costs.overtime_supplement": OVERTIME,
+        "costs.police_officer_hour": PRICE,
+        "costs.police_fte_hours": POLICE_FTE,
+        "appraisal.discount_rate": RATE,
+        "appraisal.tax_financing_cost": TAX,
+        "appraisal.horizon_years": float(YEARS),
+        "appraisal.benefit_growth_per_year": 0.0,
+        "service.unit_hours": UNIT_HOURS,
+        "service.crew": float(NURSES + PARAMEDICS),
+        "service.vehicles": float(VEHICLES),
+        "service.bases": float(BASES),
+        "dispatch.police_car_share_today": CAR_SHARE,
+        "sim.police_car_share_simulated": CAR_SHARE,
+        "sim.police_hours_factor": 1.0,
+        "sim.officer_hours_freed": HOURS_FREED,
+        "sim.police_car_officer_hours_freed": CAR_HOURS,
+        "sim.overtime_unit_hours": OVERTIME_HOURS,
+        "sim.health_first_responses": RESPONSES,
+    }
+    priced = {k for k in x if not k.startswith("sim.")}
+    assert priced == {k for k in expected if not k.startswith("sim.")}, (
+        "cost, appraisal or service inputs changed: extend the hand figures in this file"
+    )
+    assert {k: x[k] for k in expected} == pytest.approx(expected, rel=1e-12)
+
+
+# -- (1) the net present value, discounted year by year ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tax", "growth", "rate", "years"),
+    [
+        (0.20, 0.0, 0.04, 10),  # R-109 defaults
+        (0.0, 0.0, 0.04, 10),  # without the tax-financing cost
+        (0.20, 0.03, 0.04, 10),  # growing benefits: the two annuities differ
+        (0.0, 0.03, 0.04, 10),
+        (0.20, 0.064, 0.025, 15),
+        (0.20, 0.0, 0.04, 1),  # one year: one flow, discounted once
+    ],
+)
+def test_npv_is_the_sum_of_each_years_discounted_net_flow(
+    x: dict[str, float], tax: float, growth: float, rate: float, years: int
+) -> None:
+    over = {
+        "appraisal.tax_financing_cost": tax,
+        "appraisal.benefit_growth_per_year": growth,
+        "appraisal.discount_rate": rate,
+        "appraisal.horizon_years": years,
+    }
+    out = evaluate({**x, **over})
+    npv = _npv_by_year(COST, BENEFIT, rate, years, growth, tax)
+    pv_cost = _pv(lambda t: COST, rate, years)
+    pv_benefit = _pv(lambda t: BENEFIT * (1 + growth) ** (t - 1), rate, years)
+    assert out["pv_cost"] == pytest.approx(pv_cost, rel=1e-12)
+    assert out["tax_financing_cost"] == pytest.approx(tax * pv_cost, rel=1e-12, abs=1e-6)
+    assert out["pv_benefit"] == pytest.approx(pv_benefit, rel=1e-12)
+    assert out["npv"] == pytest.approx(npv, rel=1e-12)
+    # the net cost a year: the level annuity that has the same present value as -NPV
+    assert out["annual_net_cost"] == pytest.approx(-npv / _level(rate, years), rel=1e-12)
+
+
+def test_the_tax_financing_cost_at_the_defaults_by_hand(x: dict[str, float]) -> None:
+    # 20 % of the service's NOK 40.716 M a year, discounted: NOK 66.05 M over 10 years
+    with_tax = evaluate(x)
+    without = evaluate({**x, "appraisal.tax_financing_cost": 0.0})
+    af = 8.110895779355  # (1 - 1.04^-10) / 0.04
+    assert with_tax["npv"] == pytest.approx((BENEFIT - 1.2 * COST) * af, rel=1e-11)
+    assert without["npv"] == pytest.approx((BENEFIT - COST) * af, rel=1e-11)
+    assert with_tax["npv"] == pytest.approx(-242_831_872.1, abs=1.0)
+    assert without["npv"] == pytest.approx(-176_782_859.5, abs=1.0)
+
+
+# -- (2) the annuity factors against the explicit sum -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rate", "years"), [(0.04, 3), (0.04, 40), (0.025, 25), (0.10, 5), (0.0, 12), (0.2, 40)]
+)
+def test_level_annuity_is_the_explicit_sum(rate: float, years: int) -> None:
+    """Up to 40 years R-109 discounts at one rate (test_r109_... covers the steps after)."""
+    assert annuity_factor(rate, years) == pytest.approx(_level(rate, years), rel=1e-12)
+    if rate:
+        assert annuity_factor(rate, years) == pytest.approx((1 - (1 + rate) ** -years) / rate)
+
+
+def test_level_annuity_broadcasts_over_rates_and_horizons() -> None:
+    rates, years = np.array([0.04, 0.04, 0.02, 0.0]), np.array([1, 10, 40, 6])
+    expected = [_level(r, int(n)) for r, n in zip(rates, years, strict=True)]
+    np.testing.assert_allclose(annuity_factor(rates, years), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("rate", "growth", "years"),
+    [
+        (0.04, 0.03, 10),
+        (0.04, 0.064, 10),  # growth above the rate
+        (0.04, -0.02, 10),  # shrinking benefits
+        (0.025, 0.01, 30),
+        (0.0, 0.03, 5),  # no discounting
+        (0.05, 0.05, 12),  # rate = growth: each year worth 1 / (1 + r)
+        (0.064, 0.064, 10),
+        (0.0, 0.0, 7),
+        (0.04, 0.04, 1),
+    ],
+)
+def test_growing_annuity_is_the_explicit_sum(
+    x: dict[str, float], rate: float, growth: float, years: int
+) -> None:
+    over = {
+        "appraisal.discount_rate": rate,
+        "appraisal.benefit_growth_per_year": growth,
+        "appraisal.horizon_years": years,
+    }
+    out = evaluate({**x, **over})
+    grown = sum((1 + growth) ** (t - 1) / (1 + rate) ** t for t in range(1, years + 1))
+    if rate == growth:
+        closed = years / (1 + rate)
+    else:
+        closed = (1 - ((1 + growth) / (1 + rate)) ** years) / (rate - growth)
+    assert grown == pytest.approx(closed, rel=1e-12)  # the hand sum against the textbook form
+    assert out["pv_benefit"] == pytest.approx(BENEFIT * grown, rel=1e-12)
+    assert out["pv_benefit"] / out["benefit_per_year"] == pytest.approx(grown, rel=1e-12)
+    # costs stay level whatever the growth of benefits
+    assert out["annuity_factor"] == pytest.approx(_level(rate, years), rel=1e-12)
+    assert out["pv_cost"] == pytest.approx(COST * _level(rate, years), rel=1e-12)
+
+
+def test_growing_annuity_broadcasts_over_drawn_growth_and_rates(x: dict[str, float]) -> None:
+    """The Monte Carlo analysis evaluates arrays: each element must be its own explicit sum."""
+    growth = np.array([0.0, 0.01, 0.03, 0.064, 0.04])
+    rate = np.array([0.04, 0.04, 0.02, 0.04, 0.04])
+    out = evaluate(
+        {**x, "appraisal.benefit_growth_per_year": growth, "appraisal.discount_rate": rate}
+    )
+    grown = [_grown(r, YEARS, g) for r, g in zip(rate, growth, strict=True)]
+    level = [_level(r, YEARS) for r in rate]
+    np.testing.assert_allclose(out["pv_benefit"], BENEFIT * np.array(grown), rtol=1e-12)
+    np.testing.assert_allclose(
+        out["npv"], BENEFIT * np.array(grown) - (1 + TAX) * COST * np.array(level), rtol=1e-12
+    )
+
+
+def test_r109_discount_rate_steps_down_after_40_years(x: dict[str, float]) -> None:
+    years = 50
+
+    def factor(t: int) -> float:  # discount factor of the end of year t under R-109's steps
+        return 1.04 ** -min(t, 40) * 1.03 ** -max(0, min(t, 75) - 40) * 1.02 ** -max(0, t - 75)
+
+    npv = sum((BENEFIT - (1 + TAX) * COST) * factor(t) for t in range(1, years + 1))
+    out = evaluate({**x, "appraisal.horizon_years": years})
+    assert out["npv"] == pytest.approx(npv, rel=1e-9)
+
+
+# -- (3) the headline figures of the defaults, by hand ----------------------------------------
+
+
+def test_staffing_and_cost_of_the_defaults(x: dict[str, float]) -> None:
+    out = evaluate(x)
+    # 8,760 h / (35.5 h x (52.14 - 5 - 10/5) x (1 - 0.07)) = 5.8777 FTE per 24/7 seat
+    assert out["fte_per_seat"] == pytest.approx(8760 / (35.5 * (365 / 7 - 5 - 2) * 0.93))
+    assert out["fte_per_seat"] == pytest.approx(5.877651, abs=1e-6)
+    # 16,790 unit-hours x 3 persons / 1,490.39 h = 33.80 FTE
+    assert out["fte"] == pytest.approx(16_790 * 3 / PRODUCTIVE)
+    assert out["fte"] == pytest.approx(33.796491, abs=1e-6)
+    assert out["staff_cost"] == pytest.approx(32_336_482.27, abs=0.01)
+    assert out["overhead_cost"] == pytest.approx(0.15 * 32_336_482.27, abs=0.01)
+    assert out["vehicle_cost"] == pytest.approx(1_800_000.0)
+    assert out["base_cost"] == pytest.approx(900_000.0)
+    # 410 unit-hours past the end of shifts at NOK 2,022.61: NOK 829,271 a year
+    assert out["overtime_cost"] == pytest.approx(410 * 1_920_000 / (35.5 * 365 / 7) * 1.5 * 1.3)
+    assert out["overtime_cost"] == pytest.approx(829_271.08, abs=0.01)
+    assert out["cost_per_year"] == pytest.approx(40_716_225.68, abs=0.01)
+    assert out["cost_per_year"] == pytest.approx(COST, rel=1e-12)
+
+
+def test_decision_figures_of_the_defaults(x: dict[str, float]) -> None:
+    out = evaluate(x)
+    assert out["police_hours_freed"] == pytest.approx(HOURS_FREED)
+    assert out["police_fte_freed"] == pytest.approx(23_950 / 1_650)  # 14.5 police FTE
+    assert out["police_value_per_year"] == pytest.approx(18_920_500.0)
+    # break-even: the price at which 23,950 h a year pay for the cost and its 20 % tax cost
+    assert out["break_even_police_hour"] == pytest.approx(1.2 * COST / 23_950, rel=1e-12)
+    assert out["break_even_police_hour"] == pytest.approx(2_040.061, abs=1e-3)
+    assert out["break_even_police_hours"] == pytest.approx(1.2 * COST / 790, rel=1e-12)
+    assert out["cost_per_health_first_response"] == pytest.approx(COST / 7_628, rel=1e-12)
+    assert out["cost_per_health_first_response"] == pytest.approx(5_337.733, abs=1e-3)
+    # net cost a year: 1.2 x 40.716 M - 18.92 M = 29.94 M
+    assert out["annual_net_cost"] == pytest.approx(1.2 * COST - 18_920_500, rel=1e-12)
+    assert out["annual_net_cost"] == pytest.approx(29_938_970.82, abs=0.01)
+    assert out["npv"] == pytest.approx(-29_938_970.8219 * 8.110895779355, rel=1e-11)
+    assert out["npv"] == pytest.approx(-242_831_872.08, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("share", "hours"),
+    [
+        (0.89, 23_950.0),  # as simulated: the hours freed are the simulation's
+        (1.00, 23_950.0 + (1.00 / 0.89 - 1) * 5_050.0),  # 24,574.16 h
+        (0.67, 23_950.0 + (0.67 / 0.89 - 1) * 5_050.0),  # 22,701.69 h
+        (0.0, 23_950.0 - 5_050.0),  # no patient in a police car: none of those hours freed
+    ],
+)
+def test_police_car_share_moves_only_the_police_car_hours(
+    x: dict[str, float], share: float, hours: float
+) -> None:
+    out = evaluate({**x, "dispatch.police_car_share_today": share})
+    assert out["police_hours_freed"] == pytest.approx(hours, rel=1e-12)
+    assert out["police_value_per_year"] == pytest.approx(hours * 790, rel=1e-12)
+    assert out["police_fte_freed"] == pytest.approx(hours / 1_650, rel=1e-12)
+    assert out["cost_per_year"] == pytest.approx(COST, rel=1e-12)  # the service is unchanged
+    assert out["npv"] == pytest.approx(
+        _npv_by_year(COST, hours * 790, RATE, YEARS, 0.0, TAX), rel=1e-12
+    )
+    # the police-time factor applies to all hours freed, those in police cars included
+    scaled = evaluate(
+        {**x, "dispatch.police_car_share_today": share, "sim.police_hours_factor": 1.3}
+    )
+    assert scaled["police_hours_freed"] == pytest.approx(1.3 * hours, rel=1e-12)
+
+
+def test_a_scenario_sending_no_patient_in_a_police_car_is_appraised() -> None:
+    scenario = scenario_from_dict(
+        {
+            "dispatch": {"policy": "health-first", "police_car_share_today": 0.0},
+            "fleet": {"units": UNITS},
+        }
+    )
+    effects = _effects().assign(police_car_officer_hours_freed=0.0)
+    out = evaluate(inputs(scenario, effects))
+    # nothing to scale: the hours freed are the simulation's
+    assert out["police_hours_freed"] == pytest.approx(HOURS_FREED)
+    assert out["npv"] == pytest.approx(
+        _npv_by_year(COST, BENEFIT, RATE, YEARS, 0.0, TAX), rel=1e-12
+    )
+
+
+def test_break_even_price_with_growing_benefits(x: dict[str, float]) -> None:
+    growth = 0.03
+    over = {**x, "appraisal.benefit_growth_per_year": growth}
+    out = evaluate(over)
+    level, grown = _level(), _grown(growth=growth)
+    # the price p at which p x 23,950 h x grown annuity = 1.2 x cost x level annuity
+    price = 1.2 * COST * level / (HOURS_FREED * grown)
+    assert out["break_even_police_hour"] == pytest.approx(price, rel=1e-12)
+    assert out["break_even_police_hours"] == pytest.approx(
+        1.2 * COST * level / (PRICE * grown), rel=1e-12
+    )
+    # and at that price the hand NPV is nil
+    assert _npv_by_year(COST, HOURS_FREED * price, RATE, YEARS, growth, TAX) == pytest.approx(
+        0.0, abs=1e-3
+    )
+    # the net cost a year is still a level annuity: 1.2 x cost less the benefits' level equivalent
+    assert out["annual_net_cost"] == pytest.approx(1.2 * COST - BENEFIT * grown / level, rel=1e-12)
+
+
+# -- (4) the tornado: each stated range moves the NPV by its own hand-computed amount ---------
+
+# Per input: the change in NPV when it alone takes value v, from the base case's hand figures.
+# ``k`` is what one NOK of yearly service cost takes off the NPV: (1 + tax) x level annuity.
+
+
+def _deltas(growth: float) -> dict[str, Callable[[float], float]]:
+    k = (1 + TAX) * _level()  # NPV lost per NOK a year of service cost, tax cost included
+    grown = _grown(growth=growth)  # PV of NOK 1 of benefit in year 1, grown after
+    payroll = NURSES * NURSE + PARAMEDICS * PARAMEDIC  # NOK 160,000 a month for one crew
+    contracted = WEEKLY * 365 / 7  # 1,851.07 h: the divisor of the ordinary hourly wage
+    # yearly cost per NOK of one post's monthly pay: on duty (supplements, social costs,
+    # absence cover, overhead) and past the shift's end (overtime supplement, social costs)
+    on_duty = UNIT_HOURS * 12 * (1 + SHIFT) * (1 + SOCIAL) * (1 + OVERHEAD) / PRODUCTIVE
+    overtime = OVERTIME_HOURS * 12 * (1 + OVERTIME) * (1 + SOCIAL) / contracted
+    return {
+        "costs.police_officer_hour": lambda v: (v - PRICE) * HOURS_FREED * grown,
+        "sim.police_hours_factor": lambda v: PRICE * HOURS_FREED * (v - 1.0) * grown,
+        "costs.nurse_monthly_wage": lambda v: -k * NURSES * (on_duty + overtime) * (v - NURSE),
+        "costs.paramedic_monthly_wage": lambda v: (
+            -k * PARAMEDICS * (on_duty + overtime) * (v - PARAMEDIC)
+        ),
+        # overtime hours carry the overtime supplement, not the shift supplement
+        "costs.shift_supplement": lambda v: -k * payroll * on_duty / (1 + SHIFT) * (v - SHIFT),
+        "costs.social_cost_rate": lambda v: (
+            -k * payroll * (on_duty + overtime) / (1 + SOCIAL) * (v - SOCIAL)
+        ),
+        # absence is covered by extra posts: staff cost on duty scales by (1 - a) / (1 - v)
+        "costs.absence_rate": lambda v: -k * (1 + OVERHEAD) * STAFF * ((1 - ABSENCE) / (1 - v) - 1),
+        "costs.overhead_rate": lambda v: -k * STAFF * (v - OVERHEAD),
+        "costs.vehicle_per_year": lambda v: -k * VEHICLES * (v - VEHICLE),
+        "costs.base_per_year": lambda v: -k * BASES * (v - BASE),
+        "costs.overtime_supplement": lambda v: (
+            -k * OVERTIME_HOURS * payroll * 12 / contracted * (1 + SOCIAL) * (v - OVERTIME)
+        ),
+        "appraisal.benefit_growth_per_year": lambda v: BENEFIT * (_grown(growth=v) - grown),
+        # police-car hours of calls police handle alone scale with the share sent in a car:
+        # in the baseline and in the scenario alike, so the hours freed on them too
+        "dispatch.police_car_share_today": lambda v: (
+            PRICE * CAR_HOURS * (v / CAR_SHARE - 1) * grown
+        ),
+    }
+
+
+# +1: the high end raises the NPV; -1: it lowers it
+DIRECTION = {
+    "costs.police_officer_hour": +1,
+    "sim.police_hours_factor": +1,
+    "costs.nurse_monthly_wage": -1,
+    "costs.paramedic_monthly_wage": -1,
+    "costs.shift_supplement": -1,
+    "costs.social_cost_rate": -1,
+    "costs.absence_rate": -1,
+    "costs.overhead_rate": -1,
+    "costs.vehicle_per_year": -1,
+    "costs.base_per_year": -1,
+    "costs.overtime_supplement": -1,
+    "appraisal.benefit_growth_per_year": +1,
+    "dispatch.police_car_share_today": +1,
+}
+
+
+def _stated_ranges() -> dict[str, dict[str, Any]]:
+    text = (ROOT / "planner" / "data" / "uncertainty.toml").read_text("utf-8")
+    return tomllib.loads(text)["ranges"]
+
+
+def test_every_stated_range_has_a_hand_expectation() -> None:
+    stated = _stated_ranges()
+    assert set(stated) == set(_deltas(0.0)) == set(DIRECTION), (
+        "a range was added to or dropped from uncertainty.toml: derive its NPV change here"
+    )
+    assert [r.name for r in ranges()] == list(stated)
+    assert {r.name: (r.low, r.high) for r in ranges()} == {
+        k: (float(v["low"]), float(v["high"])) for k, v in stated.items()
+    }
+
+
+@pytest.mark.parametrize("growth", [0.0, 0.03], ids=["level benefits", "benefits grow 3 %"])
+def test_tornado_moves_npv_by_the_hand_amount_for_every_range(
+    x: dict[str, float], growth: float
+) -> None:
+    base = {**x, "appraisal.benefit_growth_per_year": growth}
+    npv = _npv_by_year(COST, BENEFIT, RATE, YEARS, growth, TAX)
+    table = tornado(base).set_index("input")
+    deltas = _deltas(growth)
+    stated = _stated_ranges()
+    assert set(table.index) == set(stated)
+    for name, spec in stated.items():
+        row = table.loc[name]
+        low, high = float(spec["low"]), float(spec["high"])
+        assert (row["low"], row["high"]) == (low, high), name
+        assert row["value"] == pytest.approx(base[name]), name
+        assert row["npv_base"] == pytest.approx(npv, rel=1e-12), name
+        want_low, want_high = deltas[name](low), deltas[name](high)
+        assert row["npv_low"] - npv == pytest.approx(want_low, rel=1e-9, abs=1e-3), name
+        assert row["npv_high"] - npv == pytest.approx(want_high, rel=1e-9, abs=1e-3), name
+        assert np.sign(row["npv_high"] - row["npv_low"]) == DIRECTION[name], name
+        assert row["swing"] == pytest.approx(abs(want_high - want_low), rel=1e-9), name
+    swings = tornado(base)["swing"].to_numpy()
+    assert (np.diff(swings) <= 0).all()  # widest first
+
+
+def test_tornado_hand_amounts_at_the_defaults_in_figures(x: dict[str, float]) -> None:
+    """A few rows in plain numbers, so a reader can check the derivation itself."""
+    table = tornado(x).set_index("input")
+    base = table["npv_base"].iloc[0]
+    af = 8.110895779355
+    # police hour at NOK 1,170: 380 NOK more on 23,950 h a year for 10 years, no tax on it
+    assert table.loc["costs.police_officer_hour", "npv_high"] - base == pytest.approx(
+        380 * 23_950 * af, rel=1e-11
+    )
+    # 30 % more police time per mission: 0.3 x 23,950 h x NOK 790 a year
+    assert table.loc["sim.police_hours_factor", "npv_high"] - base == pytest.approx(
+        0.3 * 23_950 * 790 * af, rel=1e-11
+    )
+    # a vehicle at NOK 700,000 instead of 450,000: 4 x 250,000 a year plus 20 % tax cost
+    assert table.loc["costs.vehicle_per_year", "npv_high"] - base == pytest.approx(
+        -1.2 * 4 * 250_000 * af, rel=1e-11
+    )
+    # no base cost (sharing a station): 3 x 300,000 a year and its tax cost saved
+    assert table.loc["costs.base_per_year", "npv_low"] - base == pytest.approx(
+        1.2 * 3 * 300_000 * af, rel=1e-11
+    )
+    # benefits growing 6.4 % a year: sum of 1.064^(t-1) / 1.04^t = 10.6779 instead of 8.1109
+    grown = sum(1.064 ** (t - 1) / 1.04**t for t in range(1, 11))
+    assert grown == pytest.approx(10.67790, abs=1e-5)
+    assert table.loc["appraisal.benefit_growth_per_year", "npv_high"] - base == pytest.approx(
+        18_920_500 * (grown - af), rel=1e-11
+    )
