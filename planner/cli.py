@@ -35,7 +35,7 @@ geodata_app = typer.Typer(
 )
 app.add_typer(geodata_app, name="geodata")
 
-out = Console()
+out = Console(soft_wrap=True)  # a message is one line at any width; tables fit the width
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

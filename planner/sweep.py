@@ -28,7 +28,6 @@ import socket
 import time
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,7 +43,7 @@ from planner.scenario_file import (
     read_bytes,
     scenario_from_mapping,
 )
-from planner.version import planner_version
+from planner.version import model_digest, planner_version
 
 # Limits that keep a mistyped grid from asking for years of work or exhausting memory before a
 # single replication runs; each is reported as a one-line error naming the field.
@@ -172,11 +171,6 @@ def canonical_toml(data: dict[str, Any]) -> str:
     return tomli_w.dumps(order(data))
 
 
-MODEL_DATA_FILES = ("hour_of_week.toml",)
-"""Files of planner/data the simulation reads besides defaults.toml (whose values are in the
-merged scenario itself)."""
-
-
 @cache
 def _folder_digest(folder: str) -> str:
     """sha256 over the names and contents of a folder's files (a region's built geodata)."""
@@ -189,17 +183,12 @@ def _folder_digest(folder: str) -> str:
     return digest.hexdigest()
 
 
-@cache
-def _data_digest(name: str) -> str:
-    return hashlib.sha256(resources.files("planner.data").joinpath(name).read_bytes()).hexdigest()
-
-
 def model_fingerprint(scenario: Scenario) -> dict[str, str]:
     """What a scenario's results depend on besides its own values: the planner version, the
-    data files the simulation reads and, for a geodata region, its built files."""
+    digest of the model's code and data files and, for a geodata region, its built files."""
     from planner import region
 
-    out = {"planner": planner_version()} | {name: _data_digest(name) for name in MODEL_DATA_FILES}
+    out = {"planner": planner_version(), "model": model_digest()}
     if scenario.region.kind == "geodata":
         out["geodata"] = _folder_digest(str(region.geodata_dir() / scenario.region.name))
     return out

@@ -1,0 +1,133 @@
+"""Figures that mean what they say: the M/M/c check scenario against Erlang C, utilisation that
+cannot pass 100 %, the baseline against its sources, and results that are never stale.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planner import load_scenario
+from planner.kpis import interval
+from planner.simulation import simulate
+from planner.version import digest_of
+
+ROOT = Path(__file__).resolve().parent.parent
+SIMS = ROOT / "simulations"
+
+
+def test_the_mmc_check_scenario_is_the_mm3_queue_of_erlang_c() -> None:
+    """lambda = 2 / h, 1 / mu = 60 min, c = 3: offered 2 Erlang. Erlang C by hand:
+    sum_{k<3} 2^k / k! = 5, 2^3 / 3! x 3 / (3 - 2) = 4, so P(wait) = 4 / 9 and
+    Wq = P(wait) / (c mu - lambda) = (4 / 9) / (1 / 60) = 26.67 min; utilisation 2 / 3."""
+    r = simulate(load_scenario(SIMS / "mmc_check.toml"))
+    warm = r.scenario.run.warmup_days * 1440.0
+    log = r.log[r.log["t_arrival"] >= warm]
+    assert log["health_first"].all()
+    assert (log["transport_mode"] == "none").all() and not log["police_involved"].any()
+    # no delay but the queue: response = wait, on scene for the exponential time
+    assert np.allclose(log["response_minutes"], log["queue_minutes"])
+    per = log.groupby("replication")
+    p_wait = per["queue_minutes"].apply(lambda q: float((q > 0).mean())).to_numpy()
+    _, lo, hi = interval(p_wait)
+    assert lo <= 4 / 9 <= hi
+    _, lo, hi = interval(per["queue_minutes"].mean().to_numpy())
+    assert lo <= 4 / 9 * 60 <= hi
+    _, lo, hi = interval(r.per_replication["unit_utilisation"].to_numpy())
+    assert lo <= 2 / 3 <= hi
+    assert r.kpi("calls_per_year") == pytest.approx(2 * 8760, rel=0.01)
+    assert r.kpi("overtime_unit_hours") == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SIMS.glob("*.toml")))
+def test_hourly_utilisation_never_exceeds_one_on_a_shipped_scenario(name: str) -> None:
+    r = simulate(load_scenario(SIMS / f"{name}.toml"), replications=2)
+    util = r.utilisation[~np.isnan(r.utilisation)]
+    assert (util <= 1.0 + 1e-12).all(), util.max()
+    if r.scenario.fleet.units:
+        assert len(util) > 0
+        assert r.kpi("unit_utilisation") <= 1.0
+
+
+def test_the_baseline_reproduces_its_sources() -> None:
+    """Police spend about 1.5 patrol-hours per psychiatric mission (Stavanger 2017) and drive
+    about 80 % of transported patients (Amsterdam before its psychiatric ambulance)."""
+    r = simulate(load_scenario(SIMS / "baseline.toml"), replications=4)
+    assert r.kpi("patrol_hours_per_police_mission") == pytest.approx(1.5, abs=0.05)
+    assert r.kpi("share_police_car") == pytest.approx(0.80, abs=0.01)
+    # officer-hours are two officers' patrol-hours
+    assert r.kpi("police_officer_hours") == pytest.approx(2 * r.kpi("police_patrol_hours"))
+
+
+def test_more_police_car_transports_today_means_more_police_hours_in_the_baseline() -> None:
+    base = load_scenario(SIMS / "baseline.toml")
+    runs = {}
+    for share in (0.5, 1.0):
+        s = base.model_copy(
+            update={"dispatch": base.dispatch.model_copy(update={"police_car_share_today": share})}
+        )
+        runs[share] = simulate(s, replications=2)
+    # the other calls are identical (common random numbers): only police-car time differs
+    a, b = runs[0.5], runs[1.0]
+    assert (a.log["t_arrival"] == b.log["t_arrival"]).all()
+    assert a.kpi("share_police_car") < b.kpi("share_police_car")
+    extra = b.kpi("police_car_officer_hours") - a.kpi("police_car_officer_hours")
+    assert b.kpi("police_officer_hours") - a.kpi("police_officer_hours") == pytest.approx(extra)
+    assert extra > 0
+
+
+def _package_copy(tmp_path: Path) -> Path:
+    import planner
+
+    src = Path(planner.__file__).parent
+    dst = tmp_path / "planner"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    return dst
+
+
+def test_the_model_digest_follows_the_model_code_and_data_only(tmp_path: Path) -> None:
+    pkg = _package_copy(tmp_path)
+    before = digest_of(pkg)
+    assert digest_of(pkg) == before
+    (pkg / "cli.py").write_text((pkg / "cli.py").read_text("utf-8") + "\n# a shell\n", "utf-8")
+    (pkg / "data" / "report_text.toml").write_text("# words\n", "utf-8")
+    assert digest_of(pkg) == before, "a shell or its words are not the model"
+    engine = pkg / "engine.py"
+    engine.write_text(engine.read_text("utf-8").replace("max(end,", "min(end,"), "utf-8")
+    after_engine = digest_of(pkg)
+    assert after_engine != before
+    (pkg / "data" / "defaults.toml").write_text("# changed\n", "utf-8")
+    assert digest_of(pkg) not in (before, after_engine)
+
+
+def test_the_scenario_hash_covers_the_model_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner import sweep
+
+    s = load_scenario(SIMS / "mmc_check.toml")
+    before = sweep.scenario_hash(s)
+    monkeypatch.setattr(sweep, "model_digest", lambda: "another model")
+    assert sweep.scenario_hash(s) != before
+
+
+@pytest.mark.parametrize("columns", ["20", "80", "200"])
+def test_a_message_is_one_line_at_any_width(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    from rich.console import Console
+
+    import planner.cli as cli_module
+
+    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setattr(cli_module, "out", Console(soft_wrap=True))
+    folder = tmp_path / ("a-long-folder-name-" * 4)
+    res = cli("run", SIMS / "mmc_check.toml", "--replications", "2", "--out", folder)
+    assert res.code == 0, res.err
+    wrote = [line for line in res.out.splitlines() if line.startswith("wrote ")]
+    assert len(wrote) == 1 and wrote[0].endswith("economics.json")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[run]\nreplications = -1\n", "utf-8")
+    res = cli("run", bad, "--out", folder / "x")
+    assert res.code == 2 and len(res.err.strip().splitlines()) == 1
