@@ -131,3 +131,17 @@ def test_a_message_is_one_line_at_any_width(
     bad.write_text("[run]\nreplications = -1\n", "utf-8")
     res = cli("run", bad, "--out", folder / "x")
     assert res.code == 2 and len(res.err.strip().splitlines()) == 1
+
+
+def test_littles_law_against_the_rate_and_the_time_in_system_of_theory() -> None:
+    """L = lambda W with lambda = 2 / h from the scenario and W = Wq + 1 / mu = 26.67 + 60 min
+    from Erlang C (not from the log): 2 / 60 x 86.67 = 2.889 calls in the system on average."""
+    r = simulate(load_scenario(SIMS / "mmc_check.toml"))
+    warm, end = r.scenario.run.warmup_days * 1440.0, r.scenario.run.horizon_days * 1440.0
+    per_rep = []
+    for _, log in r.log.groupby("replication"):
+        a = np.clip(log["t_arrival"].to_numpy(), warm, end)
+        b = np.clip(log["t_scene_end"].to_numpy(), warm, end)
+        per_rep.append(float((b - a).sum()) / (end - warm))  # time-average number in system
+    _, lo, hi = interval(np.array(per_rep))
+    assert lo <= 2 / 60 * (4 / 9 * 60 + 60) <= hi
