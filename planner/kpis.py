@@ -338,7 +338,8 @@ def busy_by_hour(log: pd.DataFrame, period: Period) -> tuple[np.ndarray, np.ndar
         duty += np.bincount(slot_hour, weights=length * on, minlength=168)
         mine = unit == u
         if mine.any():
-            per_slot = np.diff(_busy_until(a[mine], b[mine], edges))
+            # a running sum of mission lengths: clip the rounding of its differences to the slot
+            per_slot = np.clip(np.diff(_busy_until(a[mine], b[mine], edges)), 0.0, length)
             busy += np.bincount(slot_hour, weights=per_slot * on, minlength=168)
     return busy, duty
 
