@@ -63,3 +63,28 @@ def baseline_of(scenario: Scenario) -> Scenario:
             "fleet": scenario.fleet.model_copy(update={"units": []}),
         }
     )
+
+
+CALL_FIELDS = ("region.kind", "region.name", "region.population", "run.horizon_days")
+"""Besides the whole [demand] section, what decides which calls a scenario meets (with its seed):
+two scenarios that differ in any of these cannot be compared call by call."""
+
+
+def calls_differ(a: Scenario, b: Scenario) -> list[tuple[str, Any, Any]]:
+    """The fields, with A's and B's values, in which two scenarios meet different calls (another
+    region or demand, or a run of another length); empty when the differences can be paired.
+    A geodata region's population is its own, so ``region.population`` counts only for an
+    abstract region."""
+    da, db = a.model_dump(by_alias=True), b.model_dump(by_alias=True)
+    paths = [*CALL_FIELDS, *(f"demand.{k}" for k in da["demand"])]
+    if a.region.kind == b.region.kind == "geodata":
+        paths.remove("region.population")
+    elif a.region.kind == b.region.kind == "abstract":
+        paths.remove("region.name")
+    out = []
+    for path in paths:
+        section, key = path.split(".")
+        va, vb = da[section][key], db[section][key]
+        if va != vb:
+            out.append((path, va, vb))
+    return out

@@ -8,19 +8,64 @@ gamma's median has no closed form: it is the inverse of the regularised incomple
 at 1/2, from scipy). An empirical distribution's median is the smallest value whose cumulative
 weight reaches 1/2, or the midpoint between it and the next value when it reaches exactly 1/2
 (so an unweighted list has the median ``numpy.median`` gives).
+
+Every figure is bounded by the domain, so that no number a file can hold makes sampling fail (a
+shape parameter that overflows, a NaN where a time should be): a mean, standard deviation, fixed
+value or empirical value is at most ``MAX_MINUTES`` (7 days); a lognormal's or gamma's standard
+deviation lies between ``MIN_CV`` and ``MAX_CV`` times its mean; empirical weights are finite and
+so is their sum. ``LIMITS`` says so in words, in the schema and in ``planner params``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_MINUTES = 10_080.0
+"""Longest time (7 days, in minutes) a mean, standard deviation or value may be: longer than any
+step of a crisis call, and small enough that nothing derived from it overflows."""
+MAX_CV = 10.0
+"""A lognormal's or gamma's standard deviation is at most MAX_CV × its mean ..."""
+MIN_CV = 0.001
+"""... and at least MIN_CV × its mean: a gamma's shape parameter, (mean / sd)², then lies between
+0.01 and 1,000,000 (for a time without spread, use fixed)."""
+LIMITS = (
+    f"minutes: mean, sd, value and values <= {MAX_MINUTES:,.0f} (7 days); lognormal and gamma "
+    f"sd from mean / {round(1 / MIN_CV):,} to {MAX_CV:g} × mean; weights finite, finite sum"
+)
+"""The bounds of every distribution, in words (``planner params`` and the schema show them)."""
+
+Time = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=MAX_MINUTES,
+        allow_inf_nan=False,
+        description=f"minutes, 0 to {MAX_MINUTES:,.0f} (7 days)",
+        json_schema_extra={"unit": "min"},
+    ),
+]
+PositiveTime = Annotated[
+    float,
+    Field(
+        gt=0,
+        le=MAX_MINUTES,
+        allow_inf_nan=False,
+        description=f"minutes, more than 0 and at most {MAX_MINUTES:,.0f} (7 days)",
+        json_schema_extra={"unit": "min"},
+    ),
+]
+Weight = Annotated[
+    float,
+    Field(ge=0, allow_inf_nan=False, description="relative weight of the value (finite, >= 0)"),
+]
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"limits": LIMITS})
 
     @property
     def mean(self) -> float:  # pragma: no cover - overridden
@@ -40,7 +85,7 @@ class _Dist(BaseModel):
 
 class Fixed(_Dist):
     dist: Literal["fixed"]
-    value: float = Field(ge=0, allow_inf_nan=False)
+    value: Time
 
     @property
     def mean(self) -> float:
@@ -60,7 +105,7 @@ class Fixed(_Dist):
 
 class Exponential(_Dist):
     dist: Literal["exponential"]
-    mean_: PositiveFloat = Field(alias="mean", allow_inf_nan=False)
+    mean_: PositiveTime = Field(alias="mean")
 
     @property
     def mean(self) -> float:
@@ -78,10 +123,38 @@ class Exponential(_Dist):
         return rng.exponential(self.mean_, size)
 
 
-class Lognormal(_Dist):
+SD_DESCRIPTION = (
+    f"standard deviation, minutes: between mean / {round(1 / MIN_CV):,} and {MAX_CV:g} × mean, "
+    f"at most {MAX_MINUTES:,.0f}"
+)
+
+
+class _Spread(_Dist):
+    """What lognormal and gamma share: a mean and a standard deviation within ``LIMITS``
+    (the fields are each subclass's own, so ``dist`` stays the first of them)."""
+
+    if TYPE_CHECKING:
+        mean_: float
+        sd: float
+
+    @model_validator(mode="after")
+    def _sd_within_bounds(self) -> _Spread:
+        if self.sd > MAX_CV * self.mean_:
+            raise ValueError(
+                f"sd: at most {MAX_CV:g} × mean ({MAX_CV * self.mean_:.6g}), got {self.sd:.6g}"
+            )
+        if self.sd < MIN_CV * self.mean_:
+            raise ValueError(
+                f"sd: at least mean / {round(1 / MIN_CV):,} ({MIN_CV * self.mean_:.6g}), got "
+                f'{self.sd:.6g} (for a time without spread, use dist = "fixed")'
+            )
+        return self
+
+
+class Lognormal(_Spread):
     dist: Literal["lognormal"]
-    mean_: PositiveFloat = Field(alias="mean", allow_inf_nan=False)
-    sd: PositiveFloat = Field(allow_inf_nan=False)
+    mean_: PositiveTime = Field(alias="mean")
+    sd: PositiveTime = Field(description=SD_DESCRIPTION)
 
     @property
     def mean(self) -> float:
@@ -102,10 +175,10 @@ class Lognormal(_Dist):
         return rng.lognormal(mu, math.sqrt(sigma2), size)
 
 
-class Gamma(_Dist):
+class Gamma(_Spread):
     dist: Literal["gamma"]
-    mean_: PositiveFloat = Field(alias="mean", allow_inf_nan=False)
-    sd: PositiveFloat = Field(allow_inf_nan=False)
+    mean_: PositiveTime = Field(alias="mean")
+    sd: PositiveTime = Field(description=SD_DESCRIPTION)
 
     @property
     def mean(self) -> float:
@@ -129,15 +202,21 @@ class Gamma(_Dist):
 
 class Empirical(_Dist):
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(min_length=1)
-    weights: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
+    values: list[Time] = Field(min_length=1)
+    weights: list[Weight] | None = None
 
     @model_validator(mode="after")
     def _weights_match(self) -> Empirical:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError("weights must have one entry per value")
-            if sum(self.weights) <= 0:
+            total = sum(self.weights)
+            if not math.isfinite(total):
+                raise ValueError(
+                    "weights: their sum is too large to be a number (they are relative: "
+                    "scale them down)"
+                )
+            if total <= 0:
                 raise ValueError("weights must not all be zero")
         return self
 

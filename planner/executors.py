@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import re
 import signal
 import threading
 import time
@@ -105,6 +106,28 @@ def exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+_SCHEDULER = re.compile(
+    r"(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)"
+    r":(?P<port>[0-9]{1,5})"
+)
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+"""How a Dask scheduler's address may start (``tcp://`` if it names none)."""
+
+
+def scheduler_problem(address: str) -> str | None:
+    """Why an address cannot be a Dask scheduler's ([scheme://]host:port), or None; checked
+    before any work, so a typo is one line at once rather than a wait for a timeout."""
+    m = _SCHEDULER.fullmatch(address)
+    if m is None:
+        shown = address if len(address) <= 60 else address[:57] + "..."
+        return f"{shown!r} is not a scheduler address like tcp://HOST:8786"
+    if m["scheme"] is not None and m["scheme"] not in SCHEDULER_SCHEMES:
+        return f"{m['scheme']}:// is not a Dask protocol ({', '.join(SCHEDULER_SCHEMES)})"
+    if not 1 <= int(m["port"]) <= 65535:
+        return f"port {m['port']} is not between 1 and 65535"
+    return None
 
 
 @contextmanager

@@ -35,7 +35,7 @@ def progress(
     """Yield a function to call once per finished item; ``lines=False``: silent off a terminal."""
     if console.is_terminal:
         with Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a label may hold brackets
             BarColumn(),
             TextColumn("{task.completed}/{task.total}"),
             TimeRemainingColumn(),

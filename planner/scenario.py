@@ -8,7 +8,8 @@ Unknown keys are errors: a misspelt parameter must never silently fall back to i
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from planner.distributions import LIMITS as DISTRIBUTION_LIMITS
 from planner.distributions import Distribution
 from planner.parameters import deep_merge, default_values, lookup
 
@@ -31,6 +33,10 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PROFILE_NAMES = ("evening-weighted", "flat")
+MAX_CALLS_PER_REPLICATION = 5_000_000
+"""Most calls one replication may be expected to have (some 280 years of the default region's
+calls): more would need gigabytes for the event log and hours for the engine, so a scenario that
+asks for more is refused before it runs, naming the fields that make the number."""
 
 
 def _describe(path: str) -> dict[str, Any]:
@@ -287,7 +293,7 @@ class Optimise(_Section):
 
 
 class Run(_Section):
-    horizon_days: float = _field("run.horizon_days", gt=0, le=3650, allow_inf_nan=False)
+    horizon_days: float = _field("run.horizon_days", ge=1, le=3650, allow_inf_nan=False)
     warmup_days: float = _field("run.warmup_days", ge=0, le=365, allow_inf_nan=False)
     replications: int = _field("run.replications", ge=1, le=100_000)
     seed: int = _field("run.seed", ge=0, lt=2**63)
@@ -302,7 +308,15 @@ class Run(_Section):
 
 
 class Scenario(_Section):
-    """One service design and the world it meets; see ``planner schema`` for every field."""
+    """One service design and the world it meets; see ``planner schema`` for every field.
+
+    A scenario may expect at most 5,000,000 calls in one replication (the region's population
+    × demand.rate_per_1000_per_year / 1,000 × growth from demand.base_year to demand.year ×
+    demand.zone_rate_factors × run.horizon_days / 365)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"max_calls_per_replication": MAX_CALLS_PER_REPLICATION}
+    )
 
     scenario: ScenarioInfo
     region: Region
@@ -333,10 +347,12 @@ class Scenario(_Section):
         if self.run.warmup_days >= self.run.horizon_days:
             raise ValueError("run.warmup_days must be shorter than run.horizon_days")
         if self.region.kind != "geodata":
+            self._check_volume({"A": float(self.region.population)})
             return self
         from planner.region import load_region
 
         region = load_region(self.region.name)
+        self._check_volume(_zone_populations(self.region.name))
         bases = set(region.base_ids)
         for i, u in enumerate(self.fleet.units):
             if u.base not in bases:
@@ -366,9 +382,107 @@ class Scenario(_Section):
                 )
         return self
 
+    def expected_calls(self, zone_population: dict[str, float]) -> float:
+        """Calls one replication is expected to have, given each zone's population."""
+        d = self.demand
+        weighted = sum(p * d.zone_rate_factors.get(z, 1.0) for z, p in zone_population.items())
+        per_year = weighted * d.rate_per_1000_per_year / 1000.0 * d.growth_factor
+        return per_year * self.run.horizon_days / 365.0
+
+    def _check_volume(self, zone_population: dict[str, float]) -> None:
+        calls = self.expected_calls(zone_population)
+        if calls <= MAX_CALLS_PER_REPLICATION:
+            return
+        d = self.demand
+        fields = [
+            "demand.rate_per_1000_per_year",
+            "demand.growth_per_year",
+            "demand.year",
+            *(["demand.zone_rate_factors"] if d.zone_rate_factors else []),
+            *(["region.population"] if self.region.kind != "geodata" else []),
+            "run.horizon_days",
+        ]
+        raise ValueError(
+            f"{', '.join(fields)}: about {calls:.3g} calls expected in one replication, more "
+            f"than the {MAX_CALLS_PER_REPLICATION:,} one replication may hold (rate "
+            f"{d.rate_per_1000_per_year:g} per 1,000 a year, growth × {d.growth_factor:.3g} "
+            f"from {d.base_year} to {d.year}, over {self.run.horizon_days:g} days)"
+        )
+
     @property
     def units_are_active(self) -> bool:
         return self.dispatch.policy == "health-first" and bool(self.fleet.units)
+
+
+@cache
+def _zone_populations(region_name: str) -> dict[str, float]:
+    """Each zone's population in a region's demand cells (the people the calls come from)."""
+    from planner.region import load_region
+
+    cells = load_region(region_name).cells
+    totals = cells.groupby(cells["zone_code"].astype(str))["population"].sum()
+    return {str(z): float(p) for z, p in totals.items()}
+
+
+def field_limits(path: str) -> str:
+    """The bounds a parameter's value must keep, in words, e.g. '>= 1, <= 3650' (what
+    ``planner params`` shows; the schema has them as minimum and maximum)."""
+    section, *rest = path.split(".")
+    top = Scenario.model_fields.get(section)
+    if top is None or not rest:
+        return ""
+    model: Any = Situation if section == "situations" else top.annotation
+    rest = rest[1:] if section == "situations" else rest
+    if len(rest) != 1 or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return ""
+    field = model.model_fields.get(rest[0])
+    if field is None:
+        return ""
+    if field.discriminator == "dist":
+        return DISTRIBUTION_LIMITS
+    own = _bounds(field.metadata)
+    inner = _bounds(_nested_metadata(field.annotation))
+    return "; ".join([*([own] if own else []), *([f"each {inner}"] if inner else [])])
+
+
+_BOUND_WORDS = {
+    "ge": ">=",
+    "gt": ">",
+    "le": "<=",
+    "lt": "<",
+    "min_length": "length >=",
+    "max_length": "length <=",
+}
+
+
+def _bounds(metadata: list[Any]) -> str:
+    words = []
+    for item in metadata:
+        for attr, word in _BOUND_WORDS.items():
+            value = getattr(item, attr, None)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                words.append(f"{word} {_number(value)}")
+    return ", ".join(words)
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if not value.is_integer() or abs(value) >= 1e9:
+        return f"{value:g}"
+    return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+
+
+def _nested_metadata(annotation: Any) -> list[Any]:
+    """The constraints on the items of a list or the values of a table (its Annotated args)."""
+    out: list[Any] = []
+    for arg in get_args(annotation):
+        if get_origin(arg) is Annotated:
+            for meta in get_args(arg)[1:]:
+                out.extend(getattr(meta, "metadata", [meta]))
+        else:
+            out.extend(_nested_metadata(arg))
+    return out
 
 
 def scenario_from_dict(data: dict[str, Any]) -> Scenario:

@@ -79,9 +79,9 @@ def _log_frame(
             **{k: np.asarray(v) for k, v in cols.items()},
         }
     )
-    frame["reason"] = np.array([str(r) for r in REASONS])[frame["reason"].to_numpy()]
+    frame["reason"] = np.array([str(r) for r in REASONS])[frame["reason"].to_numpy(int)]
     frame["transport_mode"] = np.array([str(m) for m in TRANSPORT_MODES])[
-        frame["transport_mode"].to_numpy()
+        frame["transport_mode"].to_numpy(int)
     ]
     frame["health_first"] = frame["unit"] >= 0
     frame["response_minutes"] = frame["t_first_on_scene"] - frame["t_arrival"]
