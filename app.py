@@ -1,7 +1,8 @@
-"""The planners' dashboard: ``streamlit run app.py`` from the project folder.
+"""The dashboard's script for ``streamlit run app.py`` from the project folder (benchmarks/).
 
-Everything lives in ``planner.dashboard``; this file only starts it, so that the same app can be
-tested with Streamlit's AppTest and served to a browser.
+To serve the dashboard, use ``planner dashboard``: it runs the packaged copy of this script,
+``planner/dashboard/entry/dashboard.py``, with fixed settings, the Host check and the framing
+headers (``planner/dashboard/serve.py``), none of which ``streamlit run`` gives.
 """
 
 from planner.dashboard.app import main

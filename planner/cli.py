@@ -7,13 +7,15 @@ exit code 2, no traceback, nothing half-written.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,14 +31,61 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 geodata_app = typer.Typer(
     help="Build, inspect and draw the region's geodata.", no_args_is_help=True
 )
 app.add_typer(geodata_app, name="geodata")
 
-out = Console(soft_wrap=True)  # a message is one line at any width; tables fit the width
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+MAX_SEED = 2**63 - 1
+"""Largest seed (as [run] seed): the command-line options are bounded the same way."""
+
+
+class PlainConsole(Console):
+    """A console that prints every string as it is written: rich markup (``[bold]``, ``[/]``,
+    ``[link=...]``) and emoji codes in a scenario's name or a path are shown, never obeyed, and
+    control characters (a terminal escape, a line break) are shown escaped, in messages, table
+    titles, headers and cells alike. Styled output is built from rich ``Text`` instead."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        kwargs.update(markup=False, emoji=False)
+        return super().render_str(_printable(text), **kwargs)
+
+
+out = PlainConsole(soft_wrap=True)  # a message is one line at any width; tables fit the width
+err = PlainConsole(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _plain(text: object, style: str = "") -> Text:
+    """User text (a name, a path) for a spinner or styled line: never read as markup."""
+    return Text(_printable(str(text)), style=style)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from planner.version import planner_version
+
+        out.print(f"planner {planner_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, got {value}")
+    return value
 
 
 class UserError(Exception):
@@ -66,9 +115,11 @@ def validate(
                 plan = load_sweep(f)
                 items = len(plan.scenarios) * plan.replications
                 out.print(
-                    f"[green]✓[/green] {f}: sweep {plan.name} — {len(plan.scenarios)} scenarios "
-                    f"× {plan.replications} replications = {items:,} work items, seed {plan.seed}",
-                    highlight=False,
+                    _ok(
+                        f"{f}: sweep {plan.name} — {len(plan.scenarios)} scenarios × "
+                        f"{plan.replications} replications = {items:,} work items, "
+                        f"seed {plan.seed}"
+                    )
                 )
                 continue
             s = load_scenario(f)
@@ -78,12 +129,18 @@ def validate(
         units = len(s.fleet.units)
         where = s.region.name if s.region.kind == "geodata" else "abstract"
         out.print(
-            f"[green]✓[/green] {f}: {s.scenario.name} — region {where}, "
-            f"policy {s.dispatch.policy}, {units} unit{'s' if units != 1 else ''}, "
-            f"{s.run.replications} replications"
+            _ok(
+                f"{f}: {s.scenario.name} — region {where}, policy {s.dispatch.policy}, "
+                f"{units} unit{'s' if units != 1 else ''}, {s.run.replications} replications"
+            )
         )
     if problems:
         _fail(problems)
+
+
+def _ok(message: str) -> Text:
+    """A green tick and a message that is printed as written (names may hold brackets)."""
+    return Text.assemble(("✓", "green"), " ", _plain(message))
 
 
 @app.command()
@@ -98,15 +155,20 @@ def schema() -> None:
 def params(
     grep: Annotated[str, typer.Option(help="Show only parameters whose path contains this.")] = "",
 ) -> None:
-    """List every parameter with its default, unit and source."""
+    """List every parameter with its default, unit, limits and source."""
     from planner.parameters import registry
+    from planner.scenario import field_limits
 
-    table = Table("parameter", "default", "unit", "source", show_lines=False)
+    table = Table("parameter", "default", "unit", "limits", "source", show_lines=False)
     for p in registry().values():
         if grep in p.path:
             value = json.dumps(p.value, ensure_ascii=False)
             table.add_row(
-                p.path, value if len(value) < 50 else value[:47] + "...", p.unit, p.source
+                p.path,
+                value if len(value) < 50 else value[:47] + "...",
+                p.unit,
+                field_limits(p.path),
+                p.source,
             )
     out.print(table)
 
@@ -137,7 +199,7 @@ def _simulate_with_progress(
     from planner.simulation import simulate
 
     total = replications or scenario.run.replications
-    with progress(err, label, total, lines=False) as tick:
+    with progress(err, _printable(label), total, lines=False) as tick:
         return simulate(scenario, replications, seed, progress=lambda _done, _n: tick())
 
 
@@ -171,7 +233,9 @@ def run(
     replications: Annotated[
         int | None, typer.Option(min=1, max=100_000, help="Override [run] replications.")
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Override [run] seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=MAX_SEED, help="Override [run] seed.")
+    ] = None,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -184,6 +248,7 @@ def run(
     from planner.files import write_atomically
 
     scenario = _load(scenario_file)
+    text = scenario_file.read_text("utf-8")  # a regular file of UTF-8, as _load found it
     results = _simulate_with_progress(
         scenario, replications, seed, f"simulating {scenario_file.name}"
     )
@@ -217,7 +282,6 @@ def run(
     if economics is not None:
         payload = json.dumps(economics, indent=1, ensure_ascii=False)
         write_atomically(folder / "economics.json", lambda p: _write_text(p, payload))
-    text = scenario_file.read_text("utf-8")
     write_atomically(folder / "scenario.toml", lambda p: _write_text(p, text))
     out.print(f"wrote {folder}/: {', '.join(written)}")
 
@@ -278,12 +342,15 @@ def compare(
     replications: Annotated[
         int | None, typer.Option(min=2, max=100_000, help="Replications for both.")
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed for both (default: A's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=MAX_SEED, help="Seed for both (default: A's).")
+    ] = None,
 ) -> None:
     """Paired differences B − A on the same calls (common random numbers), with intervals."""
     from planner.compare import paired_differences, police_hours_freed
 
     sa, sb = _load(a), _load(b)
+    _same_calls(a, sa, b, sb)
     seed = sa.run.seed if seed is None else seed
     reps = replications or max(sa.run.replications, 2)
     ra = _simulate_with_progress(sa, reps, seed, f"simulating {a.name}")
@@ -317,6 +384,24 @@ def compare(
     )
 
 
+def _same_calls(a: Path, sa: Scenario, b: Path, sb: Scenario) -> None:
+    """Refuse, in one line, two scenarios whose differences could not be paired call by call."""
+    from planner.compare import calls_differ
+
+    differ = calls_differ(sa, sb)
+    if not differ:
+        return
+    shown = [f"{path} {va!r} in A, {vb!r} in B" for path, va, vb in differ[:3]]
+    if len(differ) > 3:
+        shown.append(f"and {len(differ) - 3} more")
+    _fail(
+        [
+            f"compare: {a} and {b} do not meet the same calls ({'; '.join(shown)}): paired "
+            "differences need the same region, demand and run.horizon_days"
+        ]
+    )
+
+
 @app.command()
 def report(
     results_dir: Annotated[
@@ -341,7 +426,8 @@ def report(
         typer.Option(help="With --store: the scenario's name, hash or hash prefix."),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="With --store: the seed, if stored under several.")
+        int | None,
+        typer.Option(min=0, max=MAX_SEED, help="With --store: the seed, if stored under several."),
     ] = None,
 ) -> None:
     """A short report for decision-makers: headline, map, frontier, sensitivity, assumptions."""
@@ -359,7 +445,7 @@ def report(
     if from_store and scenario is None:
         _fail(["--scenario: which scenario of the store to report on (`planner store list`)"])
     where = results_dir or store_path or DEFAULT_PATH
-    with err.status(f"composing the report on {where}"):
+    with err.status(_plain(f"composing the report on {where}")):
         try:
             if results_dir is not None:
                 composed = compose_report(results_dir, lang)
@@ -423,19 +509,28 @@ def sweep(
     a sweep that was killed is finished by running it again; with --keep-logs, a replication
     stored without its call log is run again (same figures) and stored with it.
     """
-    from planner.executors import ExecutorError, WorkerDied, dask_pool, local_pool, run_items
+    from planner.executors import (
+        ExecutorError,
+        WorkerDied,
+        dask_pool,
+        local_pool,
+        run_items,
+        scheduler_problem,
+    )
     from planner.progress import progress
     from planner.scenario_file import ScenarioError
     from planner.store import DEFAULT_PATH, Store, StoredScenario, StoreError
     from planner.sweep import load_sweep
 
+    if workers is not None and scheduler is not None:
+        _fail(["--workers: local processes only; a Dask cluster (--scheduler) has its own"])
+    if scheduler is not None and (why := scheduler_problem(scheduler)):
+        _fail([f"--scheduler: {why}"])
     try:
         plan = load_sweep(sweep_file)
     except ScenarioError as exc:
         _fail(_one_line(exc.problems, sweep_file))
         raise  # unreachable
-    if workers is not None and scheduler is not None:
-        _fail(["--workers: local processes only; a Dask cluster (--scheduler) has its own"])
     text = sweep_file.read_bytes().decode("utf-8")  # read and checked by load_sweep
     items = plan.work_items()
     store_path = store_path or DEFAULT_PATH
@@ -469,7 +564,8 @@ def sweep(
             status, died = "failed", None
             finished = 0
             try:
-                with progress(err, f"sweep {plan.name}", len(todo), "stored") as tick:
+                label = _printable(f"sweep {plan.name}")
+                with progress(err, label, len(todo), "stored") as tick:
                     for r in run_items(pool, plan, todo, keep_logs):
                         store.add_replication(
                             run_id,
@@ -657,7 +753,7 @@ def geodata_build(
                 root / "curated",
                 out_dir or root,
                 region,
-                progress=lambda m: status.update(m),
+                progress=lambda m: status.update(_plain(m)),
             )
     except BuildError as exc:
         _fail([f"geodata build: {exc}"])
@@ -746,7 +842,7 @@ def geodata_drive_times() -> None:
             r.destination,
             f"{r.minutes:.0f}",
             f"{r.model:.0f}",
-            f"[{colour}]{r.error:+.0%}[/{colour}]",
+            Text(f"{r.error:+.0%}", style=colour),
             str(r.source)[:60],
         )
     out.print(table)
@@ -760,12 +856,15 @@ def optimize(
         str, typer.Option(help="Goal on one KPI, e.g. 'share_health_first>=0.9'.")
     ] = "share_health_first>=0.9",
     budget: Annotated[
-        float | None, typer.Option(min=0, help="Most the service may cost, NOK a year.")
+        float | None,
+        typer.Option(min=0, callback=_finite, help="Most the service may cost, NOK a year."),
     ] = None,
     replications: Annotated[
         int | None, typer.Option(min=1, max=10_000, help="Replications per simulated proposal.")
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Override [run] seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=MAX_SEED, help="Override [run] seed.")
+    ] = None,
     frontier: Annotated[
         bool, typer.Option(help="Also compute the sizing frontier for 1..max units.")
     ] = True,
@@ -790,13 +889,14 @@ def optimize(
         goal = Target.parse(target)
     except ValueError as exc:
         _fail([f"--target: {exc}"])
+    scenario = _load(scenario_file)  # validated before anything reads or changes its tables
     try:
         raw = parse_toml(read_bytes(scenario_file), str(scenario_file))
     except ScenarioError as exc:
-        _fail(exc.problems)
+        _fail(_one_line(exc.problems, scenario_file))
+        raise  # unreachable
     if max_units is not None:
         raw.setdefault("optimise", {})["max_units"] = max_units
-    scenario = _load(scenario_file)
     if scenario.region.kind != "geodata":
         _fail([f"{scenario_file}: region.kind: the optimiser needs a geodata region"])
     folder = out_dir or Path("results") / f"{scenario_file.stem}-optimised"
@@ -809,7 +909,7 @@ def optimize(
             table, _ = sizing_frontier(
                 raw, max_units, replications, seed, progress=lambda m: err.print(m)
             )
-    out.print(f"[bold]{outcome.stopped}[/bold]")
+    out.print(_plain(outcome.stopped, style="bold"))
     p = best.proposal
     out.print(
         f"proposal: {len(p.vehicles)} vehicles at "
@@ -871,7 +971,7 @@ def geodata_import_osm(
     if not pbf.is_file():
         _fail([f"{pbf}: no such file"])
     try:
-        with out.status(f"reading {pbf.name}"):
+        with out.status(_plain(f"reading {pbf.name}")):
             net = import_osm(pbf)
     except OsmError as exc:
         _fail([f"{pbf}: {exc}"])
@@ -879,14 +979,60 @@ def geodata_import_osm(
     out.print(f"wrote {len(net.nodes):,} nodes and {len(net.edges):,} edges to {out_dir}")
 
 
-def main() -> None:
-    """Entry point: run the app, turning user errors into lines on stderr and exit code 2."""
+@app.command()
+def dashboard(
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1 to serve it on.")
+    ] = 8501,
+) -> None:
+    """Serve the planners' dashboard at http://127.0.0.1:PORT, to this machine only."""
+    from planner.dashboard.serve import ServeError, run
+
     try:
-        app()
+        run(port)
+    except ServeError as exc:
+        _fail([str(exc)])
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into lines on stderr and exit code 2.
+
+    Click's own errors (a value out of range, a missing argument, an unknown option) are one
+    line too, ``planner <command>: <problem>``, rather than Typer's boxed usage message."""
+    usage_error, click_error, no_args = _click_errors()
+    try:
+        code = app(prog_name="planner", standalone_mode=False)
     except UserError as exc:
         for line in exc.lines:
             err.print(_printable(line), markup=False, emoji=False)
         sys.exit(2)
+    except no_args:
+        sys.exit(2)  # a command group given no command: its help is printed already
+    except usage_error as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "planner"
+        err.print(f"{where}: {' '.join(exc.format_message().split())}")  # type: ignore[attr-defined]
+        sys.exit(2)
+    except click_error as exc:
+        err.print(f"planner: {' '.join(exc.format_message().split())}")  # type: ignore[attr-defined]
+        sys.exit(getattr(exc, "exit_code", 1))
+    except typer.Abort:
+        err.print("planner: aborted")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_errors() -> tuple[type[Exception], type[Exception], type[Exception]]:
+    """Click's UsageError, ClickException and NoArgsIsHelpError as the installed Typer raises
+    them (newer Typers carry their own copy of click, older ones use click itself)."""
+    mro = {c.__name__: c for c in typer.BadParameter.__mro__}
+    usage, click_error = mro["UsageError"], mro["ClickException"]
+    no_args = getattr(sys.modules[usage.__module__], "NoArgsIsHelpError", None)
+    return usage, click_error, no_args or _NeverRaised
+
+
+class _NeverRaised(Exception):
+    """Stands in for an exception class the installed click does not have."""
 
 
 def _printable(line: str) -> str:

@@ -1,12 +1,19 @@
-"""The dashboard in a real browser: served on localhost, driven by headless Chromium.
+"""The dashboard in a real browser: served by ``planner dashboard``, driven by headless Chromium.
 
-Changes the number of units, runs, waits for the KPIs, and saves a screenshot of every page
-(to $PLANNER_SCREENSHOTS, else a temporary folder). Needs Debian's chromium and the
-playwright package; CI installs both, elsewhere the test skips and says why.
+The server is started from a folder whose ``.streamlit/config.toml`` tries to widen it, and
+must not: it listens on 127.0.0.1 only, refuses any other Host (DNS rebinding) and forbids
+framing. The browser gives the scenario a name holding a markdown image, changes the number of
+units, runs, waits for the KPIs, and saves a screenshot of every page (to $PLANNER_SCREENSHOTS,
+else a temporary folder); every request the page makes goes to the dashboard's own server.
+Needs Debian's chromium and the playwright package; CI installs both, elsewhere the test skips
+and says why.
 """
 
 from __future__ import annotations
 
+import base64
+import http.client
+import json
 import os
 import shutil
 import socket
@@ -34,6 +41,20 @@ FLAGS = [
     "--enable-unsafe-swiftshader",
 ]
 PAGES = ["Scenario", "Map", "Results", "Compare", "Optimise", "Cost-benefit"]
+EVIL = "![x](https://evil.example/x.png)"  # a scenario name a browser must not fetch
+# what a project folder's config.toml might say; `planner dashboard` must take none of it
+HOSTILE_CONFIG = """
+[server]
+address = "0.0.0.0"
+enableCORS = false
+enableXsrfProtection = false
+maxUploadSize = 500
+[client]
+allowedOrigins = ["https://evil.example"]
+showErrorDetails = "full"
+[browser]
+gatherUsageStats = true
+"""
 
 
 def _missing() -> str | None:
@@ -53,21 +74,25 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     reason = _missing()
     if reason:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser test: {reason}")
         pytest.skip(reason)
     port = _free_port()
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / ".streamlit").mkdir()
+    (elsewhere / ".streamlit" / "config.toml").write_text(HOSTILE_CONFIG, "utf-8")
+    log = (elsewhere / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
+        [sys.executable, "-m", "planner", "dashboard", "--port", str(port)],
+        cwd=elsewhere,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://localhost:{port}"
+    url = f"http://127.0.0.1:{port}"  # only ever this machine
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -86,6 +111,41 @@ def server() -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+        print((elsewhere / "server.log").read_text("utf-8")[-3000:])
+
+
+def _get(port: int, path: str, host: str) -> tuple[int, dict[str, str], bytes]:
+    """GET from the dashboard on 127.0.0.1 with the given Host header (0: connection refused)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        conn.putheader("Host", host)
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    except (ConnectionError, http.client.HTTPException):
+        return 0, {}, b""
+    finally:
+        conn.close()
+
+
+def _websocket_opens(port: int, host: str) -> str:
+    """The status line the server answers a WebSocket handshake for Streamlit's stream with."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    handshake = (
+        "GET /_stcore/stream HTTP/1.1\r\n"
+        f"Host: {host}\r\nOrigin: http://{host}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: streamlit\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(handshake.encode())
+        try:
+            return s.recv(4096).decode("latin-1").split("\r\n", 1)[0]
+        except ConnectionError:
+            return ""
 
 
 def settle(page: Any) -> None:
@@ -111,6 +171,33 @@ def test_server_listens_on_localhost_only(server: str) -> None:
     assert all(addr.rsplit(":", 1)[0] in ("127.0.0.1", "[::1]") for addr in listening), listening
 
 
+def test_only_its_own_loopback_name_is_answered_and_never_in_a_frame(server: str) -> None:
+    """DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 reaches this
+    port, but its requests carry Host: evil.example, and are refused — the page, the health
+    check and the WebSocket alike; the dashboard's own name gets them, and no site may frame it."""
+    port = int(server.rsplit(":", 1)[1])
+    for path in ("/", "/_stcore/health"):
+        for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1:{port + 1}", ""):
+            status, _, _ = _get(port, path, host)
+            assert status in (0, 400, 403), (path, host, status)
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            status, headers, _ = _get(port, path, host)
+            assert status == 200, (path, host)
+            assert headers["x-frame-options"] == "DENY"
+            assert headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert " 403 " in _websocket_opens(port, "evil.example") + " "
+    assert " 101 " in _websocket_opens(port, f"127.0.0.1:{port}")
+    # the folder's config.toml was not read: its allowed origins are not the server's
+    status, _, body = _get(port, "/_stcore/host-config", f"127.0.0.1:{port}")
+    assert status == 200 and "evil.example" not in json.dumps(json.loads(body))
+
+
+def _is_local(url: str, server: str) -> bool:
+    """A request to the dashboard's own server (http and its WebSocket), or made in the page."""
+    ws = server.replace("http://", "ws://", 1)
+    return url.startswith((f"{server}/", f"{ws}/", "data:", "blob:")) or url == server
+
+
 def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -119,14 +206,44 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        context = browser.new_context(viewport={"width": 1500, "height": 1000})
+        # every request the page makes is recorded; one for anywhere else is also stopped
+        requested: list[str] = []
+        context.on("request", lambda r: requested.append(r.url))
+        context.on("websocket", lambda ws: requested.append(ws.url))
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if _is_local(route.request.url, server) else route.abort()
+            ),
+        )
+        page = context.new_page()
         page.set_default_timeout(90_000)
         page.goto(server)
         sidebar = page.get_by_test_id("stSidebar")
         expect(sidebar.get_by_text("Norsk (bokmål)")).to_be_visible()
+        # bokmål first: the Scenario page it opens on, and the map before any run
+        settle(page)
+        expect(page.get_by_role("heading", name="Scenario", exact=True)).to_be_visible()
+        expect(page.get_by_role("textbox", name="Navn", exact=True)).not_to_have_value("")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(shots / "scenario-nb.png"), full_page=True)
+        sidebar.get_by_text("Kart", exact=True).click()
+        settle(page)
+        expect(page.locator("canvas").first).to_be_visible()
+        page.wait_for_timeout(2500)
+        page.screenshot(path=str(shots / "map-nb.png"), full_page=True)
+
         sidebar.get_by_text("English", exact=True).click()
         settle(page)
         expect(sidebar.get_by_role("button", name="Run simulation")).to_be_visible()
+        # a scenario named with a markdown image: shown as typed, never fetched
+        sidebar.get_by_text("Scenario", exact=True).click()
+        settle(page)
+        title = page.get_by_role("textbox", name="Name", exact=True)
+        title.fill(EVIL)
+        title.press("Enter")
+        settle(page)
         sidebar.get_by_text("Results", exact=True).click()
         settle(page)
         expect(page.get_by_text("No results yet")).to_be_visible()
@@ -148,6 +265,11 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
             page.get_by_test_id("stAlertContentSuccess").get_by_text("Simulated in")
         ).to_be_visible()
         assert page.get_by_test_id("stException").count() == 0
+        # shown as typed (an address carries an invisible word joiner, so it is not a link)
+        caption = page.get_by_text("Results of “", exact=False)
+        expect(caption).to_be_visible()
+        assert caption.inner_text().replace("\u2060", "").startswith(f"Results of “{EVIL}”")
+        assert page.locator("img[src*='evil'], a[href*='evil']").count() == 0
 
         for name in PAGES:
             sidebar.get_by_text(name, exact=True).click()
@@ -188,5 +310,8 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
         page.wait_for_timeout(2500)
         page.screenshot(path=str(shots / "stopped.png"), full_page=True)
         browser.close()
-    for name in PAGES:
-        assert (shots / f"{name.lower()}.png").stat().st_size > 20_000
+    for shot in [*PAGES, "scenario-nb", "map-nb"]:
+        assert (shots / f"{shot.lower()}.png").stat().st_size > 20_000
+    assert requested and all(_is_local(url, server) for url in requested), [
+        url for url in requested if not _is_local(url, server)
+    ]

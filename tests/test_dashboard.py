@@ -6,7 +6,9 @@ core computes for the same scenario — not merely that something was drawn.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,9 @@ from streamlit.testing.v1 import AppTest
 
 import planner
 from planner.compare import baseline_of, paired_differences, paired_table, police_hours_freed
-from planner.dashboard import model
+from planner.dashboard import model, serve
 from planner.dashboard.pages.scenario import inline, parse_inline
-from planner.dashboard.text import _raw, ui_keys, words
+from planner.dashboard.text import JOINER, _raw, plain, ui_keys, words
 from planner.economics import appraise, headline
 from planner.parameters import registry
 from planner.region import load_region
@@ -26,6 +28,12 @@ from planner.scenario_file import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 REPS = 3  # enough for intervals; keeps each page test to seconds
+APP = str(serve.APP)  # the script `planner dashboard` serves, as installed
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of markdown with escaped punctuation (user text, see ``plain``)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace(JOINER, "")
 
 
 # -- the functions behind the pages ------------------------------------------------------------
@@ -105,6 +113,69 @@ def test_uploads_are_validated_like_the_cli() -> None:
         assert fragment in exc.value.problems[0]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "![x](https://evil.example/x.png)",
+        "[click](javascript:alert(1)) <img src=x onerror=alert(1)> &lt;b&gt;",
+        "# head\n- item\n1. one\r\n> quote | a | b |",
+        "**bold** _it_ ~~s~~ `code` $x^2$ :red[colour] :material/home: :smile: www.evil.example",
+        "Bærum sykehus · «planlagt» \\ back\tslash",
+        "mail a.b+c@evil.example or HTTPS://evil.example, WWW.evil.example, http:x",
+    ],
+)
+def test_user_text_is_shown_as_typed_never_as_markdown(text: str) -> None:
+    out = plain(text)
+    # every ASCII punctuation mark is escaped, so none of them starts markdown or HTML
+    unescaped = re.sub(r"\\.", "", out)
+    assert not any(c in unescaped for c in "!<>[]()&*_`$:#|~-\\")
+    assert "\n" not in out and "\r" not in out and "\t" not in out  # one line, always
+    # no address GitHub-flavoured markdown would link (it looks past the escapes)
+    seen = re.sub(r"\\(.)", r"\1", out)
+    assert not re.search(r"(?i)https?://|www\.|[\w.+-]@", seen)
+    # and a reader sees exactly the characters typed (control characters written out)
+    assert shown(out) == "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def test_only_this_servers_loopback_name_and_port_are_answered() -> None:
+    ok = serve.host_allowed
+    assert ok([(b"host", b"127.0.0.1:8501")], 8501)
+    assert ok([(b"Host", b"LOCALHOST:8501")], 8501)
+    for headers in (
+        [(b"host", b"evil.example")],
+        [(b"host", b"evil.example:8501")],
+        [(b"host", b"127.0.0.1:8502")],
+        [(b"host", b"127.0.0.1")],
+        [(b"host", b"127.0.0.1.evil.example:8501")],
+        [(b"host", b"127.0.0.1:8501"), (b"host", b"evil.example")],
+        [(b"host", b"\xff")],
+        [],
+    ):
+        assert not ok(headers, 8501), headers
+    # the settings the server starts with, wherever it is started from
+    assert serve.SETTINGS["server.address"] == "127.0.0.1"
+    assert serve.SETTINGS["server.maxUploadSize"] == 1
+    assert serve.SETTINGS["browser.gatherUsageStats"] is False
+    assert serve.SETTINGS["client.showErrorDetails"] == "none"
+    assert serve.SETTINGS["server.headless"] is True
+    assert serve.APP.is_file() and serve.APP.parent.name == "entry"
+    assert not (serve.APP.parent / "pages").exists()  # Streamlit would make its files pages
+
+
+def test_planner_dashboard_refuses_a_taken_or_impossible_port(cli) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = cli("dashboard", "--port", port)
+    assert done.code == 2 and done.err.strip().count("\n") == 0
+    assert f"127.0.0.1:{port} is in use" in done.err
+    done = cli("dashboard", "--port", 70000)
+    assert done.code == 2 and "--port" in done.err
+
+
 @pytest.fixture(scope="module")
 def small_run() -> model.Run:
     raw = model.set_value(model.shipped_scenarios()["oslo_akershus"], "run.replications", REPS)
@@ -142,7 +213,7 @@ def test_histogram_and_fallbacks_count_every_call(small_run: model.Run) -> None:
 
 
 def _app(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     at.sidebar.radio(key="lang").set_value(lang).run()
     assert not at.exception
@@ -187,7 +258,7 @@ def test_scenario_page_validates_edits_and_opens_shipped_files() -> None:
     at = _page(_app(), "scenario")
     rate = at.number_input(key="p0:demand.rate_per_1000_per_year")
     rate.set_value(-1.0).run()
-    assert any("demand.rate_per_1000_per_year" in e.value for e in at.error)
+    assert any("demand.rate_per_1000_per_year" in shown(e.value) for e in at.error)
     assert at.sidebar.button(key="run_button").disabled
     at.number_input(key="p0:demand.rate_per_1000_per_year").set_value(12.5).run()
     assert not at.error and not at.sidebar.button(key="run_button").disabled
@@ -195,7 +266,7 @@ def test_scenario_page_validates_edits_and_opens_shipped_files() -> None:
     # a structured value typed wrong is named; typed right it is kept
     field = at.text_input(key="p0:fleet.mobilisation")
     field.set_value('{ dist = "fixed", value = }').run()
-    assert any("fleet.mobilisation" in e.value for e in at.error)
+    assert any("fleet.mobilisation" in shown(e.value) for e in at.error)
     at.text_input(key="p0:fleet.mobilisation").set_value('{ dist = "fixed", value = 4.0 }').run()
     assert at.session_state.raw["fleet"]["mobilisation"] == {"dist": "fixed", "value": 4.0}
     # open a shipped scenario: every widget shows its values
@@ -285,7 +356,7 @@ def test_optimise_page_finds_a_service_and_opens_a_frontier_point() -> None:
     units = raw["fleet"]["units"]
     assert raw["scenario"]["name"] == "frontier: 2 units" and units
     assert model.validate(raw)[0] is not None
-    assert any("frontier: 2 units" in s.value for s in at.success)
+    assert any("frontier: 2 units" in shown(s.value) for s in at.success)
 
 
 def test_cost_benefit_page_recomputes_without_simulating() -> None:
@@ -306,7 +377,7 @@ def test_cost_benefit_page_recomputes_without_simulating() -> None:
 
 
 def test_bokmaal_is_the_default_and_numbers_read_the_norwegian_way() -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     assert at.sidebar.button(key="run_button").label == "Kjør simulering"
     _page(at, "results")
@@ -359,7 +430,7 @@ def test_the_largest_valid_run_settings_do_not_break_the_page() -> None:
     assert at.session_state.raw["run"] == {"seed": 2**62, "replications": 2000}
     assert _sidebar_number(at, "replications:").value == 2000
     at.sidebar.text_input(key="seed:0").set_value("not a number").run()
-    assert any("run.seed" in e.value for e in at.sidebar.error)
+    assert any("run.seed" in shown(e.value) for e in at.sidebar.error)
     assert at.session_state.raw["run"]["seed"] == 2**62
 
 
@@ -367,7 +438,7 @@ def test_compare_names_an_invalid_scenario_and_refuses_two_regions() -> None:
     at = _page(_app(), "scenario")
     at.number_input(key="p0:run.horizon_days").set_value(-5.0).run()
     _page(at, "compare")
-    assert any("run.horizon_days" in e.value for e in at.error)
+    assert any("run.horizon_days" in shown(e.value) for e in at.error)
 
     _page(at, "scenario")
     at.number_input(key="p0:run.horizon_days").set_value(60.0).run()
@@ -416,3 +487,69 @@ def test_compare_page_reads_a_sweeps_store(cli, tmp_path: Path) -> None:  # type
     assert row[column].startswith(f"{diff.loc['calls_per_year', 'difference']:.1f}")
     row = table[table["KPI"] == "Psychiatric ambulance missions"].iloc[0]
     assert row[column].startswith(f"{diff.loc['unit_missions_per_year', 'difference']:,.0f}")
+
+
+EVIL = "![x](https://evil.example/x.png)"
+
+
+def _markdown_texts(at: AppTest) -> list[str]:
+    """Every string on the page that Streamlit draws as markdown: the bodies of markdown,
+    captions, headings and alerts, and the labels and help of widgets, expanders and tabs."""
+    found: list[str] = []
+
+    def proto_strings(message: Any) -> None:
+        for field, value in message.ListFields():
+            if field.message_type is not None:
+                for m in [value] if hasattr(value, "ListFields") else value:
+                    proto_strings(m)
+            elif field.name in ("body", "label", "help", "text") and isinstance(value, str):
+                found.append(value)
+
+    def walk(node: Any) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None and getattr(node, "type", "") not in ("text", "code"):
+            proto_strings(proto)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    walk(at.sidebar)
+    return found
+
+
+def test_a_scenario_name_is_shown_as_text_never_as_markdown() -> None:
+    """A markdown image in a scenario's name (or a situation's label, or a value a problem
+    quotes) is shown as typed: nothing on the page is markdown that would fetch it."""
+    at = _page(_app(), "scenario")
+    at.text_input(key="p0:scenario.name").set_value(EVIL).run()
+    at.text_input(key="p0:situations.suicidal.label").set_value(EVIL).run()
+    bad = '{ dist = "![y](https://evil.example/y.png)", value = 4.0 }'
+    at.text_input(key="p0:fleet.mobilisation").set_value(bad).run()
+    assert any("evil.example/y.png" in shown(e.value) for e in at.error)  # the problem quotes it
+    at.button(key="keep").click().run()  # kept as it is, invalid, for the Compare page
+    assert any(shown(s.value) == f"Kept “{EVIL}” for the Compare page." for s in at.success)
+    assert any(shown(x.label).startswith(EVIL) for x in at.expander)
+    texts = _markdown_texts(at)
+    assert not [t for t in texts if "![" in t]
+    at.text_input(key="p0:fleet.mobilisation").set_value('{ dist = "fixed", value = 4.0 }').run()
+    _page(at, "results")
+    _run(at)
+    caption = next(c.value for c in at.caption if "Results of" in c.value)
+    assert shown(caption).startswith(f"Results of “{EVIL}”")
+    _page(at, "compare")
+    at.multiselect(key="compare_pick").set_value([f"kept:{EVIL}", "current"]).run()
+    assert any(shown(e.value).startswith(f"“{EVIL}” is not a valid scenario") for e in at.error)
+    for page in ("results", "compare", "scenario", "map", "economics"):
+        _page(at, page)
+        texts = _markdown_texts(at)
+        assert texts and not [t for t in texts if "![" in t or "](" in t], page
+
+
+def test_the_map_asks_for_no_base_map() -> None:
+    """pydeck's map_style=None would let Streamlit's frontend fetch CARTO's base map style;
+    map_provider=None sends pydeck's "no style" marker, which the frontend leaves without one."""
+    at = _page(_app(), "map")
+    deck = at.get("deck_gl_json_chart")[0].proto.json
+    assert "://" not in deck  # no URL of any kind: style, tiles, fonts or data
+    assert json.loads(deck).get("mapStyle") == "__MAP_STYLE__"
+    assert "mapProvider" not in json.loads(deck)

@@ -14,7 +14,7 @@ import streamlit as st
 from planner.dashboard import state
 from planner.dashboard.model import merged, resize_fleet, set_value, simulation_key, validate
 from planner.dashboard.pages import compare, economics, map_page, optimise, results, scenario
-from planner.dashboard.text import LANG_NAMES, LANGS, Words, words
+from planner.dashboard.text import LANG_NAMES, LANGS, Words, plain, words
 from planner.dashboard.view import num
 
 # the sidebar's fields hold what the scenario allows (planner schema)
@@ -93,7 +93,7 @@ def _run_panel(w: Words) -> None:
     )
     state.bind(key, "run.seed", str)
     if "run.seed" in st.session_state.bad:
-        side.error(f"run.seed: {st.session_state.bad['run.seed']}")
+        side.error(f"run.seed: {plain(st.session_state.bad['run.seed'])}")
     side.button(
         w("run"),
         key="run_button",
@@ -104,7 +104,7 @@ def _run_panel(w: Words) -> None:
     )
     run = state.last_run()
     if s is None:
-        side.error(w("invalid") + "\n\n" + "\n\n".join(problems[:5]))
+        side.error(w("invalid") + "\n\n" + "\n\n".join(plain(p) for p in problems[:5]))
     elif run is not None and simulation_key(s) != run.key:
         side.warning(w("stale"))
     elif run is not None:

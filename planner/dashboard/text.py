@@ -6,6 +6,8 @@ side and a missing word fails a test rather than showing a key to a politician.
 
 from __future__ import annotations
 
+import re
+import string
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +18,29 @@ from planner.kpis import KPI_BY_KEY
 
 LANGS = ("nb", "en")
 LANG_NAMES = {"nb": "Norsk (bokmål)", "en": "English"}
+
+_ESCAPED = frozenset(string.punctuation)
+# where GitHub-flavoured markdown would make a link of plain text (https://…, www.…, a@b.c):
+# it finds them after escapes are undone, so an invisible WORD JOINER is put in their way
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=[wW]{3})(?=\.)|(?=@)")
+JOINER = "\u2060"
+
+
+def plain(value: object) -> str:
+    """User text (a scenario's name, a file's name, a problem quoting a value) made safe to put
+    in anything Streamlit draws as markdown: shown as the characters typed, never as a link, an
+    image, HTML, a heading, emphasis, colour, maths or an icon.
+
+    Every ASCII punctuation character gets a backslash, which CommonMark allows for all of them,
+    so ``<``, ``&``, ``!``, ``[``, ``:``, ``$`` and the rest are drawn as themselves; a line break
+    or other control character is written out (``\\n``), as the command line shows it, so the
+    text stays on its line and cannot start a block of its own; and a web or mail address gets a
+    zero-width word joiner (after ``:``, before ``.`` of ``www.``, before ``@``) so that it is not
+    turned into a link.
+    """
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+    text = _AUTOLINK.sub(JOINER, text)
+    return "".join("\\" + c if c in _ESCAPED else c for c in text)
 
 
 @cache

@@ -11,7 +11,7 @@ import streamlit as st
 
 from planner.dashboard import state
 from planner.dashboard.model import Run, simulation_key, validate
-from planner.dashboard.text import Words
+from planner.dashboard.text import Words, plain
 from planner.report import number, percent
 from planner.scenario import Scenario
 
@@ -85,7 +85,7 @@ def need_run(w: Words) -> Run | None:
     st.caption(
         w(
             "results_of",
-            name=r.scenario.scenario.name,
+            name=plain(r.scenario.scenario.name),
             units=len(r.scenario.fleet.units) if r.scenario.units_are_active else 0,
             reps=r.scenario.run.replications,
             seed=r.scenario.run.seed,

@@ -13,7 +13,7 @@ import streamlit as st
 from planner.compare import paired_table
 from planner.dashboard import state
 from planner.dashboard.model import shipped_scenarios, validate
-from planner.dashboard.text import Words
+from planner.dashboard.text import Words, plain
 from planner.dashboard.view import fmt, interval
 from planner.kpis import summarise
 from planner.scenario import Scenario
@@ -81,7 +81,7 @@ def _store_section(w: Words) -> None:
                 return
             per_rep = [store.per_replication(h, seeds[0]) for h in picked]
     except (StoreError, ValueError) as exc:
-        st.info(str(exc))
+        st.info(plain(exc))
         return
     labels = [names[h].split(" · ")[0] + f" ({h[:6]})" for h in picked]
     st.dataframe(comparison_table(w, labels, per_rep), hide_index=True, width="stretch")
@@ -107,7 +107,7 @@ def _session_section(w: Words) -> None:
     )
     current, problems = validate(state.raw())
     if current is None:  # its [run] section pairs every scenario; it must be valid first
-        st.error(w("compare_invalid", name=w("compare_current"), problem=problems[0]))
+        st.error(w("compare_invalid", name=w("compare_current"), problem=plain(problems[0])))
         return
     run = current.run
     st.caption(
@@ -123,7 +123,7 @@ def _session_section(w: Words) -> None:
         label, raw = offer[key]
         s, problems = validate(raw)
         if s is None:
-            st.error(w("compare_invalid", name=label, problem=problems[0]))
+            st.error(w("compare_invalid", name=plain(label), problem=plain(problems[0])))
             return
         # one run section for all: the same replications and seed pair every scenario's calls
         scenarios.append(s.model_copy(update={"run": run}))
@@ -141,7 +141,7 @@ def _session_section(w: Words) -> None:
             def progress(what: str, done: int, total: int, i: int = i) -> None:
                 bar.progress(
                     (i + done / total) / len(scenarios),
-                    text=w("running", what=what, done=done, total=total),
+                    text=w("running", what=plain(what), done=done, total=total),
                 )
 
             results.append(state.simulated(s, label, progress))

@@ -1,6 +1,7 @@
 """Map page: zones shaded by demand, response time or police hours freed; bases, receiving
 facilities and catchments; a zone's figures on click. Drawn with deck.gl (pydeck) on no base
-map, so it needs neither a map token nor the network."""
+map, so it needs neither a map token nor the network: the browser asks nothing of any other
+server (tests/test_browser.py records every request)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pydeck as pdk
 import streamlit as st
 
 from planner.dashboard.model import Run, zone_figures
-from planner.dashboard.text import Words
+from planner.dashboard.text import Words, plain
 from planner.dashboard.view import current, num
 from planner.region import Region, load_region
 
@@ -142,7 +143,7 @@ def render(w: Words) -> None:
     c = current()
     scenario = c.scenario or (c.run.scenario if c.run else None)
     if scenario is None:
-        st.error(w("invalid") + "\n\n" + "\n\n".join(c.problems))
+        st.error(w("invalid") + "\n\n" + "\n\n".join(plain(p) for p in c.problems))
         return
     if scenario.region.kind != "geodata":
         st.info(w("map_needs_geodata"))
@@ -182,10 +183,12 @@ def render(w: Words) -> None:
         longitude=float(cells["lon"].mean()),
         zoom=8.4,
     )
+    # no base map: pydeck's documented way is map_provider=None (map_style=None would make
+    # Streamlit fetch CARTO's style for its theme); a text tooltip, never HTML
     deck = pdk.Deck(
         layers=layers,
         initial_view_state=view,
-        map_style=None,
+        map_provider=None,
         tooltip={"text": "{name}\n{value}"},
     )
     with left:
@@ -222,7 +225,7 @@ def _picked(event: Any) -> str | None:
 def _zone_card(w: Words, row: pd.Series) -> None:
     items = [
         (w("population"), num(row["population"], w)),
-        (w("catchment"), str(row["facility"])),
+        (w("catchment"), plain(row["facility"])),
         (w("metric_demand"), num(row["expected_calls"], w)),
         (w("metric_demand_rate"), num(row["expected_rate"], w, 1)),
     ]
@@ -235,7 +238,7 @@ def _zone_card(w: Words, row: pd.Series) -> None:
                     f"{num(v * 100, w, 1)} %" if key.startswith("share") else num(v, w, 1),
                 )
             )
-    st.markdown(f"**{row['zone_name']}** ({row.name})")
+    st.markdown(f"**{plain(row['zone_name'])}** ({plain(row.name)})")
     st.markdown("\n".join(f"- {label}: **{value}**" for label, value in items))
 
 

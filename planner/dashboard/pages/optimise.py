@@ -10,7 +10,7 @@ import streamlit as st
 
 from planner.dashboard import state
 from planner.dashboard.model import world_key
-from planner.dashboard.text import Words
+from planner.dashboard.text import Words, plain
 from planner.dashboard.view import current, num
 from planner.kpis import KPIS
 from planner.optimise import Target, frontier, optimise, scenario_overrides
@@ -26,10 +26,10 @@ def render(w: Words) -> None:
     st.header(w("page_optimise"))
     note = st.session_state.pop("opened_note", None)
     if note:
-        st.success(w("opened", name=note))
+        st.success(w("opened", name=plain(note)))
     c = current()
     if c.scenario is None:
-        st.error(w("invalid") + "\n\n" + "\n\n".join(c.problems))
+        st.error(w("invalid") + "\n\n" + "\n\n".join(plain(p) for p in c.problems))
         return
     if c.scenario.region.kind != "geodata":
         st.info(w("needs_geodata"))
@@ -62,12 +62,15 @@ def render(w: Words) -> None:
         target = Target(kpi, op, float(value))
         raw = state.raw()
         log = st.status(w("optimise_run"), expanded=True)
-        say = log.write
+
+        def say(message: str) -> None:
+            log.write(plain(message))
+
         outcome = optimise(raw, target, budget or None, int(reps), None, progress=say)
         table, proposals = (
             frontier(raw, int(top), int(reps), None, progress=say) if with_frontier else (None, [])
         )
-        log.update(label=outcome.stopped, state="complete", expanded=False)
+        log.update(label=plain(outcome.stopped), state="complete", expanded=False)
         st.session_state.optimised = {
             "world": world_key(c.scenario),
             "raw": raw,
@@ -104,12 +107,12 @@ def _show(w: Words, done: dict[str, Any]) -> None:
     outcome = done["outcome"]
     best = outcome.best
     p = best.proposal
-    st.subheader(outcome.stopped)
+    st.subheader(plain(outcome.stopped))
     st.write(
         w(
             "proposal",
             vehicles=len(p.vehicles),
-            bases=", ".join(f"{b} × {n}" for b, n in p.bases.items()),
+            bases=plain(", ".join(f"{b} × {n}" for b, n in p.bases.items())),
             hours=num(p.roster.unit_hours_per_week, w),
             cost=num(p.cost_per_year / 1e6, w, 1),
         )

@@ -22,7 +22,7 @@ from planner.dashboard.model import (
     validate,
     value_at,
 )
-from planner.dashboard.text import Words
+from planner.dashboard.text import Words, plain
 from planner.parameters import Parameter, lookup
 from planner.region import available_regions, load_region
 from planner.scenario_file import MAX_BYTES, ScenarioError
@@ -157,7 +157,7 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
     state.bind(key, path, show)
     bad = st.session_state.bad.get(path)
     if bad:
-        container.error(w("bad_value", path=path, problem=bad))
+        container.error(w("bad_value", path=plain(path), problem=plain(bad)))
 
 
 # -- the fleet's tables -----------------------------------------------------------------------
@@ -281,10 +281,11 @@ def _files_row(w: Words) -> None:
                     raise ScenarioError([f"{upload.name}: file is larger than {MAX_BYTES:,} bytes"])
                 new = read_upload(data, upload.name)
             except ScenarioError as exc:
-                st.error(w("upload_failed") + "\n\n" + "\n\n".join(exc.problems[:10]))
+                problems = "\n\n".join(plain(p) for p in exc.problems[:10])
+                st.error(w("upload_failed") + "\n\n" + problems)
             else:
                 state.set_raw(new, fresh_widgets=True)
-                st.session_state.loaded_note = w("loaded", name=upload.name)
+                st.session_state.loaded_note = w("loaded", name=plain(upload.name))
                 st.rerun()
         note = st.session_state.pop("loaded_note", None)
         if note:
@@ -302,7 +303,7 @@ def _files_row(w: Words) -> None:
         )
         if st.button(w("keep"), key="keep"):
             st.session_state.kept[name] = raw
-            st.success(w("kept", name=name))
+            st.success(w("kept", name=plain(name)))
 
 
 def render(w: Words) -> None:
@@ -311,7 +312,7 @@ def render(w: Words) -> None:
     raw = state.raw()
     s, problems = validate(raw)
     if s is None:
-        st.error(w("invalid") + "\n\n" + "\n\n".join(f"`{p}`" for p in problems))
+        st.error(w("invalid") + "\n\n" + "\n\n".join(plain(p) for p in problems))
     else:
         st.success(w("valid"))
     only_changed = st.toggle(w("changed_only"), key="only_changed")
@@ -363,6 +364,6 @@ def _sources(w: Words, paths: list[str], m: dict[str, Any]) -> None:
 
 def _situations(w: Words, m: dict[str, Any], only_changed: bool) -> None:
     for kind, fields in m["situations"].items():
-        with st.expander(f"{fields.get('label', kind)} · {kind}", expanded=False):
+        with st.expander(f"{plain(fields.get('label', kind))} · {plain(kind)}", expanded=False):
             _inputs(w, [f"situations.{kind}.{field}" for field in fields], m, only_changed)
     _sources(w, parameter_paths()["situations"], m)
