@@ -151,3 +151,45 @@ def test_littles_law_against_the_rate_and_the_time_in_system_of_theory() -> None
         per_rep.append(float((b - a).sum()) / (end - warm))  # time-average number in system
     _, lo, hi = interval(np.array(per_rep))
     assert lo <= 2 / 60 * (4 / 9 * 60 + 60) <= hi
+
+
+# -- survivors of the mutation run, killed ------------------------------------------------------
+
+
+def test_interval_of_one_and_of_no_replication() -> None:
+    mean, lo, hi = interval(np.array([7.0]))
+    assert mean == 7.0 and np.isnan(lo) and np.isnan(hi)
+    assert all(np.isnan(v) for v in interval(np.array([np.nan, np.nan])))
+    # two values 1 and 3: mean 2, sd sqrt(2), half-width t(0.975, 1) x sqrt(2) / sqrt(2) = 12.706
+    mean, lo, hi = interval(np.array([1, 3]))
+    assert (mean, lo, hi) == pytest.approx((2.0, 2.0 - 12.7062047, 2.0 + 12.7062047))
+
+
+def test_busy_time_before_a_units_first_mission_is_not_counted() -> None:
+    """One unit on duty all week; one mission 90-150 min after a warm-up of 60 min: 60 busy
+    minutes, 30 in hour 1 and 30 in hour 2, none in the hour before."""
+    import pandas as pd
+
+    from planner.kpis import Period, busy_by_hour
+
+    log = pd.DataFrame({"unit": [0], "t_dispatch": [90.0], "t_unit_free": [150.0]})
+    busy, duty = busy_by_hour(log, Period(60.0, 240.0, np.ones((1, 168), bool), 1650.0, 2))
+    assert busy[:4].tolist() == [0.0, 30.0, 30.0, 0.0]
+    assert duty[:4].tolist() == [0.0, 60.0, 60.0, 60.0]
+
+
+def test_a_call_arriving_at_the_end_of_the_warm_up_is_counted_by_zone() -> None:
+    import pandas as pd
+
+    from planner.kpis import by_group
+
+    log = pd.DataFrame(
+        {
+            "replication": [0, 0, 0],
+            "t_arrival": [59.0, 60.0, 61.0],
+            "zone": ["A", "A", "A"],
+            "response_minutes": [100.0, 10.0, 20.0],
+        }
+    )
+    row = by_group(log, 60.0, "zone").iloc[0]
+    assert row["calls"] == 2 and row["median"] == 15.0 and row["p90"] == pytest.approx(19.0)
