@@ -90,7 +90,6 @@ class Engine:
         # plain Python lists: scalar indexing of numpy arrays is slow in the hot loop
         self.cell = calls.cell.tolist()
         self.mob = calls.unit_mobilisation.tolist()
-        self.officers = scenario.police.officers_per_patrol
         sits = [scenario.situations[k] for k in calls.kinds]
         self.rank = [URGENCY_RANK[sits[k].urgency] for k in calls.kind.tolist()]
         self.max_wait = [
