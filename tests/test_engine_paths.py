@@ -741,3 +741,99 @@ def test_a_waiting_call_is_taken_by_a_unit_coming_on_shift() -> None:
             queue=start - queued,
         ),
     )
+
+
+# --- boundaries: a limit reached exactly, a deadline met to the minute, the first hour ------
+
+
+def _log_at(over: dict[str, Any], times: Sequence[float]) -> pd.DataFrame:
+    """The event log of calls arriving at exactly ``times`` (minutes), one of the stream's
+    calls each (their other draws are fixed distributions, so only the times matter)."""
+    scenario = scenario_from_dict(merge(base_scenario(), over))
+    real = simulation.generate_calls
+
+    def at_times(s: Any, rates: Any, replication: int) -> CallStream:
+        calls = _subset(real(s, rates, replication), list(range(len(times))))
+        return dataclasses.replace(calls, t=np.asarray(times, dtype=float))
+
+    with mock.patch.object(simulation, "generate_calls", at_times):
+        return run_replication(scenario, 0)[0]
+
+
+def test_a_unit_exactly_at_the_reach_limit_is_sent_and_takes_a_waiting_call() -> None:
+    # ETA = mobilisation 2 + drive 24 = 26 = the limit: in reach (<=), both on arrival and when
+    # the unit, back at base, looks at the queue
+    limit = UNIT_MOB + T
+    log = _log_at({"dispatch": {"max_response_minutes": limit, "max_wait_minutes": 200.0}}, [0, 10])
+    first, second = log.iloc[0], log.iloc[1]
+    d1 = HANDLING
+    on1 = d1 + UNIT_MOB + T
+    check(
+        first,
+        expected(
+            unit=0,
+            dispatch=d1,
+            first=on1,
+            unit_on=on1,
+            scene_end=on1 + ON_SCENE,
+            unit_free=_busy(d1),
+            unit_minutes=_busy(d1) - d1,
+        ),
+    )
+    d2 = _busy(d1)  # 3 + 2 + 24 + 41 + 24 = 94
+    assert d2 == 94.0
+    on2 = d2 + UNIT_MOB + T
+    check(
+        second,
+        expected(
+            unit=0,
+            dispatch=d2,
+            first=on2,
+            unit_on=on2,
+            scene_end=on2 + ON_SCENE,
+            unit_free=_busy(d2),
+            unit_minutes=_busy(d2) - d2,
+            queue=d2 - (10 + HANDLING),
+        ),
+    )
+
+
+def test_a_call_whose_deadline_is_the_minute_the_unit_is_free_is_taken() -> None:
+    # queued at 10 + 3 = 13; the unit is free at 94; a wait of 81 makes the deadline 94: not past
+    log = _log_at({"dispatch": {"max_wait_minutes": 81.0}}, [0, 10])
+    second = log.iloc[1]
+    assert second["unit"] == 0 and second["t_dispatch"] == 94.0
+    assert second["queue_minutes"] == 81.0
+    # a minute less and the call is past its deadline when the unit is free: police, from 13 + 80
+    log = _log_at({"dispatch": {"max_wait_minutes": 80.0}}, [0, 10])
+    check(log.iloc[1], police_alone(13.0 + 80.0, reason="waited_too_long"))
+
+
+def test_a_unit_whose_shift_starts_in_the_first_hour_takes_a_waiting_call_at_once() -> None:
+    # 2 days from Monday 00:00; B is on duty Mondays 01:00-02:00. A takes the call at 0 (busy to
+    # 94); the call at 10 waits from 13 until B comes on duty at 60
+    over = {
+        "dispatch": {"max_wait_minutes": 90.0},
+        "fleet": {
+            "shifts": {"one_am": {"start_hour": 1, "hours": 1, "days": ["mon"]}},
+            "units": [
+                {"name": "A", "base": "base", "shift": "always"},
+                {"name": "B", "base": "base", "shift": "one_am"},
+            ],
+        },
+    }
+    second = _log_at(over, [0, 10]).iloc[1]
+    on2 = 60.0 + UNIT_MOB + T
+    check(
+        second,
+        expected(
+            unit=1,
+            dispatch=60.0,
+            first=on2,
+            unit_on=on2,
+            scene_end=on2 + ON_SCENE,
+            unit_free=_busy(60.0),
+            unit_minutes=_busy(60.0) - 60.0,
+            queue=60.0 - 13.0,
+        ),
+    )
