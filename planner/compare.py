@@ -75,7 +75,7 @@ def calls_differ(a: Scenario, b: Scenario) -> list[tuple[str, Any, Any]]:
     region or demand, or a run of another length); empty when the differences can be paired.
     A geodata region's population is its own, so ``region.population`` counts only for an
     abstract region."""
-    da, db = a.model_dump(by_alias=True), b.model_dump(by_alias=True)
+    da, db = a.model_dump(), b.model_dump()  # no field of these sections has an alias
     paths = [*CALL_FIELDS, *(f"demand.{k}" for k in da["demand"])]
     if a.region.kind == b.region.kind == "geodata":
         paths.remove("region.population")
