@@ -118,6 +118,7 @@ def test_the_scenario_hash_covers_the_model_digest(monkeypatch: pytest.MonkeyPat
     assert sweep.scenario_hash(s) != before
 
 
+@pytest.mark.shell
 @pytest.mark.parametrize("columns", ["20", "80", "200"])
 def test_a_message_is_one_line_at_any_width(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: str

@@ -42,6 +42,7 @@ def _kpis_in_a_new_process(path: Path, seed: int) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.shell
 def test_same_scenario_and_seed_give_identical_kpis_in_separate_processes() -> None:
     path = SIMS / "oslo_akershus.toml"
     a, b = _kpis_in_a_new_process(path, 5), _kpis_in_a_new_process(path, 5)

@@ -1,14 +1,18 @@
-"""A pytest plugin for mutation runs: run a mutant's tests fastest first.
-
-mutmut runs, for each mutant, the tests that call the mutated function, with ``-x`` (stop at the
-first failure), in no particular order. Most mutants are killed by some fast test; run first, it
-ends the run in a second where a 30 s queueing test run first would take the whole 30 s. The
-durations are those mutmut recorded in its first pass (``mutmut-stats.json`` in ``mutants/``,
-the working folder of a mutation run). Outside a mutant's run (``MUTANT_UNDER_TEST`` unset, empty
-or ``stats``), or without that file, the order is left alone.
+"""A pytest plugin for mutation runs: only the tests of the model, fastest first.
 
 ``tests/mutation/run.py`` loads it (``-p mutmut_fastest_first`` in ``[tool.mutmut]``, this
-folder on ``PYTHONPATH``).
+folder on ``PYTHONPATH``); a plain ``pytest`` never does. In every phase of a mutation run it
+
+* leaves out the tests of the shells: those that use the ``cli`` or ``default_results``
+  fixtures (they run ``planner`` commands end to end) or carry the ``shell`` marker (other
+  processes). They pin the command line, the report and determinism across processes, not a
+  core module's arithmetic, and each costs seconds: against every surviving mutant of a module
+  they would cost minutes. The core values they print are pinned in process by other tests;
+* in a mutant's run, orders the tests fastest first. mutmut runs, for each mutant, the tests
+  that call the mutated function with ``-x`` (stop at the first failure) in no particular order;
+  most mutants are killed by some fast test, which, run first, ends the run in a second. The
+  durations are those mutmut recorded in its first pass (``mutmut-stats.json`` in ``mutants/``,
+  the working folder of a mutation run).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 
 import pytest
 
+SHELL_FIXTURES = frozenset({"cli", "default_results"})
+
 
 def _durations() -> dict[str, float]:
     try:
@@ -29,8 +35,18 @@ def _durations() -> dict[str, float]:
         return {}
 
 
+def _shell(item: Any) -> bool:
+    return bool(SHELL_FIXTURES & set(getattr(item, "fixturenames", ()))) or bool(
+        item.get_closest_marker("shell")
+    )
+
+
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[Any]) -> None:
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    shells = [item for item in items if _shell(item)]
+    if shells:
+        config.hook.pytest_deselected(items=shells)
+        items[:] = [item for item in items if not _shell(item)]
     if os.environ.get("MUTANT_UNDER_TEST", "") in ("", "stats"):
         return
     durations = _durations()
