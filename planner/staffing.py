@@ -34,7 +34,7 @@ def units_needed(calls_per_hour: np.ndarray, mission_minutes: float, p_wait: flo
         offered = lam * mission_minutes / 60.0
         if offered <= 0:
             continue
-        c = max(1, math.floor(offered) + 1)
+        c = math.floor(offered) + 1  # fewer than the offered load would never catch up
         while erlang_c(c, offered) > p_wait:
             c += 1
         out[h] = c

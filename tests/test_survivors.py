@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from planner import load_scenario
 from planner.compare import calls_differ
+from planner.coverage import CoverageModel, Placement
 from planner.scenario import Scenario
+from planner.staffing import Roster, ShiftPattern, units_needed
+from planner.world import erlang_c
 
 
 def _with(s: Scenario, section: str, **fields: Any) -> Scenario:
@@ -64,3 +68,79 @@ def test_demand_and_horizon_are_call_fields_in_file_order(oslo: Scenario) -> Non
         ("run.horizon_days", oslo.run.horizon_days, 7.0),
         ("demand.year", oslo.demand.year, oslo.demand.year + 1),
     ]
+
+
+# --- staffing: Erlang C sizing and the roster table ---------------------------------------------
+
+
+@pytest.mark.parametrize("p_wait", [0.0, 1.0, 1.5, -0.1])
+def test_units_needed_refuses_a_wait_probability_outside_zero_to_one(p_wait: float) -> None:
+    with pytest.raises(ValueError, match=r"^p_wait must be in \(0, 1\)$"):
+        units_needed(np.array([1.0]), 60.0, p_wait)
+
+
+def test_units_needed_by_hand_for_one_and_two_servers() -> None:
+    # M/M/1: P(wait) = the offered load a. One call an hour of 30 min: a = 0.5, one unit at
+    # p_wait 0.5 (the bound met exactly, not exceeded). No calls: no unit. Three calls an hour:
+    # a = 1.5 needs more than one unit; Erlang C gives P(wait) 0.643 with two (over 0.5) and
+    # 0.237 with three.
+    out = units_needed(np.array([1.0, 1.0, 0.0, 3.0, 3.0]), 30.0, 0.5)
+    assert out.tolist() == [1, 1, 0, 3, 3]
+    assert out.dtype.kind == "i"
+    assert units_needed(np.array([0.2]), 30.0, 0.2).tolist() == [1]  # a = 0.1
+    assert erlang_c(1, 0.5) == 0.5  # the bound is met exactly, not exceeded: one unit
+    assert erlang_c(2, 1.5) == pytest.approx(0.6428571428571429)
+    assert erlang_c(3, 1.5) == pytest.approx(0.23684210526315788)
+
+
+def test_roster_table_rows_in_time_order() -> None:
+    roster = Roster(
+        {ShiftPattern(2, 19, 12): 1, ShiftPattern(0, 7, 12): 2},
+        np.zeros(168, dtype=int),
+        0.0,
+        True,
+    )
+    assert roster.table() == [
+        {"day": "mon", "start": "07:00", "hours": 12, "units": 2},
+        {"day": "wed", "start": "19:00", "hours": 12, "units": 1},
+    ]
+
+
+# --- coverage: enumeration and the order of a placement's units --------------------------------
+
+# four cells of demand 10, 6, 5, 1; bases A, B, C reach them within 10 minutes as follows:
+# A reaches cells 0 and 3 (11), B reaches cell 1 (6), C reaches cells 1 and 2 (11)
+COST = np.array([[5.0, 50.0, 50.0], [50.0, 5.0, 5.0], [50.0, 50.0, 5.0], [5.0, 50.0, 50.0]])
+DEMAND = np.array([10.0, 6.0, 5.0, 1.0])
+
+
+def _model() -> CoverageModel:
+    return CoverageModel.from_cost_matrix(COST, DEMAND, 10.0, ["A", "B", "C"])
+
+
+def test_brute_force_by_hand_with_and_without_busy_units() -> None:
+    m = _model()
+    assert m.brute_force(1) == 11.0  # A (or C): 11 of 22
+    assert m.brute_force(2) == 22.0  # A and C cover everything
+    # busy q = 0.5: a cell covered k times is worth 1 - 0.5^k of its demand. Two units at A and C
+    # give 0.5 * 22 = 11; A twice 0.75 * 11 = 8.25: A and C it is
+    assert m.brute_force(2, busy=0.5) == 11.0
+    # three units, at most one per base: A, B, C: 0.5 * (10 + 1 + 5) + 0.75 * 6 = 12.5
+    assert m.brute_force(3, busy=0.5, max_per_base=1) == 12.5
+    # without the cap, a third unit at A is worth 0.25 * 11 = 2.75 more than 11; at C: cells 1
+    # and 2 from 0.5 to 0.75 of their 11: also 2.75; at B only cell 1: 0.25 * 6 = 1.5
+    assert m.brute_force(3, busy=0.5) == 13.75
+    # four units cannot go one to a base over three bases: no placement, -1
+    assert m.brute_force(4, max_per_base=1) == -1.0
+
+
+def test_order_puts_the_most_valuable_units_first() -> None:
+    m = _model()
+    placement = Placement({"A": 1, "B": 1, "C": 2}, 0.0, 0.0, True, 0.0)
+    # busy 0.5, greedy on the placement's own units. First: A or C gain 5.5 each, the tie goes
+    # to the lower index (A). Second: C, 5.5. Third: C again (cells 1, 2: +0.25 * 11 = 2.75)
+    # against B (cell 1: +0.25 * 6 = 1.5). Last: B
+    assert m.order(placement, busy=0.5) == ["A", "C", "C", "B"]
+    # with no busy units, a second cover is worth nothing: after A and C, B and C tie at 0 and
+    # the lower index (B) goes first
+    assert m.order(placement) == ["A", "C", "B", "C"]
