@@ -7,11 +7,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from planner import load_scenario
-from planner.compare import calls_differ
+from planner.compare import baseline_of, calls_differ, with_baseline
 from planner.coverage import CoverageModel, Placement
+from planner.economics import appraise, evaluate, headline, inputs, service_cost
 from planner.scenario import Scenario
+from planner.simulation import simulate
 from planner.staffing import Roster, ShiftPattern, units_needed
 from planner.world import erlang_c
 
@@ -144,3 +147,82 @@ def test_order_puts_the_most_valuable_units_first() -> None:
     # with no busy units, a second cover is worth nothing: after A and C, B and C tie at 0 and
     # the lower index (B) goes first
     assert m.order(placement) == ["A", "C", "B", "C"]
+
+
+# --- economics.headline and compare.with_baseline: what economics.json and summary.json hold ----
+
+
+@pytest.fixture(scope="module")
+def small_run() -> tuple[Scenario, Any, Any]:
+    """Oslo/Akershus over 21 days (a week of warm-up), 3 replications, and today's service."""
+    s = load_scenario("simulations/oslo_akershus.toml")
+    s = s.model_copy(update={"run": s.run.model_copy(update={"horizon_days": 21.0})})
+    return s, simulate(s, 3), simulate(baseline_of(s), 3)
+
+
+def _t_interval(v: np.ndarray) -> list[float]:
+    m, sd = float(np.mean(v)), float(np.std(v, ddof=1))
+    half = float(stats.t.ppf(0.975, len(v) - 1)) * sd / np.sqrt(len(v))
+    return [m, m - half, m + half]
+
+
+def test_headline_holds_each_figure_with_its_own_interval(
+    small_run: tuple[Scenario, Any, Any],
+) -> None:
+    s, res, base = small_run
+    a = appraise(s, res.per_replication, base.per_replication, draws=200)
+    h = headline(s, a, res.kpis)
+    per, bper = res.per_replication, base.per_replication
+    # KPIs of the scenario: mean and t-interval over its 3 replications, in that order
+    for key in ("share_health_first", "share_police_car", "response_median", "response_p90"):
+        assert h[key] == pytest.approx(_t_interval(per[key].to_numpy()), rel=1e-12), key
+    # effects: the baseline's yearly figure less the scenario's, replication by replication
+    freed = {
+        "police_hours_freed": "police_officer_hours",
+        "patrol_hours_freed": "police_patrol_hours",
+        "police_car_transports_avoided": "police_car_transports_per_year",
+        "police_encounters_avoided": "police_encounters_per_year",
+    }
+    for key, kpi in freed.items():
+        d = bper[kpi].to_numpy() - per[kpi].to_numpy()
+        assert h[key] == pytest.approx(_t_interval(d), rel=1e-9, abs=1e-9), key
+    fte = (bper["police_officer_hours"] - per["police_officer_hours"]).to_numpy()
+    fte = fte / s.costs.police_fte_hours
+    assert h["police_fte_freed"] == pytest.approx(_t_interval(fte), rel=1e-9)
+    # the appraisal's results by replication, with their intervals
+    for key in ("npv", "annual_net_cost", "break_even_police_hour"):
+        assert h[key] == pytest.approx(_t_interval(a.by_replication[key].to_numpy()), rel=1e-9)
+    assert h["cost_per_health_first_response"] == pytest.approx(
+        _t_interval(a.by_replication["cost_per_health_first_response"].to_numpy()), rel=1e-9
+    )
+    # the service: 4 vehicles at 3 bases, 16,790 unit-hours a year
+    assert (h["vehicles"], h["bases"]) == (4, 3)
+    assert h["unit_hours_per_week"] == pytest.approx(16_790.0 / (365.0 / 7.0))
+    for key in ("fte", "fte_per_seat", "cost_per_year", "police_value_per_year"):
+        assert h[key] == a.point[key], key
+    assert h["cost_per_year"] > service_cost(s)  # overtime comes on top of the roster's cost
+    assert h["probability_npv_positive"] == a.probability_positive
+    assert 0.0 <= h["probability_npv_positive"] <= 1.0
+    assert h["horizon_years"] == s.appraisal.horizon_years == 10
+    assert len(h) == 22
+
+
+def test_service_cost_is_the_roster_staff_vehicles_and_bases(oslo: Scenario) -> None:
+    # the appraisal's cost without simulated overtime (its arithmetic is pinned, line by line,
+    # in test_economics_values)
+    assert service_cost(oslo) == evaluate(inputs(oslo))["cost_per_year"]
+    assert service_cost(oslo) == pytest.approx(39_886_954.61, abs=0.01)
+
+
+def test_a_summary_with_its_baseline_carries_the_baselines_kpis_and_replications(
+    small_run: tuple[Scenario, Any, Any],
+) -> None:
+    _, res, base = small_run
+    out = with_baseline(res, base)
+    assert set(out) == {*res.summary(), "baseline"}
+    assert {k: v for k, v in out.items() if k != "baseline"} == res.summary()
+    assert out["baseline"] == {
+        "kpis": base.summary()["kpis"],
+        "per_replication": base.summary()["per_replication"],
+    }
+    assert out["baseline"]["per_replication"]["replication"] == [0, 1, 2]
