@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SIMS = ROOT / "simulations"
 
 
+@pytest.mark.slow
 def test_the_mmc_check_scenario_is_the_mm3_queue_of_erlang_c() -> None:
     """lambda = 2 / h, 1 / mu = 60 min, c = 3: offered 2 Erlang. Erlang C by hand:
     sum_{k<3} 2^k / k! = 5, 2^3 / 3! x 3 / (3 - 2) = 4, so P(wait) = 4 / 9 and
@@ -140,6 +141,7 @@ def test_a_message_is_one_line_at_any_width(
     assert res.code == 2 and len(res.err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_littles_law_against_the_rate_and_the_time_in_system_of_theory() -> None:
     """L = lambda W with lambda = 2 / h from the scenario and W = Wq + 1 / mu = 26.67 + 60 min
     from Erlang C (not from the log): 2 / 60 x 86.67 = 2.889 calls in the system on average."""

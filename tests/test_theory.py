@@ -74,6 +74,7 @@ def _per_rep(results, warmup: float) -> pd.DataFrame:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("lam", "mean", "c"),
     [(2.0, 60.0, 3), (5.0, 30.0, 3), (1.0, 45.0, 1), (6.0, 40.0, 5)],
@@ -98,6 +99,7 @@ def test_erlang_c_matches_the_textbook_value() -> None:
     assert erlang_c(1, 0.5) == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_littles_law_for_the_queue() -> None:
     lam, mean, c = 5.0, 30.0, 3
     results = simulate(scenario_from_dict(mmc_scenario(lam, mean, c, reps=4)))

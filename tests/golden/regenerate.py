@@ -1,4 +1,5 @@
-"""Write tests/golden/oslo_akershus.json anew: run only when a change of figures is deliberate.
+"""Write the golden files anew (tests/golden/oslo_akershus.json and oslo_akershus_short.json):
+run only when a change of figures is deliberate.
 
     python tests/golden/regenerate.py
 
@@ -12,5 +13,6 @@ import json
 from figures import GOLDEN, figures  # run as a script, this folder is on the path
 
 if __name__ == "__main__":
-    GOLDEN.write_text(json.dumps(figures(), indent=1, sort_keys=True) + "\n", "utf-8")
-    print(f"wrote {GOLDEN}")
+    for run, path in GOLDEN.items():
+        path.write_text(json.dumps(figures(run), indent=1, sort_keys=True) + "\n", "utf-8")
+        print(f"wrote {path}")

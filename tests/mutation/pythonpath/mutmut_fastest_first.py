@@ -1,4 +1,4 @@
-"""A pytest plugin for mutation runs: only the tests of the model, cheapest first.
+"""A pytest plugin for mutation runs: only the fast tests of the model, cheapest first.
 
 ``tests/mutation/run.py`` loads it (``-p mutmut_fastest_first`` in ``[tool.mutmut]``, this
 folder on ``PYTHONPATH``); a plain ``pytest`` never does. In every phase of a mutation run it
@@ -8,6 +8,11 @@ folder on ``PYTHONPATH``); a plain ``pytest`` never does. In every phase of a mu
   processes). They pin the command line, the report and determinism across processes, not a
   core module's arithmetic, and each costs seconds: against every surviving mutant of a module
   they would cost minutes. The core values they print are pinned in process by other tests;
+* leaves out the ``slow`` tests: those that check the simulation against queueing theory over
+  many replication-years, and the full golden run (tens of seconds each). Against mutants the
+  exact timelines of ``test_engine_paths``, the numpy recomputation of ``test_kpis_from_log`` and
+  the short golden run pin the same code in seconds; a mutant only a slow test would catch
+  shows as a survivor, to be pinned by a fast exact test;
 * in mutmut's first pass (``MUTANT_UNDER_TEST=stats``) records what each test costs, setup
   included, in ``test-costs.json``: mutmut itself times only a test's call, so a test whose
   module-scoped fixture simulates a year (``test_golden``) looks free to it;
@@ -40,10 +45,11 @@ def _phase() -> str:
     return "stats" if value == "stats" else ("mutant" if value else "")
 
 
-def _shell(item: Any) -> bool:
-    return bool(SHELL_FIXTURES & set(getattr(item, "fixturenames", ()))) or bool(
-        item.get_closest_marker("shell")
-    )
+def _left_out(item: Any) -> bool:
+    """A test of the shells, or a slow one (see above)."""
+    if SHELL_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    return any(item.get_closest_marker(m) for m in ("shell", "slow"))
 
 
 def _costs() -> dict[str, float]:
@@ -56,10 +62,10 @@ def _costs() -> dict[str, float]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    shells = [item for item in items if _shell(item)]
-    if shells:
-        config.hook.pytest_deselected(items=shells)
-        items[:] = [item for item in items if not _shell(item)]
+    out = [item for item in items if _left_out(item)]
+    if out:
+        config.hook.pytest_deselected(items=out)
+        items[:] = [item for item in items if not _left_out(item)]
     if _phase() == "mutant" and (costs := _costs()):
         items.sort(key=lambda item: costs.get(item.nodeid, float("inf")))
 
