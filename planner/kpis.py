@@ -359,12 +359,23 @@ def on_shift_utilisation(log: pd.DataFrame, period: Period) -> float:
 
 def by_group(log: pd.DataFrame, warmup: float, column: str) -> pd.DataFrame:
     """Median and 90th percentile response time by a column, with intervals over replications."""
+    return group_intervals(group_rows(log, warmup, column), column)
+
+
+def group_rows(log: pd.DataFrame, warmup: float, column: str) -> pd.DataFrame:
+    """Per replication and value of a column: median, 90th percentile and count of the counted
+    calls' response times. Rows of several logs concatenated in replication order are the rows
+    of their concatenated log, so a long run can keep these instead of its log."""
     counted = log[log["t_arrival"] >= warmup]
-    per = (
+    return (
         counted.groupby(["replication", column])["response_minutes"]
         .agg(median="median", p90=lambda s: s.quantile(0.9), calls="size")
         .reset_index()
     )
+
+
+def group_intervals(per: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``by_group``'s table from ``group_rows``' rows: means and intervals over replications."""
     rows = []
     for g, part in per.groupby(column):
         m, mlo, mhi = interval(part["median"].to_numpy())

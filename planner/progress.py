@@ -8,7 +8,7 @@ until the end, so there a line is printed each time another ``LINE_STEP`` of the
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -30,9 +30,19 @@ def _duration(seconds: float) -> str:
 
 @contextmanager
 def progress(
-    console: Console, label: str, total: int, noun: str = "done", lines: bool = True
+    console: Console,
+    label: str,
+    total: int,
+    noun: str = "done",
+    lines: bool = True,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[Tick]:
-    """Yield a function to call once per finished item; ``lines=False``: silent off a terminal."""
+    """Yield a function to call once per finished item; ``lines=False``: silent off a terminal.
+
+    A plain line reads ``{label}: {noun} {done}/{total} ({share}), {rate}/s, ETA h:mm:ss``, one
+    for the first item, then every ``LINE_STEP`` of the total and at the end; it is printed as
+    it is (no markup, no wrapping), so a log holds one line per report.
+    """
     if console.is_terminal:
         with Progress(
             TextColumn("{task.description}", markup=False),  # a label may hold brackets
@@ -48,7 +58,7 @@ def progress(
     if not lines:
         yield lambda: None
         return
-    started = time.perf_counter()
+    started = clock()
     state = {"done": 0, "shown": -1}
     step = max(1, round(total * LINE_STEP))
 
@@ -58,13 +68,16 @@ def progress(
         if done // step == state["shown"] // step and done != total:
             return
         state["shown"] = done
-        elapsed = time.perf_counter() - started
+        elapsed = clock() - started
         rate = done / elapsed if elapsed > 0 else 0.0
         left = (total - done) / rate if rate > 0 else 0.0
         console.print(
             f"{label}: {noun} {done}/{total} ({done / total:.0%}), {rate:.1f}/s, "
             f"ETA {_duration(left)}",
             markup=False,
+            highlight=False,
+            emoji=False,
+            soft_wrap=True,
         )
 
     yield tick

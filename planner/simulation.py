@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,10 +12,12 @@ import pandas as pd
 
 from planner.demand import CallStream, cell_weights, generate_calls
 from planner.engine import Engine
+from planner.event_log import LogSink, MemoryLog, ParquetLog
 from planner.events import REASONS, TRANSPORT_MODES
 from planner.kpis import (
     Period,
-    by_group,
+    group_intervals,
+    group_rows,
     overtime_minutes,
     replication_kpis,
     summarise,
@@ -26,12 +29,16 @@ from planner.world import World, build_world
 
 @dataclass(frozen=True)
 class Results:
-    """What a simulation returns: KPI table with intervals, per-replication KPIs, the event log."""
+    """What a simulation returns: KPI table with intervals, per-replication KPIs, the event log.
+
+    ``log`` has one row per call and replication; when the run streamed its log to a file or
+    discarded it (``simulate(log_to=...)``) it is empty, with the log's columns and types.
+    """
 
     scenario: Scenario
     kpis: pd.DataFrame  # kpi, label, unit, mean, ci_low, ci_high
     per_replication: pd.DataFrame  # one row per replication, one column per KPI
-    log: pd.DataFrame  # one row per call and replication
+    log: pd.DataFrame  # one row per call and replication (empty when streamed or discarded)
     utilisation: np.ndarray  # 168 hours of week, mean over replications
     by_zone: pd.DataFrame
     by_hour: pd.DataFrame
@@ -135,11 +142,18 @@ def simulate(
     replications: int | None = None,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    log_to: Path | LogSink | None = None,
 ) -> Results:
     """Run a scenario's replications (defaults from its [run] section) and gather the results.
 
     Replication r uses the streams of (seed, r): two scenarios with the same demand and seed
     face the same calls, so their differences are paired (common random numbers).
+
+    ``log_to`` is where the call log goes: None keeps it all in ``Results.log`` (memory grows
+    with replications); a path streams it to that Parquet file (removed if the run fails);
+    a sink (``planner.event_log``: ``DiscardLog()`` keeps nothing) receives it. Then only one
+    replication's log is in memory at a time and ``Results.log`` is empty; every figure is the
+    same as with the log in memory.
     """
     if isinstance(scenario, dict):
         scenario = scenario_from_dict(scenario)
@@ -147,16 +161,26 @@ def simulate(
     if replications is not None or seed is not None:
         run = replace_run(scenario, replications, seed)
         scenario = scenario.model_copy(update={"run": run})
+    if isinstance(log_to, Path):
+        with ParquetLog(log_to) as sink:
+            return _replicate(scenario, sink, progress)
+    return _replicate(scenario, MemoryLog() if log_to is None else log_to, progress)
+
+
+def _replicate(
+    scenario: Scenario, sink: LogSink, progress: Callable[[int, int], None] | None
+) -> Results:
     world = build_world(scenario)
-    logs, kpis, utils = [], [], []
-    for r in range(run.replications):
+    total = scenario.run.replications
+    parts = Replications(scenario.run.warmup_days * 1440.0, total)
+    for r in range(total):
         frame, k, u = run_replication(scenario, r, world)
-        logs.append(frame)
-        kpis.append({"replication": r, **k})
-        utils.append(u)
+        parts.add(r, frame, k, u)
+        sink.write(frame)
+        del frame  # not alive during the next replication
         if progress:
-            progress(r + 1, run.replications)
-    return gather(scenario, logs, kpis, utils)
+            progress(r + 1, total)
+    return gather(scenario, parts, sink.frame())
 
 
 def replace_run(scenario: Scenario, replications: int | None, seed: int | None) -> Run:
@@ -168,29 +192,100 @@ def replace_run(scenario: Scenario, replications: int | None, seed: int | None) 
     return Run.model_validate(data)
 
 
-def gather(
-    scenario: Scenario,
-    logs: list[pd.DataFrame],
-    kpis: list[dict[str, float]],
-    utils: list[np.ndarray],
-) -> Results:
-    log = pd.concat(logs, ignore_index=True)
-    per_rep = pd.DataFrame(kpis)
-    warm = scenario.run.warmup_days * 1440.0
-    util = np.full(168, np.nan)
-    if utils:
-        stacked = np.vstack(utils)
-        seen = ~np.isnan(stacked).all(axis=0)  # hours with no unit on duty stay NaN
-        util[seen] = np.nanmean(stacked[:, seen], axis=0)
+class Replications:
+    """What is kept of each replication when its log is not: its KPIs, its utilisation by hour
+    of week, and its rows of ``kpis.group_rows`` by zone and by hour of day — about 1.5 kB and a
+    row per zone and hour of day a replication, held in arrays rather than one object each."""
+
+    def __init__(self, warmup: float, total: int) -> None:
+        self.warmup = warmup  # minutes
+        self.count = 0
+        self._replication = np.zeros(total, dtype=np.int64)
+        self._keys: tuple[str, ...] = ()
+        self._kpis = np.empty((total, 0))
+        self._utils = np.empty((total, 168))
+        self._zone, self._hour = _Rows(), _Rows()
+
+    def add(
+        self, replication: int, frame: pd.DataFrame, kpis: dict[str, float], util: np.ndarray
+    ) -> None:
+        i = self.count
+        if i == 0:
+            self._keys = tuple(kpis)
+            self._kpis = np.empty((len(self._replication), len(self._keys)))
+        self._replication[i] = replication
+        self._kpis[i] = [kpis[k] for k in self._keys]
+        self._utils[i] = util
+        self.count += 1
+        slim = frame[["replication", "t_arrival", "response_minutes", "zone"]]
+        self._zone.add(group_rows(slim, self.warmup, "zone"))
+        by_hour = slim.drop(columns="zone").assign(hour=frame["hour_of_week"] % 24)
+        self._hour.add(group_rows(by_hour, self.warmup, "hour"))
+
+    def per_replication(self) -> pd.DataFrame:
+        """One row per replication, one column per KPI (as ``pd.DataFrame`` of the dicts)."""
+        n = self.count
+        columns = {k: self._kpis[:n, j] for j, k in enumerate(self._keys)}
+        return pd.DataFrame({"replication": self._replication[:n], **columns})
+
+    def utilisation(self) -> np.ndarray:
+        """Mean over replications for each hour of the week (NaN where no unit is on duty)."""
+        util = np.full(168, np.nan)
+        if self.count:
+            stacked = self._utils[: self.count]
+            seen = ~np.isnan(stacked).all(axis=0)
+            util[seen] = np.nanmean(stacked[:, seen], axis=0)
+        return util
+
+    def by_zone(self) -> pd.DataFrame:
+        return group_intervals(self._zone.frame(), "zone")
+
+    def by_hour(self) -> pd.DataFrame:
+        return group_intervals(self._hour.frame(), "hour")
+
+
+class _Rows:
+    """The rows of many small frames in the order added, without a frame's overhead (some kB
+    however few its rows) for each: merged like a binary counter, so at most log2(n) frames are
+    held and each row is copied log2(n) times."""
+
+    def __init__(self) -> None:
+        self._levels: list[pd.DataFrame | None] = []  # level i: 2**i frames' rows, or None
+        self._empty: pd.DataFrame | None = None  # the columns, should no frame have rows
+
+    def add(self, rows: pd.DataFrame) -> None:
+        if self._empty is None:
+            self._empty = rows.iloc[:0]
+        if rows.empty:
+            return
+        carry = rows
+        for i, held in enumerate(self._levels):
+            if held is None:
+                self._levels[i] = carry
+                return
+            carry = pd.concat([held, carry], ignore_index=True)  # held rows are older
+            self._levels[i] = None
+        self._levels.append(carry)
+
+    def frame(self) -> pd.DataFrame:
+        parts = [f for f in reversed(self._levels) if f is not None]  # oldest first
+        if not parts:
+            return self._empty if self._empty is not None else pd.DataFrame()
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def gather(scenario: Scenario, parts: Replications, log: pd.DataFrame) -> Results:
+    """Results from what was kept of each replication (``log`` is only passed through)."""
+    per_rep = parts.per_replication()
     return Results(
         scenario=scenario,
         kpis=summarise(per_rep),
         per_replication=per_rep,
         log=log,
-        utilisation=util,
-        by_zone=by_group(log, warm, "zone"),
-        by_hour=by_group(log.assign(hour=log["hour_of_week"] % 24), warm, "hour"),
+        utilisation=parts.utilisation(),
+        by_zone=parts.by_zone(),
+        by_hour=parts.by_hour(),
     )
 
 
-__all__ = ["Results", "run_replication", "simulate"]
+__all__ = ["Replications", "Results", "gather", "run_replication", "simulate"]
