@@ -15,22 +15,35 @@ Tables:
                 -> name, TOML text (what the sweep set), hash of its baseline
   run_scenarios which scenarios a run asked for, in order
   replications  (hash, seed, replication) -> run, executor, worker, seconds, finished,
-                has_log (its calls are in `calls`), planner_version
+                has_log (its calls are in `calls`), planner_version, kpi_count (its KPI rows)
   kpis          (hash, seed, replication, kpi) -> value, position (column order)
   calls         the call log of each replication stored with has_log
 
-Schema versions: 2 added replications.has_log and .planner_version. Opening an older store for
-writing upgrades it in one transaction (`planner store upgrade`); read-only, it is refused.
+Schema versions: 2 added replications.has_log and .planner_version; 3 added
+replications.kpi_count. Opening an older store for writing upgrades it in one transaction
+(`planner store upgrade`); read-only, it is refused.
+
+A damaged or tampered store is refused in one line naming the file and what is wrong, never a
+DuckDB traceback: a file that is not DuckDB, cut short or failing a block checksum, tables or
+columns missing or of another type (checked on opening). A replication that is not whole — KPI
+rows fewer than its kpi_count, KPI rows without their replication, or a replication a finished
+run stored that is gone — is found by ``damaged`` (a count check); reading it is refused, and
+``planner sweep`` runs it again. A store is first looked at read-only, so a command refusing it
+leaves it as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+import os
+import stat
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import duckdb
 import pandas as pd
@@ -40,7 +53,7 @@ from planner.version import planner_version
 
 DEFAULT_PATH = Path("planner.duckdb")
 """The store `planner sweep`, `planner report --store` and `planner store` use unless told."""
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -58,7 +71,7 @@ CREATE TABLE IF NOT EXISTS run_scenarios (
 CREATE TABLE IF NOT EXISTS replications (
     hash VARCHAR, seed UBIGINT, replication INTEGER, run_id INTEGER, executor VARCHAR,
     worker VARCHAR, seconds DOUBLE, finished TIMESTAMP,
-    has_log BOOLEAN DEFAULT FALSE, planner_version VARCHAR,
+    has_log BOOLEAN DEFAULT FALSE, planner_version VARCHAR, kpi_count INTEGER,
     PRIMARY KEY (hash, seed, replication));
 CREATE TABLE IF NOT EXISTS kpis (
     hash VARCHAR, seed UBIGINT, replication INTEGER, kpi VARCHAR, value DOUBLE, position INTEGER,
@@ -82,7 +95,18 @@ def _schema_1_to_2(con: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
         )
 
 
-_MIGRATIONS = {1: _schema_1_to_2}
+def _schema_2_to_3(con: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
+    """Record per replication how many KPI rows it has: as many as the most any replication of
+    its scenario has (the same planner wrote them all), so a replication short of rows shows."""
+    con.execute("ALTER TABLE replications ADD COLUMN kpi_count INTEGER")
+    con.execute(
+        "UPDATE replications SET kpi_count = m.n FROM (SELECT hash, max(n) AS n FROM "
+        "(SELECT hash, seed, replication, count(*) AS n FROM kpis GROUP BY ALL) "
+        "GROUP BY hash) m WHERE m.hash = replications.hash"
+    )
+
+
+_MIGRATIONS = {1: _schema_1_to_2, 2: _schema_2_to_3}
 """What takes a store from a schema version to the next (all run in one transaction)."""
 
 
@@ -98,8 +122,192 @@ class StoredScenario:
     baseline_hash: str | None
 
 
+Why = Literal["kpis", "stray", "absent"]
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A replication the store does not hold whole: ``kpis``, fewer KPI rows than it recorded
+    (or none); ``stray``, KPI rows or calls without their replication; ``absent``, stored by a
+    run that finished, and gone since."""
+
+    hash: str
+    seed: int
+    replication: int
+    why: Why
+
+
+_SAYS: dict[Why, str] = {
+    "kpis": "KPI rows missing",
+    "stray": "rows left without their replication",
+    "absent": "stored by a finished run, now missing",
+}
+
+MAX_REPLICATIONS = 100_000
+"""Most replications a sweep runs per scenario (as ``[sweep] replications``); a run recording
+more is not looked for beyond it."""
+
+_HEADER_BYTES = 3 * 4096
+"""The DuckDB file's headers before its first block (the main and two database headers)."""
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _duckdb_problem(path: Path, exc: duckdb.Error) -> str:
+    """One line for a DuckDB error met reading or writing a store: what is wrong with the file,
+    not DuckDB's own message (which repeats the path and byte offsets) when it is known."""
+    text = str(exc)
+    low = text.lower()
+    if "not a valid duckdb database file" in low:
+        return f"{path}: not a planner store (not a DuckDB database file)"
+    if "could not read enough bytes" in low:
+        return f"{path}: damaged store: the file is cut short (truncated)"
+    if "checksum" in low:
+        return f"{path}: damaged store: a block of the file fails its checksum (corrupted)"
+    if "permission denied" in low:
+        return f"{path}: cannot be read or written (permission denied)"
+    if "lock" in low and isinstance(exc, duckdb.IOException):
+        return f"{path}: in use by another process (a sweep still running?)"
+    first = (text.splitlines() or [type(exc).__name__])[0]
+    return f"{path}: damaged store ({first[:200]})"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """A Store method whose DuckDB errors (a block cut short or corrupted, a column of another
+    type) become a one-line StoreError. A broken constraint stays what it is: a bug, not
+    damage."""
+
+    @functools.wraps(method)
+    def guarded(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except duckdb.ConstraintException:
+            raise
+        except duckdb.Error as exc:
+            raise StoreError(_duckdb_problem(self.path, exc)) from None
+
+    return guarded
+
+
+@functools.cache
+def _reference() -> tuple[dict[str, list[tuple[str, str]]], set[tuple[str, str, str]]]:
+    """The columns (name, type, in order) of every table of this schema, and its constraints
+    (table, kind, columns): as DuckDB reports them for a store made here and now."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(_SCHEMA)
+        return _layout(con)
+    finally:
+        con.close()
+
+
+def _layout(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, list[tuple[str, str]]], set[tuple[str, str, str]]]:
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, name, kind in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' "
+        "ORDER BY table_name, column_index"
+    ).fetchall():
+        columns.setdefault(table, []).append((name, kind))
+    constraints = {
+        (t, kind, ", ".join(cols))
+        for t, kind, cols in con.execute(
+            "SELECT table_name, constraint_type, constraint_column_names FROM duckdb_constraints() "
+            "WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }
+    return columns, constraints
+
+
+_CALL_KEYS = {
+    "hash": ("VARCHAR",),
+    "seed": ("UBIGINT",),
+    "replication": ("BIGINT", "INTEGER"),
+    "call": ("BIGINT", "INTEGER"),
+}
+"""The columns of the call log's table that reading it needs, and the types they may have."""
+
+
+def _layout_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What differs between a store's tables and this schema's: a table, column or key
+    missing, a column of another type or out of place. The call log's table (made from the
+    first log stored) needs only its key columns."""
+    want_columns, want_constraints = _reference()
+    have_columns, have_constraints = _layout(con)
+    problems = []
+    for table, want in want_columns.items():
+        have = have_columns.get(table)
+        if have is None:
+            problems.append(f"no table {table}")
+            continue
+        types = dict(have)
+        for name, kind in want:
+            if name not in types:
+                problems.append(f"table {table} has no column {name}")
+            elif types[name] != kind:
+                problems.append(f"column {table}.{name} is {types[name]}, not {kind}")
+        if not problems and have != want:
+            extra = [n for n, _ in have if n not in dict(want)]
+            problems.append(
+                f"table {table} has a column {extra[0]} it should not"
+                if extra
+                else f"the columns of table {table} are out of order"
+            )
+    lost = sorted(want_constraints - have_constraints, key=lambda c: (c[1] != "PRIMARY KEY", c))
+    for table, kind, cols in lost[:1] if not problems else []:
+        problems.append(
+            f"table {table} has no primary key ({cols})"
+            if kind == "PRIMARY KEY"
+            else f"column {table}.{cols} may be NULL"
+        )
+    calls = dict(have_columns.get("calls", []))
+    if calls:
+        for name, kinds in _CALL_KEYS.items():
+            if name not in calls:
+                problems.append(f"table calls has no column {name}")
+            elif calls[name] not in kinds:
+                problems.append(f"column calls.{name} is {calls[name]}, not {kinds[0]}")
+    if not con.execute(
+        "SELECT 1 FROM duckdb_sequences() WHERE database_name = current_database() "
+        "AND sequence_name = 'run_ids'"
+    ).fetchall():
+        problems.append("no sequence run_ids")
+    return problems
+
+
+def _look_at_path(p: Path, read_only: bool) -> bool:
+    """Refuse, in one line, a path that cannot be a store; True if a store file is there."""
+    try:
+        info = p.stat()
+    except FileNotFoundError:
+        info = None
+    except (OSError, ValueError) as exc:  # too long, a NUL character, a parent not a folder
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise StoreError(f"{p}: cannot be used as a store ({why})") from None
+    if info is None and p.is_symlink():
+        raise StoreError(f"{p}: is a link to nothing ({os.readlink(p)} does not exist)")
+    if info is None:
+        if read_only:
+            raise StoreError(f"{p}: no such store (run `planner sweep SWEEP.toml` first)")
+        if not p.parent.is_dir():
+            raise StoreError(f"{p}: folder {p.parent} does not exist")
+        return False
+    if stat.S_ISDIR(info.st_mode):
+        raise StoreError(f"{p}: is a folder, not a store file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a named pipe" if stat.S_ISFIFO(info.st_mode) else "a device or socket"
+        raise StoreError(f"{p}: is not a regular file ({kind})")
+    if info.st_size == 0:
+        raise StoreError(f"{p}: not a planner store (an empty file)")
+    return True
 
 
 class Store:
@@ -114,77 +322,126 @@ class Store:
     # -- opening ------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path = DEFAULT_PATH, read_only: bool = False) -> Store:
-        """Open (or, for writing, create) a store; StoreError says in one line why it can't."""
+    def open(
+        cls, path: str | Path = DEFAULT_PATH, read_only: bool = False, create: bool = True
+    ) -> Store:
+        """Open (or, for writing, create unless not ``create``) a store; StoreError says in one
+        line why it can't.
+
+        A store that exists is looked at read-only first, so a damaged or foreign file is
+        refused as it was, even by a command that would write to it."""
         p = Path(path)
-        if p.is_dir():
-            raise StoreError(f"{p}: is a folder, not a store file")
-        if read_only and not p.is_file():
-            raise StoreError(f"{p}: no such store (run `planner sweep SWEEP.toml` first)")
-        if not read_only and not p.parent.is_dir():
-            raise StoreError(f"{p}: folder {p.parent} does not exist")
+        version: int | None = None
+        if _look_at_path(p, read_only or not create):
+            look = cls._connect(p, read_only=True)
+            try:
+                version = look._inspect()
+                if read_only:
+                    look._readable(version)
+                    return look
+            except BaseException:
+                look.close()
+                raise
+            look.close()
+        store = cls._connect(p, read_only=False)
         try:
-            con = duckdb.connect(str(p), read_only=read_only)
-        except duckdb.IOException as exc:
-            text = str(exc)
-            if "lock" in text.lower():
-                raise StoreError(
-                    f"{p}: in use by another process (a sweep still running?)"
-                ) from None
-            raise StoreError(f"{p}: not a planner store ({text.splitlines()[0]})") from None
-        except duckdb.Error as exc:
-            raise StoreError(f"{p}: not a planner store ({str(exc).splitlines()[0]})") from None
-        store = cls(con, p, read_only)
-        try:
-            store._check_schema()
+            if version is None:
+                store._create()
+            elif version != SCHEMA_VERSION:
+                store._upgrade(version)
         except BaseException:
-            con.close()
+            store.close()
             raise
         return store
+
+    @classmethod
+    def _connect(cls, p: Path, read_only: bool) -> Store:
+        try:
+            con = duckdb.connect(str(p), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(_duckdb_problem(p, exc)) from None
+        return cls(con, p, read_only)
 
     def _tables(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
 
-    def _check_schema(self) -> None:
+    @_guarded
+    def _inspect(self) -> int | None:
+        """Check a store without changing it: its schema version (None for a DuckDB file with
+        no tables yet, which writing makes a store), or StoreError saying what is wrong."""
+        self._check_size()
         tables = self._tables()
-        if self.read_only or "meta" in tables:
-            if "meta" not in tables:
-                raise StoreError(f"{self.path}: not a planner store (no meta table)")
-            row = self._one("SELECT value FROM meta WHERE key = 'schema'")
-            found = row[0] if row else "?"
-            if found == str(SCHEMA_VERSION):
-                return
-            older = found.isdigit() and int(found) in _MIGRATIONS
-            if older and self.read_only:
-                raise StoreError(
-                    f"{self.path}: store schema {found} is older than this planner's "
-                    f"{SCHEMA_VERSION}; run `planner store upgrade --store {self.path}` once"
-                )
-            if not older:
-                raise StoreError(
-                    f"{self.path}: store schema {found}, this planner reads {SCHEMA_VERSION}"
-                )
-            self._upgrade(int(found), tables)
-            return
-        if tables:
-            raise StoreError(f"{self.path}: a DuckDB file, but not a planner store")
-        self.con.execute("BEGIN")
-        self.con.execute(_SCHEMA)
-        self.con.execute("INSERT INTO meta VALUES ('schema', ?)", [str(SCHEMA_VERSION)])
-        self.con.execute("COMMIT")
+        if "meta" not in tables:
+            if not tables:
+                return None
+            raise StoreError(f"{self.path}: a DuckDB file, but not a planner store (no meta table)")
+        row = self._one("SELECT value FROM meta WHERE key = 'schema'")
+        found = str(row[0]) if row else "?"
+        if found == str(SCHEMA_VERSION):
+            if problems := _layout_problems(self.con):
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                raise StoreError(f"{self.path}: damaged store: {problems[0]}{more}")
+            return SCHEMA_VERSION
+        if not (found.isdigit() and int(found) in _MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: store schema {found}, this planner reads {SCHEMA_VERSION}"
+            )
+        return int(found)
 
-    def _upgrade(self, version: int, tables: set[str]) -> None:
-        """Take the store to SCHEMA_VERSION in one transaction: all of it, or nothing."""
+    def _readable(self, version: int | None) -> None:
+        """Refuse to read a store that is not at this planner's schema."""
+        if version is None:
+            raise StoreError(f"{self.path}: a DuckDB file, but not a planner store (no tables)")
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema {version} is older than this planner's "
+                f"{SCHEMA_VERSION}; run `planner store upgrade --store {self.path}` once"
+            )
+
+    def _check_size(self) -> None:
+        """A file too short to hold the blocks in use is cut short: say so now, not at the
+        first block read. (Free blocks at its end may be cut off by DuckDB itself; with a
+        write-ahead log beside it, blocks may be yet to come: not checked.)"""
+        if Path(f"{self.path}.wal").exists():
+            return
+        row = self._one(
+            "SELECT block_size, used_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()"
+        )
+        if row is None:
+            return
+        need = _HEADER_BYTES + int(row[0]) * int(row[1])
+        have = os.path.getsize(self.path)
+        if have < need:
+            raise StoreError(
+                f"{self.path}: damaged store: the file is cut short ({have:,} bytes, its "
+                f"blocks in use need {need:,})"
+            )
+
+    @_guarded
+    def _create(self) -> None:
+        with self._transaction():
+            self.con.execute(_SCHEMA)
+            self.con.execute("INSERT INTO meta VALUES ('schema', ?)", [str(SCHEMA_VERSION)])
+
+    @_guarded
+    def _upgrade(self, version: int) -> None:
+        """Take the store to SCHEMA_VERSION in one transaction: all of it, or nothing (an
+        older store whose tables are not what its version had is refused unchanged)."""
         with self._transaction():
             for v in range(version, SCHEMA_VERSION):
-                _MIGRATIONS[v](self.con, tables)
+                _MIGRATIONS[v](self.con, self._tables())
             self.con.execute(
                 "UPDATE meta SET value = ? WHERE key = 'schema'", [str(SCHEMA_VERSION)]
             )
+            if problems := _layout_problems(self.con):
+                raise StoreError(f"{self.path}: damaged store: {problems[0]}")
         self.upgraded_from = version
 
     def close(self) -> None:
-        self.con.close()
+        # a connection DuckDB invalidated (a fatal error) has nothing left to close
+        with contextlib.suppress(duckdb.Error):
+            self.con.close()
 
     def __enter__(self) -> Store:
         return self
@@ -194,6 +451,7 @@ class Store:
 
     # -- writing (one sweep at a time) --------------------------------------------------------
 
+    @_guarded
     def begin_run(
         self,
         *,
@@ -248,13 +506,26 @@ class Store:
             self.con.register("new_links", links)
             self.con.execute("INSERT INTO run_scenarios SELECT * FROM new_links")
             self.con.unregister("new_links")
+            self._repair_texts(scenarios)
         return int(run_id)
 
+    def _repair_texts(self, scenarios: Sequence[StoredScenario]) -> None:
+        """Put back this sweep's text for a stored scenario whose TOML is not valid (tampered
+        or corrupted): the hash names the scenario, so the sweep's text describes it."""
+        ours = {s.hash: s for s in scenarios}
+        for h, toml in self.con.execute(
+            "SELECT hash, toml FROM scenarios WHERE list_contains(?, hash)", [list(ours)]
+        ).fetchall():
+            if toml_problem(toml, "") is not None:
+                self.con.execute("UPDATE scenarios SET toml = ? WHERE hash = ?", [ours[h].toml, h])
+
+    @_guarded
     def set_counts(self, run_id: int, planned: int, skipped: int) -> None:
         self.con.execute(
             "UPDATE runs SET planned = ?, skipped = ? WHERE run_id = ?", [planned, skipped, run_id]
         )
 
+    @_guarded
     def finish_run(self, run_id: int, status: str) -> None:
         self.con.execute(
             "UPDATE runs SET status = ?, finished = ?, done = (SELECT count(*) FROM replications "
@@ -262,9 +533,10 @@ class Store:
             [status, _now(), run_id, run_id],
         )
 
+    @_guarded
     def stored(self, hashes: Iterable[str], seed: int) -> dict[tuple[str, int, int], bool]:
-        """The (hash, seed, replication) of these scenarios already stored, each with whether
-        its call log is stored too."""
+        """The (hash, seed, replication) of these scenarios with a row in the store (whole or
+        not: see ``damaged``), each with whether its call log is stored too."""
         wanted = pd.DataFrame({"hash": list(hashes)})
         self.con.register("wanted", wanted)
         rows = self.con.execute(
@@ -275,13 +547,95 @@ class Store:
         self.con.unregister("wanted")
         return {(h, int(s), int(r)): bool(log) for h, s, r, log in rows}
 
+    @_guarded
     def done(
         self, hashes: Iterable[str], seed: int, with_logs: bool = False
     ) -> set[tuple[str, int, int]]:
         """Which (hash, seed, replication) of these scenarios need not run again: those stored
-        (``with_logs``: stored with their call log)."""
-        return {i for i, logged in self.stored(hashes, seed).items() if logged or not with_logs}
+        whole (``with_logs``: stored with their call log)."""
+        hashes = list(hashes)
+        broken = {(d.hash, d.seed, d.replication) for d in self.damaged(hashes, seed)}
+        return {
+            i
+            for i, logged in self.stored(hashes, seed).items()
+            if (logged or not with_logs) and i not in broken
+        }
 
+    @_guarded
+    def damaged(
+        self, hashes: Iterable[str] | None = None, seed: int | None = None, calls: bool = False
+    ) -> list[Damage]:
+        """The replications of these scenarios (default all) under this seed (default any) that
+        the store does not hold whole, by a count check: a replication with fewer KPI rows
+        than it recorded (``kpis``), KPI rows (with ``calls``, also calls) without their
+        replication (``stray``), or a replication that a run which finished had stored and
+        that is gone (``absent``). In order of hash, seed, replication."""
+        where, params = self._filter(hashes, seed)
+        counted = f"SELECT hash, seed, replication, count(*) AS n FROM kpis {where} GROUP BY ALL"
+        strays = ["SELECT hash, seed, replication FROM counted"]
+        if calls and "calls" in self._tables():
+            strays.append(f"SELECT DISTINCT hash, seed, replication FROM calls {where}")
+        sql = f"""
+            WITH counted AS ({counted}),
+            recorded AS (
+                SELECT DISTINCT l.hash, u.seed,
+                    unnest(range(least(coalesce(u.replications, 0), {MAX_REPLICATIONS})))
+                    AS replication
+                FROM runs u JOIN run_scenarios l USING (run_id) WHERE u.status = 'done')
+            SELECT r.hash, r.seed, r.replication, 'kpis' AS why FROM replications r
+                LEFT JOIN counted c USING (hash, seed, replication)
+                WHERE (coalesce(c.n, 0) = 0 OR c.n IS DISTINCT FROM r.kpi_count)
+                AND {where.removeprefix("WHERE ") or "TRUE"}
+            UNION ALL
+            SELECT hash, seed, replication, 'stray' FROM (
+                {" UNION ".join(strays)}
+                EXCEPT SELECT hash, seed, replication FROM replications)
+            UNION ALL
+            SELECT hash, seed, replication, 'absent' FROM (
+                SELECT hash, seed, replication FROM recorded {where}
+                EXCEPT SELECT hash, seed, replication FROM replications
+                EXCEPT SELECT hash, seed, replication FROM counted)
+            ORDER BY hash, seed, replication, why
+        """
+        rows = self.con.execute(sql, params * (3 + len(strays) - 1)).fetchall()
+        return [Damage(h, int(s), int(r), why) for h, s, r, why in rows]
+
+    def _filter(self, hashes: Iterable[str] | None, seed: int | None) -> tuple[str, list[Any]]:
+        """A WHERE clause on hash and seed (either may be None: any), and its parameters."""
+        terms: list[str] = []
+        params: list[Any] = []
+        if hashes is not None:
+            terms.append("list_contains(?, hash)")
+            params.append(list(hashes))
+        if seed is not None:
+            terms.append("seed = ?")
+            params.append(seed)
+        return ("WHERE " + " AND ".join(terms) if terms else ""), params
+
+    def require_whole(self, hashes: Iterable[str], seed: int) -> None:
+        """StoreError, in one line, unless every replication stored of these scenarios under
+        this seed is whole (see ``damaged``)."""
+        if lines := self.damage_lines(hashes, seed):
+            raise StoreError(lines[0])
+
+    def damage_lines(
+        self, hashes: Iterable[str] | None = None, seed: int | None = None
+    ) -> list[str]:
+        """``damaged``, said: one line per scenario and seed with replications not whole."""
+        found = self.damaged(hashes, seed)
+        return damage_lines(self.path, found, self._sweep_files({d.hash for d in found}))
+
+    @_guarded
+    def _sweep_files(self, hashes: Iterable[str]) -> dict[str, str]:
+        """The sweep file of the latest run that asked for each of these scenarios."""
+        rows = self.con.execute(
+            "SELECT l.hash, arg_max(u.sweep_file, u.run_id) FROM run_scenarios l "
+            "JOIN runs u USING (run_id) WHERE list_contains(?, l.hash) GROUP BY l.hash",
+            [list(hashes)],
+        ).fetchall()
+        return {h: f for h, f in rows if f}
+
+    @_guarded
     def add_replication(
         self,
         run_id: int,
@@ -299,7 +653,8 @@ class Store:
         """Store one finished replication in one transaction: all of it, or (on any error or
         a kill) none of it. A replication already stored is an error, unless ``replace``: then
         its row, KPIs and calls are replaced in the same transaction (a kill leaves the old
-        replication whole)."""
+        replication whole). ``replace`` also clears rows a damaged store left without their
+        replication (see ``damaged``)."""
         k = pd.DataFrame(
             {
                 "hash": hash,
@@ -318,9 +673,9 @@ class Store:
             row = [run_id, executor, worker, seconds, _now(), log is not None, planner_version()]
             self.con.execute(
                 f"{insert} INTO replications (hash, seed, replication, run_id, executor, worker, "
-                "seconds, finished, has_log, planner_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [*key, *row],
+                "seconds, finished, has_log, planner_version, kpi_count) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*key, *row, len(kpis)],
             )
             if replace:
                 self.con.execute(
@@ -364,6 +719,7 @@ class Store:
 
     # -- reading (the dashboard, `planner report --store`, `planner store list`) ---------------
 
+    @_guarded
     def runs(self) -> pd.DataFrame:
         """One row per sweep run, newest first: run_id, sweep_name, sweep_file, seed,
         replications, executor, planned, skipped, done, started, finished, status."""
@@ -373,6 +729,7 @@ class Store:
             "FROM runs ORDER BY run_id DESC"
         ).df()
 
+    @_guarded
     def scenarios(self, run_id: int | None = None) -> pd.DataFrame:
         """Stored scenarios (all, or those a run asked for, in its order): hash, name, toml,
         baseline_hash, replications (stored, over all seeds), seeds."""
@@ -391,6 +748,7 @@ class Store:
         ).df()
         return frame.astype({"baseline_hash": object}).where(frame.notna(), None)
 
+    @_guarded
     def scenario(self, hash_or_name: str) -> StoredScenario:
         """A stored scenario by its hash, a unique prefix of it (≥ 6 characters) or its name."""
         rows = self.con.execute(
@@ -409,6 +767,7 @@ class Store:
         h, name, toml, base = rows[0]
         return StoredScenario(h, name, toml, base)
 
+    @_guarded
     def seed_of(self, hash: str, seed: int | None = None) -> int:
         """The seed to read a scenario's replications under: the given one, or the only one."""
         seeds = [
@@ -434,13 +793,20 @@ class Store:
             )
         return seeds[0]
 
-    def per_replication(self, hash: str, seed: int | None = None) -> pd.DataFrame:
+    @_guarded
+    def per_replication(
+        self, hash: str, seed: int | None = None, checked: bool = False
+    ) -> pd.DataFrame:
         """Shaped as ``Results.per_replication``: column "replication", then one column per KPI
-        in the order the simulation returned them; one row per stored replication."""
+        in the order the simulation returned them; one row per stored replication. StoreError
+        if any of them is not whole (``checked``: the caller has called ``require_whole``)."""
         seed = self.seed_of(hash, seed)
+        if not checked:
+            self.require_whole([hash], seed)
         long = self.con.execute(
-            "SELECT replication, kpi, value, position FROM kpis WHERE hash = ? AND seed = ? "
-            "ORDER BY replication, position",
+            "SELECT k.replication, k.kpi, k.value, k.position FROM kpis k "
+            "JOIN replications r USING (hash, seed, replication) "
+            "WHERE k.hash = ? AND k.seed = ? ORDER BY k.replication, k.position",
             [hash, seed],
         ).df()
         order = long.drop_duplicates("kpi").sort_values("position")["kpi"].tolist()
@@ -450,10 +816,12 @@ class Store:
         wide["replication"] = wide["replication"].astype("int64")
         return wide
 
+    @_guarded
     def summary(self, hash: str, seed: int | None = None) -> pd.DataFrame:
         """The KPI table with 95 % intervals (``planner.kpis.summarise``), as `planner run`."""
         return summarise(self.per_replication(hash, seed))
 
+    @_guarded
     def logged(self, hash: str, seed: int) -> tuple[set[int], set[int]]:
         """(replications stored, those of them stored with their call log)."""
         rows = self.con.execute(
@@ -462,12 +830,14 @@ class Store:
         ).fetchall()
         return {int(r) for r, _ in rows}, {int(r) for r, log in rows if log}
 
+    @_guarded
     def has_calls(self, hash: str, seed: int, replications: Iterable[int] | None = None) -> bool:
         """Is the call log of every one of these replications (default: all stored) stored?"""
         stored, logged = self.logged(hash, seed)
         wanted = stored if replications is None else set(replications)
         return bool(wanted) and wanted <= logged
 
+    @_guarded
     def calls(
         self,
         hash: str,
@@ -490,6 +860,7 @@ class Store:
             [hash, seed, *([] if wanted is None else [wanted])],
         ).df()
 
+    @_guarded
     def counts(self) -> dict[str, Any]:
         """Rows per table (for checks and `planner store list`)."""
         out: dict[str, Any] = {}
@@ -510,5 +881,45 @@ class _Transaction:
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
         if kind is None:
             self.con.execute("COMMIT")
-        else:
+            return
+        # DuckDB may have invalidated the connection (a fatal error): nothing was committed
+        with contextlib.suppress(duckdb.Error):
             self.con.execute("ROLLBACK")
+
+
+def toml_problem(toml: object, origin: str) -> str | None:
+    """Why a scenario's stored TOML cannot be read (one line starting with ``origin``)."""
+    from planner.scenario_file import ScenarioError, parse_toml
+
+    if not isinstance(toml, str):
+        return f"{origin}: no TOML stored"
+    try:
+        parse_toml(toml.encode("utf-8", "surrogatepass"), origin)
+    except ScenarioError as exc:
+        return exc.problems[0]
+    return None
+
+
+def _numbers(values: Sequence[int]) -> str:
+    shown = ", ".join(str(v) for v in values[:5])
+    return shown if len(values) <= 5 else f"{shown}, … ({len(values)} in all)"
+
+
+def damage_lines(
+    path: Path, damages: Iterable[Damage], sweep_files: dict[str, str] | None = None
+) -> list[str]:
+    """One line per scenario and seed with replications not whole, naming the store file and,
+    if known, the sweep file that runs them again."""
+    groups: dict[tuple[str, int], dict[Why, list[int]]] = {}
+    for d in damages:
+        groups.setdefault((d.hash, d.seed), {}).setdefault(d.why, []).append(d.replication)
+    lines = []
+    for (h, seed), kinds in groups.items():
+        said = "; ".join(
+            f"replication{'s' if len(reps) > 1 else ''} {_numbers(reps)}: {_SAYS[why]}"
+            for why, reps in kinds.items()
+        )
+        sweep = (sweep_files or {}).get(h)
+        command = f"`planner sweep {sweep}`" if sweep else "`planner sweep` of its sweep file"
+        lines.append(f"{path}: scenario {h[:12]}, seed {seed}: {said} ({command} runs them again)")
+    return lines

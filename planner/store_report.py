@@ -21,12 +21,10 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
     every one of those replications is stored (``--keep-logs``); without them all the report
     has no map and says why, rather than draw it from some replications only.
     """
-    import tomllib
-
-    from planner.kpis import summarise
-    from planner.scenario_file import scenario_from_mapping
+    from planner.kpis import KPIS, summarise
+    from planner.scenario_file import ScenarioError, parse_toml, scenario_from_mapping
     from planner.simulation import replace_run
-    from planner.store import Store, StoreError
+    from planner.store import Store, StoreError, toml_problem
 
     log_columns = ["t_arrival", "zone", "eligible_kind", "health_first"]
     try:
@@ -38,15 +36,26 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
                     "service itself, or swept with baselines = false)"
                 )
             seed = store.seed_of(found.hash, seed)
-            reps = store.per_replication(found.hash, seed)
-            base = store.per_replication(found.baseline_hash, seed)
+            store.require_whole([found.hash, found.baseline_hash], seed)
+            reps = store.per_replication(found.hash, seed, checked=True)
+            base = store.per_replication(found.baseline_hash, seed, checked=True)
             paired = sorted(set(reps["replication"]) & set(base["replication"]))
             log = store.calls(found.hash, seed, ["replication", *log_columns], paired)
     except StoreError as exc:
         raise ReportError(str(exc)) from None
-    reps = reps[reps["replication"].isin(paired)].reset_index(drop=True)
-    base = base[base["replication"].isin(paired)].reset_index(drop=True)
-    s = scenario_from_mapping(tomllib.loads(found.toml), found.name)
+    origin = f"{path}: scenario {found.hash[:12]}"
+    lacking = [k.key for k in KPIS if k.key not in reps or k.key not in base]
+    if lacking:
+        raise ReportError(f"{origin}: no stored KPI {', '.join(lacking)} (a tampered store?)")
+    if not paired:
+        raise ReportError(f"{origin}: no replication stored for it and its baseline alike")
+    if why := toml_problem(found.toml, f"{origin}'s stored TOML"):
+        raise ReportError(why)
+    try:
+        s = scenario_from_mapping(parse_toml(found.toml.encode("utf-8"), origin), origin)
+    except ScenarioError as exc:
+        problem = exc.problems[0].removeprefix(f"{origin}: ")
+        raise ReportError(f"{origin}'s stored TOML is not a valid scenario: {problem}") from None
     s = s.model_copy(update={"run": replace_run(s, len(paired), seed)})
     summary = {
         "seed": seed,

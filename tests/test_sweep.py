@@ -520,19 +520,19 @@ def test_a_schema_1_store_is_upgraded_in_one_step(cli, tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute(SCHEMA_1)
-    with pytest.raises(StoreError, match=r"store schema 1 is older than this planner's 2; run "):
+    with pytest.raises(StoreError, match=r"store schema 1 is older than this planner's 3; run "):
         Store.open(path, read_only=True)
     r = cli("report", "--store", path, "--scenario", "h1")
     assert r.code == 2 and len(r.err.splitlines()) == 1 and "planner store upgrade" in r.err
     r = cli("store", "upgrade", "--store", path)
-    assert r.code == 0 and "upgraded from schema 1 at schema 2" in " ".join(r.out.split())
+    assert r.code == 0 and "upgraded from schema 1 at schema 3" in " ".join(r.out.split())
     with Store.open(path, read_only=True) as s:
         assert s.logged("h1", 3) == ({0, 1}, {1})  # only replication 1's calls were stored
         assert s.con.execute("SELECT DISTINCT planner_version FROM replications").fetchall() == [
             ("0.0.9",)
         ]
         assert s.per_replication("h1")["k"].tolist() == [1.0, 2.0]
-    assert "already at schema 2" in cli("store", "upgrade", "--store", path).out
+    assert "already at schema 3" in cli("store", "upgrade", "--store", path).out
     r = cli("store", "upgrade", "--store", tmp_path / "absent.duckdb")
     assert r.code == 2 and "no such store" in r.err and not (tmp_path / "absent.duckdb").exists()
 
