@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +22,8 @@ from rich.text import Text
 if TYPE_CHECKING:
     import pandas as pd
 
+    from planner.event_log import LogSink
+    from planner.files import FileTarget, Kind, ResultsFolder, Stage
     from planner.region import Region
     from planner.scenario import Scenario
     from planner.simulation import Results
@@ -193,14 +197,33 @@ def _load(path: Path) -> Scenario:
 
 
 def _simulate_with_progress(
-    scenario: Scenario, replications: int | None, seed: int | None, label: str
+    scenario: Scenario,
+    replications: int | None,
+    seed: int | None,
+    label: str,
+    log_to: Path | LogSink | None = None,
 ) -> Results:
+    """Simulate with progress on stderr (a bar on a terminal, plain lines in a log); the call
+    log kept, streamed to ``log_to`` (a Parquet file) or dropped (a ``DiscardLog``)."""
     from planner.progress import progress
     from planner.simulation import simulate
 
     total = replications or scenario.run.replications
-    with progress(err, _printable(label), total, lines=False) as tick:
-        return simulate(scenario, replications, seed, progress=lambda _done, _n: tick())
+    with progress(err, _printable(label), total, noun="replications") as tick:
+        return simulate(
+            scenario, replications, seed, progress=lambda _done, _n: tick(), log_to=log_to
+        )
+
+
+def _refuse_too_big(scenario: Scenario, replications: int | None, simulations: int) -> None:
+    """One line, before anything runs, if the run would exceed this machine's memory or the time
+    a run may take unasked (``--force`` skips this)."""
+    from planner.budget import run_refusal
+
+    asked = f"--replications {replications}" if replications is not None else None
+    reps = replications or scenario.run.replications
+    if reason := run_refusal(scenario, reps, simulations=simulations, asked=asked):
+        _fail([reason])
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -243,47 +266,107 @@ def run(
             help="Folder for events.parquet, summary.json, kpis.csv (default results/<name>).",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Run even if it would exceed this machine's memory or 8 hours."
+        ),
+    ] = False,
 ) -> None:
-    """Simulate a scenario: KPI table with intervals; event log and summary written atomically."""
-    from planner.files import write_atomically
+    """Simulate a scenario: KPI table with intervals; the results folder written whole, the
+    call log streamed to it (memory does not grow with replications)."""
+    from planner.event_log import DiscardLog
 
     scenario = _load(scenario_file)
     text = scenario_file.read_text("utf-8")  # a regular file of UTF-8, as _load found it
-    results = _simulate_with_progress(
-        scenario, replications, seed, f"simulating {scenario_file.name}"
-    )
-    out.print(
-        _kpi_table(
-            results.kpis, f"{scenario.scenario.name} — {len(results.per_replication)} replications"
+    folder = _results_folder(out_dir or Path("results") / scenario_file.stem, "run", scenario)
+    with_baseline_run = scenario.dispatch.policy != "baseline" and bool(scenario.fleet.units)
+    if not force:
+        _refuse_too_big(scenario, replications, 2 if with_baseline_run else 1)
+    with _writing(folder) as stage:
+        results = _simulate_with_progress(
+            scenario,
+            replications,
+            seed,
+            f"simulating {scenario_file.name}",
+            log_to=stage.file("events.parquet"),
         )
-    )
-    summary = results.summary() | {"scenario_file": str(scenario_file)}
-    written = ["events.parquet", "kpis.csv", "summary.json", "scenario.toml"]
-    economics: dict[str, object] | None = None
-    if scenario.dispatch.policy != "baseline" and scenario.fleet.units:
-        from planner.compare import baseline_of, with_baseline
-        from planner.economics import appraise, headline
+        out.print(
+            _kpi_table(
+                results.kpis,
+                f"{scenario.scenario.name} — {len(results.per_replication)} replications",
+            )
+        )
+        summary = results.summary() | {"scenario_file": str(scenario_file)}
+        economics: dict[str, object] | None = None
+        if with_baseline_run:
+            from planner.compare import baseline_of, with_baseline
+            from planner.economics import appraise, headline
 
-        base = _simulate_with_progress(
-            baseline_of(scenario), replications, seed, "simulating today's service (baseline)"
-        )
-        summary = with_baseline(results, base) | {"scenario_file": str(scenario_file)}
-        appraisal = appraise(scenario, results.per_replication, base.per_replication)
-        economics = headline(scenario, appraisal, results.kpis)
-        out.print(_economics_table(economics, scenario))
-        written.append("economics.json")
-    folder = out_dir or Path("results") / scenario_file.stem
-    write_atomically(folder / "events.parquet", lambda p: results.log.to_parquet(p, index=False))
-    write_atomically(folder / "kpis.csv", lambda p: results.kpis.to_csv(p, index=False))
-    write_atomically(
-        folder / "summary.json",
-        lambda p: _write_text(p, json.dumps(summary, indent=1, ensure_ascii=False)),
-    )
-    if economics is not None:
-        payload = json.dumps(economics, indent=1, ensure_ascii=False)
-        write_atomically(folder / "economics.json", lambda p: _write_text(p, payload))
-    write_atomically(folder / "scenario.toml", lambda p: _write_text(p, text))
-    out.print(f"wrote {folder}/: {', '.join(written)}")
+            base = _simulate_with_progress(
+                baseline_of(scenario),
+                replications,
+                seed,
+                "simulating today's service (baseline)",
+                log_to=DiscardLog(),
+            )
+            summary = with_baseline(results, base) | {"scenario_file": str(scenario_file)}
+            appraisal = appraise(scenario, results.per_replication, base.per_replication)
+            economics = headline(scenario, appraisal, results.kpis)
+            out.print(_economics_table(economics, scenario))
+        stage.write("kpis.csv", lambda p: results.kpis.to_csv(p, index=False))
+        stage.write("summary.json", lambda p: _write_json(p, summary))
+        stage.write("scenario.toml", lambda p: _write_text(p, text))
+        if economics is not None:
+            stage.write("economics.json", lambda p: _write_json(p, economics))
+    _wrote(stage)
+
+
+def _region_name(scenario: Scenario) -> str:
+    return scenario.region.name if scenario.region.kind == "geodata" else "abstract"
+
+
+def _results_folder(path: Path, kind: Kind, scenario: Scenario) -> ResultsFolder:
+    """The results folder a command will write, checked before any simulation (one line if
+    planner must not write there)."""
+    from planner.files import FolderError, results_folder
+
+    try:
+        return results_folder(path, kind, scenario.scenario.name, _region_name(scenario))
+    except FolderError as exc:
+        _fail([str(exc)])
+        raise  # unreachable
+
+
+@contextmanager
+def _writing(folder: ResultsFolder) -> Iterator[Stage]:
+    """Stage a results folder and swap it in whole; a failure is one line, the old one kept."""
+    from planner.files import FolderError
+
+    try:
+        with folder.staged() as stage:
+            yield stage
+    except FolderError as exc:
+        _fail([str(exc)])
+
+
+def _wrote(stage: Stage) -> None:
+    """Say what a results folder now holds: what was written, and what was kept."""
+    assert stage.committed is not None
+    c = stage.committed
+    line = f"wrote {stage.folder.path}/: {', '.join(stage.names)}"
+    if c.kept is not None:
+        what = "run" if c.kept.kind == "run" else "optimisation"
+        kept = ", ".join(f.name for f in c.kept.files)
+        line += f"; kept the {what} of the same scenario ({kept})"
+    if c.dropped is not None:
+        what = "run" if c.dropped.kind == "run" else "optimisation"
+        line += f"; dropped the {what} of {c.dropped.scenario!r} in {c.dropped.region}"
+    out.print(line)
+
+
+def _write_json(path: Path, data: object) -> None:
+    _write_text(path, json.dumps(data, indent=1, ensure_ascii=False))
 
 
 def _economics_table(e: dict[str, object], scenario: Scenario) -> Table:
@@ -345,16 +428,25 @@ def compare(
     seed: Annotated[
         int | None, typer.Option(min=0, max=MAX_SEED, help="Seed for both (default: A's).")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Run even if it would exceed this machine's memory or 8 hours."
+        ),
+    ] = False,
 ) -> None:
     """Paired differences B − A on the same calls (common random numbers), with intervals."""
     from planner.compare import paired_differences, police_hours_freed
+    from planner.event_log import DiscardLog
 
     sa, sb = _load(a), _load(b)
     _same_calls(a, sa, b, sb)
     seed = sa.run.seed if seed is None else seed
     reps = replications or max(sa.run.replications, 2)
-    ra = _simulate_with_progress(sa, reps, seed, f"simulating {a.name}")
-    rb = _simulate_with_progress(sb, reps, seed, f"simulating {b.name}")
+    if not force:
+        _refuse_too_big(sa, reps, 2)
+    ra = _simulate_with_progress(sa, reps, seed, f"simulating {a.name}", log_to=DiscardLog())
+    rb = _simulate_with_progress(sb, reps, seed, f"simulating {b.name}", log_to=DiscardLog())
     diff = paired_differences(ra, rb)
     table = Table(
         "KPI",
@@ -432,8 +524,7 @@ def report(
 ) -> None:
     """A short report for decision-makers: headline, map, frontier, sensitivity, assumptions."""
     from planner.files import write_atomically
-    from planner.report import ReportError, report_of
-    from planner.report import report as compose_report
+    from planner.report import Bundle, ReportError, load_bundle, report_of
     from planner.store import DEFAULT_PATH
     from planner.store_report import load_store_bundle
 
@@ -447,30 +538,43 @@ def report(
     where = results_dir or store_path or DEFAULT_PATH
     with err.status(_plain(f"composing the report on {where}")):
         try:
-            if results_dir is not None:
-                composed = compose_report(results_dir, lang)
+            bundle: Bundle = (
+                load_bundle(results_dir)
+                if results_dir is not None
+                else load_store_bundle(where, str(scenario), seed)
+            )
+            if out_file is not None:
+                target = out_file
+            elif results_dir is not None:
+                target = results_dir / f"report-{lang}.{fmt}"
             else:
-                bundle = load_store_bundle(where, str(scenario), seed)
-                composed = report_of(bundle, lang)
+                target = Path(f"report-{bundle.scenario_file.split()[-1]}-{lang}.{fmt}")
+            checked = _report_target(target, "--out" if out_file is not None else "report")
+            composed = report_of(bundle, lang)
         except ReportError as exc:
             _fail([str(exc)])
             raise  # unreachable
-    if out_file is not None:
-        target = out_file
-    elif results_dir is not None:
-        target = results_dir / f"report-{lang}.{fmt}"
-    else:
-        target = Path(f"report-{bundle.scenario_file.split()[-1]}-{lang}.{fmt}")
     if fmt == "html":
         from planner.report import to_html
 
         page = to_html(composed)
-        write_atomically(target, lambda p: _write_text(p, page))
+        write_atomically(target, lambda p: _write_text(p, page), mode=checked.mode)
     else:
         from planner.report import write_pdf
 
-        write_atomically(target, lambda p: write_pdf(composed, p))
+        write_atomically(target, lambda p: write_pdf(composed, p), mode=checked.mode)
     out.print(f"wrote {target}")
+
+
+def _report_target(path: Path, option: str) -> FileTarget:
+    """The report file to write: absent, or a report planner wrote (one line otherwise)."""
+    from planner.files import FolderError, file_target
+
+    try:
+        return file_target(path, option)
+    except FolderError as exc:
+        _fail([str(exc)])
+        raise  # unreachable
 
 
 SWEEP_TABLE_KPIS = {
@@ -537,6 +641,8 @@ def sweep(
     try:
         pool_cm = dask_pool(scheduler) if scheduler else local_pool(workers)
         with pool_cm as pool, Store.open(store_path) as store:
+            # read first: a store found damaged here is refused before anything is written
+            stored, broken = _stored_and_broken(store, plan)
             run_id = store.begin_run(
                 sweep_name=plan.name,
                 sweep_file=str(sweep_file),
@@ -550,15 +656,16 @@ def sweep(
                     for s in plan.scenarios
                 ],
             )
-            stored = store.stored([s.hash for s in plan.scenarios], plan.seed)
-            todo = [i for i in items if i not in stored or (keep_logs and not stored[i])]
-            again = sum(i in stored for i in todo)  # stored without the call log asked for
+            todo = [
+                i for i in items if i not in stored or i in broken or (keep_logs and not stored[i])
+            ]
+            leftover = set(stored) | broken  # rows a replication run again replaces
             store.set_counts(run_id, len(items), len(items) - len(todo))
             err.print(
                 f"{sweep_file}: {len(plan.scenarios)} scenarios × {plan.replications} "
                 f"replications = {len(items):,}; {len(items) - len(todo):,} already in "
                 f"{store_path}, skipped; running {len(todo):,} on {pool.name} (run {run_id})"
-                + (f"; {again:,} of them again, to store their call logs" if again else ""),
+                + _again(todo, stored, broken),
                 markup=False,
             )
             status, died = "failed", None
@@ -577,7 +684,7 @@ def sweep(
                             executor=pool.name,
                             worker=r.worker,
                             log=r.log,
-                            replace=(r.hash, r.seed, r.replication) in stored,
+                            replace=(r.hash, r.seed, r.replication) in leftover,
                         )
                         finished += 1
                         tick()
@@ -608,6 +715,29 @@ def sweep(
         _fail([str(exc)])
 
 
+def _stored_and_broken(
+    store: Store, plan: Sweep
+) -> tuple[dict[tuple[str, int, int], bool], set[tuple[str, int, int]]]:
+    """What the store holds of a sweep's work (each with whether its call log is stored) and
+    which of it is not whole (KPI rows deleted, say: see ``Store.damaged``), to run again."""
+    hashes = [s.hash for s in plan.scenarios]
+    damaged = store.damaged(hashes, plan.seed, calls=True)
+    return store.stored(hashes, plan.seed), {(d.hash, d.seed, d.replication) for d in damaged}
+
+
+def _again(
+    todo: list[tuple[str, int, int]],
+    stored: dict[tuple[str, int, int], bool],
+    broken: set[tuple[str, int, int]],
+) -> str:
+    """What the sweep's first line says of the work it runs again, if any."""
+    redo = sum(i in broken for i in todo)
+    logs = sum(i in stored and i not in broken for i in todo)  # stored without their log
+    said = [f"{redo:,} of them again, not whole in the store"] if redo else []
+    said += [f"{logs:,} of them again, to store their call logs"] if logs else []
+    return "".join(f"; {x}" for x in said)
+
+
 def _sweep_table(store: Store, plan: Sweep) -> Table:
     """KPI means with 95 % intervals per scenario; police hours freed against today's service
     on the same calls (paired by replication)."""
@@ -622,7 +752,8 @@ def _sweep_table(store: Store, plan: Sweep) -> Table:
         "police h freed / year",
         title=f"sweep {plan.name}: means and 95 % intervals, seed {plan.seed}",
     )
-    reps = {s.hash: store.per_replication(s.hash, plan.seed) for s in plan.scenarios}
+    store.require_whole([s.hash for s in plan.scenarios], plan.seed)
+    reps = {s.hash: store.per_replication(s.hash, plan.seed, checked=True) for s in plan.scenarios}
     for s in plan.scenarios:
         per = reps[s.hash]
         cells = []
@@ -664,6 +795,7 @@ def store_list(
         with Store.open(store_path, read_only=True) as store:
             runs = store.runs()
             scenarios = store.scenarios(run_id)
+            problems = _store_problems(store, scenarios)
     except StoreError as exc:
         _fail([str(exc)])
     t = Table(
@@ -703,6 +835,21 @@ def store_list(
         seeds = ", ".join(str(x) for x in (r.seeds if r.seeds is not None else []))
         t.add_row(r.hash[:12], r.name, str(r.replications), seeds, (r.baseline_hash or "")[:12])
     out.print(t)
+    if problems:  # listed, and said: one line each, exit code 2
+        _fail(problems)
+
+
+def _store_problems(store: Store, scenarios: pd.DataFrame) -> list[str]:
+    """One line per listed scenario (and seed) whose replications are not whole or whose
+    stored TOML cannot be read: what `planner report --store` would refuse."""
+    from planner.store import toml_problem
+
+    hashes = list(scenarios["hash"])
+    lines = store.damage_lines(hashes)
+    for h, toml in zip(hashes, scenarios["toml"], strict=True):
+        if why := toml_problem(toml, f"{store.path}: scenario {h[:12]}'s stored TOML"):
+            lines.append(why)
+    return lines
 
 
 @store_app.command("upgrade")
@@ -711,10 +858,8 @@ def store_upgrade(store_path: StorePath = None) -> None:
     from planner.store import DEFAULT_PATH, SCHEMA_VERSION, Store, StoreError
 
     store_path = store_path or DEFAULT_PATH
-    if not store_path.is_file():
-        _fail([f"{store_path}: no such store"])
     try:
-        with Store.open(store_path) as store:
+        with Store.open(store_path, create=False) as store:
             was = store.upgraded_from
     except StoreError as exc:
         _fail([str(exc)])
@@ -880,7 +1025,6 @@ def optimize(
     import tomli_w
 
     from planner.charts import frontier_figure
-    from planner.files import write_atomically
     from planner.optimise import Target, optimise, scenario_overrides
     from planner.optimise import frontier as sizing_frontier
     from planner.scenario_file import ScenarioError, parse_toml, read_bytes
@@ -899,7 +1043,9 @@ def optimize(
         raw.setdefault("optimise", {})["max_units"] = max_units
     if scenario.region.kind != "geodata":
         _fail([f"{scenario_file}: region.kind: the optimiser needs a geodata region"])
-    folder = out_dir or Path("results") / f"{scenario_file.stem}-optimised"
+    folder = _results_folder(
+        out_dir or Path("results") / f"{scenario_file.stem}-optimised", "optimise", scenario
+    )
     with err.status("optimising") as status:
         outcome = optimise(raw, goal, budget, replications, seed, progress=lambda m: err.print(m))
         best = outcome.best
@@ -921,19 +1067,19 @@ def optimize(
         raw, p, f"{scenario.scenario.name} (optimised: {goal})", outcome.stopped
     )
     text = tomli_w.dumps(data)
-    write_atomically(folder / "optimised.toml", lambda f: _write_text(f, text))
     rounds = pd_frame([r.row(goal) for r in outcome.rounds])
-    write_atomically(folder / "rounds.csv", lambda f: rounds.to_csv(f, index=False))
     roster = pd_frame(p.roster.table())
-    write_atomically(folder / "roster.csv", lambda f: roster.to_csv(f, index=False))
-    written = ["optimised.toml", "rounds.csv", "roster.csv"]
     if table is not None:
-        write_atomically(folder / "frontier.csv", lambda f: table.to_csv(f, index=False))
-        fig = frontier_figure(table)
-        write_atomically(folder / "frontier.png", lambda f: fig.savefig(f, format="png", dpi=120))
-        written += ["frontier.csv", "frontier.png"]
         out.print(_frontier_table(table))
-    out.print(f"wrote {folder}/" + ", ".join(written))
+    with _writing(folder) as stage:
+        stage.write("optimised.toml", lambda f: _write_text(f, text))
+        stage.write("rounds.csv", lambda f: rounds.to_csv(f, index=False))
+        stage.write("roster.csv", lambda f: roster.to_csv(f, index=False))
+        if table is not None:
+            fig = frontier_figure(table)
+            stage.write("frontier.csv", lambda f: table.to_csv(f, index=False))
+            stage.write("frontier.png", lambda f: fig.savefig(f, format="png", dpi=120))
+    _wrote(stage)
 
 
 def pd_frame(rows: list[dict[str, object]]) -> pd.DataFrame:

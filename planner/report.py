@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
 
 import matplotlib
 
@@ -27,6 +27,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict from 3.12 only
 
 from planner.economics import Appraisal, appraise, headline, ranges
 from planner.parameters import registry
@@ -91,38 +93,235 @@ def zone_shares(log: pd.DataFrame, warmup_minutes: float) -> pd.DataFrame:
 
 
 def load_bundle(folder: Path) -> Bundle:
-    """Read what ``planner run`` wrote; a missing or foreign file is a one-line ReportError."""
-    if not folder.is_dir():
-        raise ReportError(f"{folder}: no such results folder (run `planner run SCENARIO` first)")
-    need = ("summary.json", "scenario.toml", "events.parquet")
-    for name in need:
-        if not (folder / name).is_file():
-            raise ReportError(f"{folder / name}: missing; is this a `planner run` results folder?")
+    """Read what ``planner run`` wrote: one whole run (its ``run.json`` verified), every file of
+    the shape the report reads; anything else is a one-line ReportError naming the file. A
+    sizing frontier is read only when the folder's optimisation is of the same scenario and
+    region as its run (``planner optimize --out`` into the run's folder)."""
+    from planner.files import FolderError, whole_run
+
     try:
-        summary = json.loads((folder / "summary.json").read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{folder / 'summary.json'}: not valid JSON ({exc})") from None
-    if "baseline" not in summary:
+        manifest = whole_run(folder)
+    except FolderError as exc:
+        raise ReportError(str(exc)) from None
+    run = manifest.run
+    if run is None:
         raise ReportError(
-            f"{folder / 'summary.json'}: has no baseline to compare against "
-            "(a baseline-only scenario, or written by an older planner; run it again)"
+            f"{folder}: holds an optimisation and no run (run `planner run SCENARIO --out "
+            f"{folder}` first)"
         )
+    listed = {f.name for f in run.files}
+    for name in ("summary.json", "scenario.toml", "events.parquet"):
+        if name not in listed:
+            raise ReportError(f"{folder / name}: not in its run.json; not a `planner run` folder")
+    summary = read_summary(folder / "summary.json")
     try:
         scenario = load_scenario(folder / "scenario.toml")
     except ScenarioError as exc:
         raise ReportError(exc.problems[0]) from None
-    log = pd.read_parquet(
-        folder / "events.parquet", columns=["t_arrival", "zone", "eligible_kind", "health_first"]
-    )
-    frontier_file = folder / "frontier.csv"
+    if scenario.region.kind != "geodata":
+        raise ReportError(
+            f"{folder / 'scenario.toml'}: region.kind: the report maps a geodata region; this "
+            "run is of an abstract one"
+        )
+    if not run.same_place(scenario.scenario.name, region_of(scenario)):
+        raise ReportError(
+            f"{folder / 'scenario.toml'}: not the scenario its run.json names "
+            f"({run.scenario!r} in {run.region})"
+        )
+    log = read_event_log(folder / "events.parquet")
+    frontier = None
+    o = manifest.optimise
+    if (
+        o is not None
+        and o.same_place(run.scenario, run.region)
+        and "frontier.csv" in {f.name for f in o.files}
+    ):
+        frontier = read_frontier(folder / "frontier.csv")
     return bundle_of(
         scenario,
         summary,
         log,
-        pd.read_csv(frontier_file) if frontier_file.is_file() else None,
+        frontier,
         folder,
-        summary.get("scenario_file", "scenario.toml"),
+        str(summary.get("scenario_file", "scenario.toml")),
     )
+
+
+def region_of(scenario: Scenario) -> str:
+    """The region a results folder's manifest names: region.name, or "abstract"."""
+    return scenario.region.name if scenario.region.kind == "geodata" else "abstract"
+
+
+# -- the shape of what a results folder holds -------------------------------------------------
+
+Cell = float | None  # a figure; null where it is not defined (an interval of one replication)
+
+
+class _KpiRow(TypedDict):
+    kpi: str
+    label: str
+    unit: str
+    mean: Cell
+    ci_low: Cell
+    ci_high: Cell
+
+
+class _Paired(TypedDict):
+    kpis: list[_KpiRow]
+    per_replication: dict[str, list[Cell]]
+
+
+class _Summary(_Paired):
+    scenario: str
+    replications: int
+    seed: int
+    baseline: _Paired
+    scenario_file: NotRequired[str]
+
+
+_MAX_SUMMARY = 256 << 20
+_MAX_FRONTIER = 16 << 20
+EVENT_COLUMNS = {
+    "t_arrival": "number",
+    "zone": "any",
+    "eligible_kind": "bool",
+    "health_first": "bool",
+}
+"""The event-log columns the report reads, and their kind."""
+FRONTIER_COLUMNS = (
+    "units",
+    "cost_per_year",
+    "share_health_first",
+    "share_health_first_low",
+    "share_health_first_high",
+    "police_hours_freed",
+    "police_hours_freed_low",
+    "police_hours_freed_high",
+)
+"""The sizing-frontier columns the report draws (``planner optimize`` writes them)."""
+
+
+@cache
+def _summary_adapter() -> TypeAdapter[_Summary]:
+    return TypeAdapter(_Summary)
+
+
+def _bounded(path: Path, limit: int) -> bytes:
+    size = path.stat().st_size
+    if size > limit:
+        raise ReportError(f"{path}: {size:,} bytes, more than any planner run writes")
+    return path.read_bytes()
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    """``summary.json``, checked against the shape the report reads: tables of figures, every
+    per-replication list as long as the others and the baseline's, every KPI present."""
+    from planner.files import first_problem
+    from planner.kpis import KPI_BY_KEY
+
+    try:
+        raw = json.loads(_bounded(path, _MAX_SUMMARY).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSON, UTF-8, and too-long integers
+        raise ReportError(f"{path}: not valid JSON ({' '.join(str(exc).split())})") from None
+    if isinstance(raw, dict) and "baseline" not in raw and "per_replication" in raw:
+        raise ReportError(
+            f"{path}: has no baseline to compare against "
+            "(a baseline-only scenario, or written by an older planner; run it again)"
+        )
+    try:
+        summary = _summary_adapter().validate_python(raw, strict=True)
+    except ValidationError as exc:
+        raise ReportError(f"{path}: not a run's summary ({first_problem(exc)})") from None
+    need = ["replication", *KPI_BY_KEY]
+    for where, table in (("", summary), ("baseline.", summary["baseline"])):
+        columns = table["per_replication"]
+        missing = [c for c in need if c not in columns]
+        if missing:
+            raise ReportError(f"{path}: {where}per_replication has no {missing[0]!r}")
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) != 1 or 0 in lengths:
+            raise ReportError(
+                f"{path}: {where}per_replication: lists of {sorted(lengths)} values, not one "
+                "length of at least one"
+            )
+        kpis = {r["kpi"] for r in table["kpis"]}
+        if missing := [k for k in KPI_BY_KEY if k not in kpis]:
+            raise ReportError(f"{path}: {where}kpis has no row for {missing[0]!r}")
+    mine, base = summary["per_replication"], summary["baseline"]["per_replication"]
+    if mine["replication"] != base["replication"]:
+        raise ReportError(f"{path}: per_replication and baseline.per_replication are not paired")
+    return _nulls_as_nan(dict(summary))
+
+
+def _nulls_as_nan(summary: dict[str, Any]) -> dict[str, Any]:
+    """The figures of the tables with JSON null (how a run writes an undefined figure, such as
+    the interval of one replication) read back as NaN, as the run held them."""
+
+    def table(t: dict[str, Any]) -> dict[str, Any]:
+        nan = float("nan")
+        kpis = [
+            {
+                k: (nan if v is None and k in ("mean", "ci_low", "ci_high") else v)
+                for k, v in r.items()
+            }
+            for r in t["kpis"]
+        ]
+        per = {c: [nan if v is None else v for v in vs] for c, vs in t["per_replication"].items()}
+        return t | {"kpis": kpis, "per_replication": per}
+
+    return table(summary) | {"baseline": table(summary["baseline"])}
+
+
+def read_event_log(path: Path) -> pd.DataFrame:
+    """The columns of ``events.parquet`` the report reads, checked to be of their kind."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ReportError(f"{path}: not a Parquet event log ({_brief(exc)})") from None
+    for name, kind in EVENT_COLUMNS.items():
+        if name not in schema.names:
+            raise ReportError(f"{path}: has no column {name!r}")
+        t = schema.field(name).type
+        ok = {
+            "number": pa.types.is_floating(t) or pa.types.is_integer(t),
+            "bool": pa.types.is_boolean(t),
+            "any": True,
+        }[kind]
+        if not ok:
+            raise ReportError(f"{path}: column {name!r} is {t}, not {kind}")
+    try:
+        return pd.read_parquet(path, columns=list(EVENT_COLUMNS))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ReportError(f"{path}: not a readable Parquet event log ({_brief(exc)})") from None
+
+
+def read_frontier(path: Path) -> pd.DataFrame:
+    """``frontier.csv``: a table of numbers with the columns the frontier chart draws."""
+    data = _bounded(path, _MAX_FRONTIER)
+    if b"\0" in data:
+        raise ReportError(f"{path}: binary data, not a CSV table")
+    try:
+        table = pd.read_csv(io.BytesIO(data))
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ReportError(f"{path}: not a CSV table ({_brief(exc)})") from None
+    missing = [c for c in FRONTIER_COLUMNS if c not in table.columns]
+    if missing:
+        raise ReportError(f"{path}: has no column {missing[0]!r}")
+    if table.empty:
+        raise ReportError(f"{path}: has no rows")
+    for c in FRONTIER_COLUMNS:
+        if not pd.api.types.is_numeric_dtype(table[c]) or pd.api.types.is_bool_dtype(table[c]):
+            raise ReportError(f"{path}: column {c!r} holds something other than numbers")
+    return table
+
+
+def _brief(exc: BaseException) -> str:
+    """An exception's message on one line, at most 120 characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def bundle_of(
@@ -455,7 +654,17 @@ def to_html(r: Report) -> str:
         loader=PackageLoader("planner", "data"), autoescape=select_autoescape(["html", "j2"])
     )
     images = {k: base64.b64encode(v).decode("ascii") for k, v in r.images.items()}
-    return env.get_template("report.html.j2").render(r=r, t=text(r.lang), images=images)
+    return env.get_template("report.html.j2").render(
+        r=r, t=text(r.lang), images=images, generator=generator()
+    )
+
+
+def generator() -> str:
+    """What a report says wrote it (HTML generator, PDF Creator): marks the file as planner's,
+    so ``planner report`` replaces it and nothing else."""
+    from planner.files import REPORT_GENERATOR
+
+    return f"{REPORT_GENERATOR} {planner_version()}"
 
 
 # -- PDF --------------------------------------------------------------------------------------
@@ -586,6 +795,7 @@ def write_pdf(r: Report, path: Path) -> None:
         bottomMargin=16 * mm,
         title=r.title,
         author="planner",
+        creator=generator(),
         lang=r.lang,
     )
     doc.build(story, onFirstPage=page_number, onLaterPages=page_number)

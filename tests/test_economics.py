@@ -339,7 +339,7 @@ def test_report_shows_the_frontier_when_the_results_have_one(
     assert _planner("report", str(folder), "--lang", "en", cwd=tmp_path).returncode == 0
     without = page().count("data:image/png;base64,")
     assert "No sizing frontier" in page()
-    pd.DataFrame(
+    table = pd.DataFrame(
         {
             "units": [1, 2],
             "cost_per_year": [20e6, 40e6],
@@ -350,7 +350,12 @@ def test_report_shows_the_frontier_when_the_results_have_one(
             "police_hours_freed_low": [12.9e3, 23.8e3],
             "police_hours_freed_high": [13.1e3, 24.2e3],
         }
-    ).to_csv(folder / "frontier.csv", index=False)
+    )
+    from planner.files import results_folder
+
+    s = load_scenario(folder / "scenario.toml")  # as `planner optimize --out FOLDER` adds it
+    with results_folder(folder, "optimise", s.scenario.name, s.region.name).staged() as stage:
+        stage.write("frontier.csv", lambda p: table.to_csv(p, index=False))
     assert _planner("report", str(folder), "--lang", "en", cwd=tmp_path).returncode == 0
     assert page().count("data:image/png;base64,") == without + 1
     assert "No sizing frontier" not in page()
