@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import tomli_w
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.parameters import deep_merge
@@ -29,7 +27,6 @@ from planner.scenario_file import load_scenario
 from planner.sweep import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
-T = TypeVar("T")
 SCENARIO_EXAMPLES = 700
 SWEEP_EXAMPLES = 500
 BASE_RUN_EXAMPLES = 300
@@ -266,31 +263,8 @@ def _check(r: Any, f: Path, one_line: bool) -> None:
         assert all(ln.startswith(str(f)) for ln in lines), r.err
 
 
-def _run_cases(
-    cases: st.SearchStrategy[T],
-    examples: int,
-    check_one: Callable[[T], None],
-) -> int:
-    tried = 0
-
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(cases)
-    def fuzz(case: T) -> None:
-        nonlocal tried
-        tried += 1
-        check_one(case)
-
-    fuzz()
-    return tried
-
-
-def test_hostile_scenario_files(cli, tmp_path: Path, capsys) -> None:
+def test_hostile_scenario_files(fast_cli, fuzz, tmp_path: Path, capsys) -> None:
+    cli = fast_cli
     f = tmp_path / "scenario.toml"
     out = tmp_path / "results"
 
@@ -300,13 +274,14 @@ def test_hostile_scenario_files(cli, tmp_path: Path, capsys) -> None:
         _check(cli("run", f, "--replications", "1", "--out", out), f, one_line=True)
         assert not out.exists()
 
-    tried = _run_cases(_scenario_cases(), SCENARIO_EXAMPLES, check_one)
+    tried = fuzz(_scenario_cases(), SCENARIO_EXAMPLES, check_one)
     with capsys.disabled():
         print(f"\n{tried} hostile scenario files: each exit code 2, one line, nothing written")
     assert tried >= SCENARIO_EXAMPLES * 0.9
 
 
-def test_hostile_sweep_files(cli, tmp_path: Path, capsys) -> None:
+def test_hostile_sweep_files(fast_cli, fuzz, tmp_path: Path, capsys) -> None:
+    cli = fast_cli
     (tmp_path / "base.toml").write_bytes(_dump(SWEEP_BASE))
     f = tmp_path / "sweep.toml"
     store = tmp_path / "store.duckdb"
@@ -320,7 +295,7 @@ def test_hostile_sweep_files(cli, tmp_path: Path, capsys) -> None:
         _check(cli("sweep", f, "--store", store, "--workers", "1"), f, one_line=True)
         assert not store.exists()
 
-    tried = _run_cases(_sweep_cases(), SWEEP_EXAMPLES, check_one)
+    tried = fuzz(_sweep_cases(), SWEEP_EXAMPLES, check_one)
     with capsys.disabled():
         print(f"\n{tried} hostile sweep files: each exit code 2, one line, no store created")
     assert tried >= SWEEP_EXAMPLES * 0.9
@@ -337,10 +312,11 @@ any_value = st.one_of(
 )
 
 
-def test_base_run_seed_and_replications_of_any_type(cli, tmp_path: Path, capsys) -> None:
+def test_base_run_seed_and_replications_of_any_type(fast_cli, fuzz, tmp_path: Path, capsys) -> None:
     """Found in review: [base.run] seed and replications went into the sweep unvalidated, so
     2.0 or "2" was a traceback and "7" stored work a re-run did not recognise. Each value is
     read as `planner run` reads the same base: the same numbers, or exit 2 and one line."""
+    cli = fast_cli
     (tmp_path / "base.toml").write_bytes(_dump(SWEEP_BASE))
     f, scenario = tmp_path / "sweep.toml", tmp_path / "scenario.toml"
     store = tmp_path / "store.duckdb"
@@ -372,7 +348,7 @@ def test_base_run_seed_and_replications_of_any_type(cli, tmp_path: Path, capsys)
         assert not store.exists()
 
     cases = st.tuples(st.sampled_from(["seed", "replications"]), any_value)
-    tried = _run_cases(cases, BASE_RUN_EXAMPLES, check_one)
+    tried = fuzz(cases, BASE_RUN_EXAMPLES, check_one)
     with capsys.disabled():
         print(
             f"\n{tried} [base.run] seeds and counts, each as `planner run` reads it: {read} "
