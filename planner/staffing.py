@@ -9,7 +9,6 @@ midnight on Sunday wrap into Monday: the week repeats.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +33,7 @@ def units_needed(calls_per_hour: np.ndarray, mission_minutes: float, p_wait: flo
         offered = lam * mission_minutes / 60.0
         if offered <= 0:
             continue
-        c = math.floor(offered) + 1  # fewer than the offered load would never catch up
+        c = 1  # the fewest units whose P(wait) is within the bound (1 while c <= offered)
         while erlang_c(c, offered) > p_wait:
             c += 1
         out[h] = c
