@@ -229,10 +229,10 @@ def test_a_summary_with_its_baseline_carries_the_baselines_kpis_and_replications
 
 
 def test_order_follows_the_marginal_value_of_each_next_unit() -> None:
-    # X reaches a cell of demand 8, Y one of 6, Z none. With busy 0.5 the k-th unit at a base
-    # adds demand x 0.5^k: X 4, 2, 1; Y 3, 1.5. Greedy: X 4, Y 3, X 2, Y 1.5, X 1. Z has no unit
-    # in the placement and never appears
+    # X reaches a cell of demand 8, Y one of 3, Z none. With busy 0.5 the k-th unit at a base
+    # adds demand x 0.5^k: X 4, 2, 1; Y 1.5. Greedy: X 4, X 2, Y 1.5, X 1 (a unit miscounted at
+    # X would put Y second or last). Z has no unit in the placement and never appears
     cost = np.array([[5.0, 50.0, 50.0], [50.0, 5.0, 50.0]])
-    m = CoverageModel.from_cost_matrix(cost, np.array([8.0, 6.0]), 10.0, ["X", "Y", "Z"])
-    placement = Placement({"X": 3, "Y": 2}, 0.0, 0.0, True, 0.0)
-    assert m.order(placement, busy=0.5) == ["X", "Y", "X", "Y", "X"]
+    m = CoverageModel.from_cost_matrix(cost, np.array([8.0, 3.0]), 10.0, ["X", "Y", "Z"])
+    placement = Placement({"X": 3, "Y": 1}, 0.0, 0.0, True, 0.0)
+    assert m.order(placement, busy=0.5) == ["X", "X", "Y", "X"]
