@@ -15,7 +15,7 @@ from planner.coverage import CoverageModel, Placement
 from planner.economics import appraise, evaluate, headline, inputs, service_cost
 from planner.scenario import Scenario
 from planner.simulation import simulate
-from planner.staffing import Roster, ShiftPattern, units_needed
+from planner.staffing import Roster, ShiftPattern, assign_to_vehicles, units_needed
 from planner.world import erlang_c
 
 
@@ -236,3 +236,33 @@ def test_order_follows_the_marginal_value_of_each_next_unit() -> None:
     m = CoverageModel.from_cost_matrix(cost, np.array([8.0, 3.0]), 10.0, ["X", "Y", "Z"])
     placement = Placement({"X": 3, "Y": 1}, 0.0, 0.0, True, 0.0)
     assert m.order(placement, busy=0.5) == ["X", "X", "Y", "X"]
+
+
+def test_vehicles_take_the_longest_shift_first_and_the_busiest_vehicle_leads() -> None:
+    mon = {"day": 0}
+    long, short, later = (
+        ShiftPattern(**mon, start_hour=8, hours=12),
+        ShiftPattern(**mon, start_hour=8, hours=4),
+        ShiftPattern(**mon, start_hour=12, hours=8),
+    )
+    roster = Roster({short: 1, later: 1, long: 1}, np.zeros(168, dtype=int), 0.0, True)
+    # first fit in order of start, the longer of two at the same hour first: 08-20 on vehicle
+    # 0, 08-12 on vehicle 1, 12-20 fits vehicle 1 after it
+    assert assign_to_vehicles(roster) == [[long], [short, later]]
+    # the vehicle on duty most hours comes first, whatever the order first fit made them in
+    early, overlapping = ShiftPattern(0, 0, 4), ShiftPattern(0, 2, 12)
+    roster = Roster({early: 1, overlapping: 1}, np.zeros(168, dtype=int), 0.0, True)
+    assert assign_to_vehicles(roster) == [[overlapping], [early]]
+
+
+def test_todays_service_is_the_scenario_with_baseline_dispatch_and_no_units(
+    oslo: Scenario,
+) -> None:
+    b = baseline_of(oslo)
+    assert b.dispatch.policy == "baseline" and oslo.dispatch.policy == "health-first"
+    assert b.dispatch.model_dump() == oslo.dispatch.model_dump() | {"policy": "baseline"}
+    assert b.fleet.units == [] and len(oslo.fleet.units) == 4
+    assert b.fleet.model_dump() == oslo.fleet.model_dump() | {"units": []}
+    rest = set(type(oslo).model_fields) - {"dispatch", "fleet"}
+    assert {k: getattr(b, k) for k in rest} == {k: getattr(oslo, k) for k in rest}
+    assert not b.units_are_active
