@@ -149,7 +149,7 @@ class Engine:
     def _call_arrives(self, i: int) -> None:
         self._next_arrival()
         now = self.env.now
-        hour = int(now // 60) % 168
+        hour = int(now) // 60 % 168
         on_duty = [u for u in self.units if u.on_duty[hour]]
         if not on_duty:
             # shifts are known at call taking: police are sent as if no service existed
@@ -180,7 +180,7 @@ class Engine:
 
     # --- dispatch ------------------------------------------------------------------------
     def _eta(self, unit: _Unit, i: int, now: float) -> float:
-        prof = self.peak[int(now // 60) % 168]
+        prof = self.peak[int(now) // 60 % 168]
         return self.mob[i] + self.eta_rows[prof][unit.index][self.cell[i]]
 
     def _expire(self, entry: _Waiting) -> None:
@@ -190,7 +190,7 @@ class Engine:
 
     def _release(self, unit: _Unit) -> None:
         unit.busy = False
-        if self.waiting and unit.on_duty[int(self.env.now // 60) % 168]:
+        if self.waiting and unit.on_duty[int(self.env.now) // 60 % 168]:
             self._take_waiting(unit)
 
     def _take_waiting(self, unit: _Unit) -> None:
@@ -302,7 +302,9 @@ class Engine:
             free = handover_end + float(w.facility_to_base[w.profile(handover_end), facility, base])
         else:
             free = end + float(w.cell_to_base[w.profile(end), cell, base])
-        first = unit_on_scene if not flagged else min(unit_on_scene, police_on_scene)
+        # police are on scene before the crew only when alerted at triage (backup comes after
+        # the crew); fmin ignores the NaN of a call without police
+        first = float(np.fmin(unit_on_scene, police_on_scene))
         col["unit"][i] = unit_index
         col["t_police_alerted"][i] = alerted
         col["t_dispatch"][i] = now

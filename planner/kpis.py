@@ -287,7 +287,7 @@ def on_duty_minutes(on_duty: np.ndarray, unit: np.ndarray, t: np.ndarray) -> np.
     """Minutes unit ``unit[i]`` has been on shift from time 0 to ``t[i]`` (weeks repeat)."""
     if len(t) == 0:
         return np.zeros(0)
-    duty = np.asarray(on_duty, dtype=float)[unit]  # (n, 168)
+    duty = np.asarray(on_duty)[unit]  # (n, 168) flags: sums and products of them are exact
     cum = np.concatenate([np.zeros((len(t), 1)), np.cumsum(duty, axis=1) * 60.0], axis=1)
     weeks, within = np.divmod(np.asarray(t, dtype=float), 168 * 60.0)
     hour = np.minimum((within // 60).astype(int), 167)

@@ -30,8 +30,7 @@ class PoliceDistrict:
 
     @classmethod
     def erlang(cls, patrols: int, utilisation: float, other_job: float) -> PoliceDistrict:
-        if patrols <= 0:
-            return cls(0, 1.0, float("inf"))
+        """No patrol (0) is (0, 1.0, inf): every call waits, for ever."""
         offered = utilisation * patrols  # Erlangs of other work
         return cls(
             patrols,

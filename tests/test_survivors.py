@@ -3,6 +3,8 @@ model that no other fast test noticed (tests/mutation/README.md tells how they a
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import numpy as np
@@ -13,10 +15,11 @@ from planner import load_scenario
 from planner.compare import baseline_of, calls_differ, with_baseline
 from planner.coverage import CoverageModel, Placement
 from planner.economics import appraise, evaluate, headline, inputs, service_cost
+from planner.kpis import on_duty_minutes
 from planner.scenario import Scenario
 from planner.simulation import simulate
 from planner.staffing import Roster, ShiftPattern, assign_to_vehicles, units_needed
-from planner.world import erlang_c
+from planner.world import PoliceDistrict, erlang_c
 
 
 def _with(s: Scenario, section: str, **fields: Any) -> Scenario:
@@ -266,3 +269,64 @@ def test_todays_service_is_the_scenario_with_baseline_dispatch_and_no_units(
     rest = set(type(oslo).model_fields) - {"dispatch", "fleet"}
     assert {k: getattr(b, k) for k in rest} == {k: getattr(oslo, k) for k in rest}
     assert not b.units_are_active
+
+
+# --- world: the police districts' M/M/c ---------------------------------------------------------
+
+
+def test_erlang_c_is_one_when_the_load_reaches_the_servers() -> None:
+    # a = c: rho = 1 and every arrival waits (the formula gives b / b = 1 too); a > c: unstable
+    assert erlang_c(2, 2.0) == 1.0
+    assert erlang_c(2, 3.5) == 1.0
+    assert erlang_c(1, 0.0) == 0.0
+
+
+def test_a_police_district_by_hand() -> None:
+    # 2 patrols at 50 % other work: a = 1 Erlang; P(wait) = Erlang C(2, 1) = 1/3; the wait, given
+    # all are busy, is one other job's 30 min over the free capacity c - a = 1: 30 min
+    d = PoliceDistrict.erlang(2, 0.5, 30.0)
+    assert (d.patrols, d.mean_wait) == (2, 30.0)
+    assert d.p_wait == pytest.approx(1 / 3, rel=1e-12)
+    # 4 patrols always busy: every call waits, for ever; no patrol at all: the same
+    assert PoliceDistrict.erlang(4, 1.0, 30.0) == PoliceDistrict(4, 1.0, math.inf)
+    assert PoliceDistrict.erlang(0, 0.5, 30.0) == PoliceDistrict(0, 1.0, math.inf)
+
+
+# --- simulation: what summary.json holds; kpis: the shift clock of no mission -------------------
+
+
+def test_the_summary_of_a_run_is_its_name_size_seed_tables_and_hours(
+    small_run: tuple[Scenario, Any, Any],
+) -> None:
+    s, res, _ = small_run
+    out = res.summary()
+    assert list(out) == [
+        "scenario",
+        "replications",
+        "seed",
+        "kpis",
+        "per_replication",
+        "utilisation_by_hour_of_week",
+    ]
+    assert (out["scenario"], out["replications"], out["seed"]) == (
+        "Psychiatric ambulance: 4 units",
+        3,
+        s.run.seed,
+    )
+    json.dumps(out, allow_nan=False)  # NaN written as null, never as NaN
+    kpis = res.kpis
+    assert [r["kpi"] for r in out["kpis"]] == list(kpis["kpi"])
+    for r, mean in zip(out["kpis"], kpis["mean"], strict=True):
+        assert r["mean"] is None if math.isnan(mean) else r["mean"] == mean
+    assert out["per_replication"]["replication"] == [0, 1, 2]
+    assert out["per_replication"]["calls_per_year"] == list(res.per_replication["calls_per_year"])
+    util = out["utilisation_by_hour_of_week"]
+    assert len(util) == 168
+    assert [u is None for u in util] == list(np.isnan(res.utilisation))
+    assert None in util  # no unit is on duty in some hours of the default fleet
+    assert [u for u in util if u is not None] == list(res.utilisation[~np.isnan(res.utilisation)])
+
+
+def test_on_duty_minutes_of_no_mission_is_an_empty_array() -> None:
+    got = on_duty_minutes(np.ones((1, 168), dtype=bool), np.array([], dtype=int), np.array([]))
+    assert got.shape == (0,)
