@@ -67,9 +67,32 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run_mutmut(paths: list[str], max_children: int) -> float:
-    cmd = [*mutmut_command(), "run", "--max-children", str(max_children)]
-    cmd += [module_of(p) + ".*" for p in paths]
+def run_mutmut(
+    paths: list[str], max_children: int, again: bool = False, also: list[str] | None = None
+) -> float:
+    """Run mutmut on every mutant of ``paths``; with ``again``, only on the mutants of every
+    function that the last results show with a mutant not killed (or not tested), and of the
+    functions ``also`` names (``planner.engine.xǁEngineǁ_eta``: a function changed since)."""
+    names = [module_of(p) + ".*" for p in paths]
+    if again:
+        functions = {key.rsplit("__mutmut_", 1)[0] for p in paths for key in left_to_test(p)}
+        names = sorted(f"{f}__mutmut_*" for f in functions | set(also or ()))
+        if not names:
+            print("every mutant of these modules is already killed", flush=True)
+            return 0.0
+    cmd = [*mutmut_command(), "run", "--max-children", str(max_children), *names]
+    return _mutmut(cmd)
+
+
+def left_to_test(path: str) -> list[str]:
+    """Mutants of ``path`` with no result, or one other than killed / timed out."""
+    from mutmut.stats import status_by_exit_code
+
+    results = load_results(path) or {}
+    return sorted(key for key, code in results.items() if status_by_exit_code[code] not in DETECTED)
+
+
+def _mutmut(cmd: list[str]) -> float:
     # mutants/ must exist before mutmut starts: Python skips, for good, a PYTHONPATH folder that
     # is missing at start-up, and the tests would then import the editable checkout instead.
     (ROOT / "mutants").mkdir(exist_ok=True)
@@ -198,6 +221,20 @@ def main() -> int:
     )
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutants (default 2)")
     parser.add_argument("--report-only", action="store_true", help="only print the last results")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="test again only the functions with a mutant not killed in the last results "
+        "(valid while tests are only added: a killed mutant stays killed)",
+    )
+    parser.add_argument(
+        "--also",
+        nargs="*",
+        default=[],
+        metavar="FUNCTION",
+        help="with --again: functions changed since the last results, all of whose mutants are "
+        "tested again (names as mutmut gives them, e.g. 'planner.kpis.x_interval')",
+    )
     parser.add_argument("--fail-under", type=float, metavar="PCT", help="exit 1 below this score")
     args = parser.parse_args()
 
@@ -206,7 +243,9 @@ def main() -> int:
     unknown = [p for p in paths if p not in configured]
     if unknown:
         sys.exit(f"not in [tool.mutmut] only_mutate: {', '.join(unknown)}")
-    elapsed = None if args.report_only else run_mutmut(paths, args.max_children)
+    elapsed = (
+        None if args.report_only else run_mutmut(paths, args.max_children, args.again, args.also)
+    )
     return report(paths, elapsed, args.fail_under)
 
 
