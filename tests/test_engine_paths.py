@@ -30,6 +30,7 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
+import simpy
 
 from planner import scenario_from_dict, simulation
 from planner.demand import CallStream
@@ -837,3 +838,30 @@ def test_a_unit_whose_shift_starts_in_the_first_hour_takes_a_waiting_call_at_onc
             queue=60.0 - 13.0,
         ),
     )
+
+
+def test_a_call_needing_no_time_to_reach_health_is_taken_at_once() -> None:
+    # no call handling: health knows at the call's own minute, a delay of 0 (not negative)
+    over = {"call_handling": {"handling": fixed(0.0)}}
+    row = _log_at(over, [0.0]).iloc[0]
+    check(
+        row,
+        expected(
+            unit=0,
+            dispatch=0.0,
+            first=UNIT_MOB + T,
+            unit_on=UNIT_MOB + T,
+            scene_end=UNIT_MOB + T + ON_SCENE,
+            unit_free=_busy(0.0),
+            unit_minutes=_busy(0.0),
+        ),
+    )
+
+
+def test_an_event_in_the_past_is_refused() -> None:
+    from planner.engine import Engine
+
+    engine = object.__new__(Engine)  # only the clock is needed
+    engine.env = simpy.Environment(initial_time=10.0)
+    with pytest.raises(ValueError, match=r"^negative delay -2\.5 at t = 10\.0$"):
+        engine._at(7.5, lambda: None)

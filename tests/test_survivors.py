@@ -19,6 +19,7 @@ from planner.kpis import on_duty_minutes
 from planner.scenario import Scenario
 from planner.simulation import simulate
 from planner.staffing import Roster, ShiftPattern, assign_to_vehicles, units_needed
+from planner.travel import TrafficRules
 from planner.world import PoliceDistrict, erlang_c
 
 
@@ -330,3 +331,18 @@ def test_the_summary_of_a_run_is_its_name_size_seed_tables_and_hours(
 def test_on_duty_minutes_of_no_mission_is_an_empty_array() -> None:
     got = on_duty_minutes(np.ones((1, 168), dtype=bool), np.array([], dtype=int), np.array([]))
     assert got.shape == (0,)
+
+
+def test_the_traffic_rules_are_the_scenarios(oslo: Scenario) -> None:
+    from planner.world import _rules
+
+    travel = oslo.travel.model_copy(
+        update={
+            "emergency_speed_factor": 1.1,
+            "rush_hour_factor": 1.7,
+            "rush_hours": [6, 17],
+            "emergency_rush_damping": 0.3,
+        }
+    )
+    rules = _rules(oslo.model_copy(update={"travel": travel}))
+    assert rules == TrafficRules(1.1, 1.7, (6, 17), 0.3)
