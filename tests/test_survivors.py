@@ -3,6 +3,7 @@ model that no other fast test noticed (tests/mutation/README.md tells how they a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
@@ -12,7 +13,13 @@ import pytest
 from scipy import stats
 
 from planner import load_scenario
-from planner.compare import baseline_of, calls_differ, with_baseline
+from planner.compare import (
+    baseline_of,
+    calls_differ,
+    paired_differences,
+    police_hours_freed,
+    with_baseline,
+)
 from planner.coverage import CoverageModel, Placement
 from planner.economics import appraise, evaluate, headline, inputs, service_cost
 from planner.kpis import on_duty_minutes
@@ -346,3 +353,34 @@ def test_the_traffic_rules_are_the_scenarios(oslo: Scenario) -> None:
     )
     rules = _rules(oslo.model_copy(update={"travel": travel}))
     assert rules == TrafficRules(1.1, 1.7, (6, 17), 0.3)
+
+
+# --- compare: pairing and the police hours freed --------------------------------------------------
+
+
+def test_police_hours_freed_is_the_paired_difference_by_hand(
+    small_run: tuple[Scenario, Any, Any],
+) -> None:
+    _, res, base = small_run
+    d = base.per_replication["police_officer_hours"] - res.per_replication["police_officer_hours"]
+    want = _t_interval(d.to_numpy())
+    assert police_hours_freed(base, res) == pytest.approx(want, rel=1e-12)
+    assert want[0] > 0  # the service frees police hours
+
+
+def test_runs_of_other_replications_or_seeds_are_not_paired(
+    small_run: tuple[Scenario, Any, Any],
+) -> None:
+    _, res, base = small_run
+    fewer = dataclasses.replace(res, per_replication=res.per_replication.iloc[:2])
+    with pytest.raises(
+        ValueError, match=r"^scenarios must be run with the same replications to be paired$"
+    ):
+        paired_differences(base, fewer)
+    other = res.scenario.model_copy(
+        update={"run": res.scenario.run.model_copy(update={"seed": res.scenario.run.seed + 1})}
+    )
+    with pytest.raises(
+        ValueError, match=r"^scenarios must be run with the same seed to be paired$"
+    ):
+        paired_differences(base, dataclasses.replace(res, scenario=other))
