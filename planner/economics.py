@@ -169,7 +169,7 @@ def effects_table(per_rep: pd.DataFrame, police_fte_hours: float) -> pd.DataFram
     rows = []
     frame = per_rep.assign(police_fte_freed=per_rep["officer_hours_freed"] / police_fte_hours)
     for col in frame.columns.drop("replication"):
-        m, lo, hi = interval(frame[col].to_numpy(dtype=float))
+        m, lo, hi = interval(frame[col].to_numpy())
         rows.append({"effect": col, "mean": m, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows)
 
@@ -379,7 +379,7 @@ def _stream(seed: int, name: str) -> np.random.Generator:
 
 
 def draw(r: Range, mode: float, n: int, seed: int) -> np.ndarray:
-    """Triangular over [low, high] peaking at the input's value (uniform if outside)."""
+    """Triangular over [low, high] peaking at the input's value (uniform unless strictly inside)."""
     rng = _stream(seed, r.name)
     if r.low < mode < r.high:
         return rng.triangular(r.low, mode, r.high, size=n)
@@ -403,7 +403,7 @@ def monte_carlo(
     for r in over or ranges():
         sample[r.name] = draw(r, float(x[r.name]), draws, seed)
     if per_rep_effects is not None and len(per_rep_effects) > 1:
-        pick = _stream(seed, "sim.replication").integers(0, len(per_rep_effects), size=draws)
+        pick = _stream(seed, "sim.replication").integers(len(per_rep_effects), size=draws)
         for col in per_rep_effects.columns.drop("replication"):
             sample[f"sim.{col}"] = per_rep_effects[col].to_numpy(dtype=float)[pick]
     out = evaluate(sample)
@@ -432,7 +432,7 @@ class Appraisal:
 
     def interval(self, key: str) -> tuple[float, float, float]:
         """A result's mean and 95 % interval over replications (simulation noise only)."""
-        return interval(self.by_replication[key].to_numpy(dtype=float))
+        return interval(self.by_replication[key].to_numpy())
 
     @property
     def probability_positive(self) -> float:

@@ -3,12 +3,15 @@
 Discounted flows are summed year by year in plain loops; the defaults' staffing and cost are
 worked through from the numbers written in ``planner/data/defaults.toml``; every range in
 ``planner/data/uncertainty.toml`` must move the net present value in its direction by an amount
-derived for that input alone. No simulation runs: the simulated effects are a hand-made frame.
+derived for that input alone. The Monte Carlo draws are checked against numpy seeded as
+documented (the seed and the input's name). No simulation runs: the simulated effects are a
+hand-made frame.
 """
 
 from __future__ import annotations
 
 import tomllib
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,22 @@ import pandas as pd
 import pytest
 
 from planner import scenario_from_dict
-from planner.economics import annuity_factor, evaluate, inputs, ranges, tornado
+from planner.economics import (
+    Range,
+    Service,
+    annuity_factor,
+    appraise,
+    draw,
+    effects,
+    evaluate,
+    inputs,
+    monte_carlo,
+    probability_positive,
+    ranges,
+    service,
+    tornado,
+)
+from planner.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -528,3 +546,219 @@ def test_tornado_hand_amounts_at_the_defaults_in_figures(x: dict[str, float]) ->
     assert table.loc["appraisal.benefit_growth_per_year", "npv_high"] - base == pytest.approx(
         18_920_500 * (grown - af), rel=1e-11
     )
+
+
+def test_tornado_rows_carry_their_labels_and_a_fresh_index(x: dict[str, float]) -> None:
+    table = tornado(x)
+    stated = _stated_ranges()
+    assert dict(zip(table["input"], table["label"], strict=True)) == {
+        k: v["label"] for k, v in stated.items()
+    }
+    # sorted widest first, which is not the file's order, and numbered afresh from 0
+    assert list(table["input"]) != list(stated)
+    assert list(table.index) == list(range(len(stated)))
+    deltas = _deltas(0.0)
+    swings = {k: abs(deltas[k](v["high"]) - deltas[k](v["low"])) for k, v in stated.items()}
+    assert table.loc[0, "input"] == max(swings, key=lambda k: swings[k])
+
+
+# -- (5) the draws of the Monte Carlo analysis, against numpy on the same seeds ---------------
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    """The documented stream of one input: numpy seeded with the seed and the name's CRC-32."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+SPAN = Range("costs.overhead_rate", "overhead", "overhead", 2.0, 6.0, "share", "test")
+
+
+def test_a_value_strictly_inside_its_range_peaks_a_triangular_draw() -> None:
+    got = draw(SPAN, 3.0, 20_000, 7)
+    np.testing.assert_array_equal(got, _rng(7, SPAN.name).triangular(2.0, 3.0, 6.0, 20_000))
+    assert got.min() >= 2.0 and got.max() <= 6.0
+    assert got.mean() == pytest.approx((2.0 + 3.0 + 6.0) / 3, abs=0.05)  # 3.667
+
+
+@pytest.mark.parametrize("mode", [2.0, 6.0, 1.0, 9.0], ids=["at low", "at high", "below", "above"])
+def test_a_value_at_or_outside_a_bound_draws_uniformly(mode: float) -> None:
+    got = draw(SPAN, mode, 20_000, 7)
+    np.testing.assert_array_equal(got, _rng(7, SPAN.name).uniform(2.0, 6.0, 20_000))
+    assert got.shape == (20_000,)
+    assert got.min() >= 2.0 and got.max() <= 6.0
+    # uniform: mean 4; a triangle peaking at a bound would have 3.333 or 4.667
+    assert got.mean() == pytest.approx(4.0, abs=0.05)
+
+
+PRICE_RANGE = Range("costs.police_officer_hour", "price", "pris", 600.0, 3000.0, "NOK/h", "t")
+
+
+def _toy(**over: float) -> dict[str, float]:
+    """One unit 24/7, crew of 3 at NOK 50,000 a month, no supplements: cost by hand."""
+    x = {f"costs.{k}": 0.0 for k in ("shift_supplement", "social_cost_rate", "absence_rate")}
+    x |= {f"costs.{k}": 0.0 for k in ("leave_weeks", "public_holidays", "overhead_rate")}
+    x |= {
+        "costs.nurse_monthly_wage": 50_000.0,
+        "costs.paramedic_monthly_wage": 50_000.0,
+        "costs.crew_paramedics": 1.0,
+        "costs.weekly_hours": 40.0,
+        "costs.vehicle_per_year": 100_000.0,
+        "costs.base_per_year": 0.0,
+        "costs.overtime_supplement": 0.5,
+        "costs.police_officer_hour": 800.0,
+        "costs.police_fte_hours": 1_600.0,
+        "appraisal.discount_rate": 0.04,
+        "appraisal.tax_financing_cost": 0.20,
+        "appraisal.horizon_years": 10.0,
+        "appraisal.benefit_growth_per_year": 0.0,
+        "service.unit_hours": 8_760.0,
+        "service.crew": 3.0,
+        "service.vehicles": 1.0,
+        "service.bases": 1.0,
+        "sim.police_hours_factor": 1.0,
+        "sim.officer_hours_freed": 5_000.0,
+    }
+    return x | over
+
+
+def test_monte_carlo_defaults_to_10000_draws_on_the_documented_seed() -> None:
+    mc = monte_carlo(_toy(), over=(PRICE_RANGE,))
+    assert len(mc) == 10_000
+    price = _rng(20261122, PRICE_RANGE.name).triangular(600.0, 800.0, 3000.0, 10_000)
+    np.testing.assert_allclose(mc["benefit_per_year"], 5_000.0 * price, rtol=1e-12)
+
+
+def test_monte_carlo_draws_whole_replications() -> None:
+    """Each draw takes one replication's effects together: its hours freed and its overtime."""
+    reps = pd.DataFrame(
+        {
+            "replication": [0, 1],
+            "officer_hours_freed": [4_000.0, 6_000.0],
+            "overtime_unit_hours": [0.0, 100.0],
+        }
+    )
+    x = _toy(**{"sim.officer_hours_freed": 5_000.0, "sim.overtime_unit_hours": 50.0})
+    mc = monte_carlo(x, reps, draws=400, seed=3, over=(PRICE_RANGE,))
+    pick = _rng(3, "sim.replication").integers(0, 2, 400)
+    assert 0 < pick.sum() < 400  # both replications drawn
+    price = _rng(3, PRICE_RANGE.name).triangular(600.0, 800.0, 3000.0, 400)
+    hours = np.where(pick == 1, 6_000.0, 4_000.0)
+    np.testing.assert_allclose(mc["benefit_per_year"], price * hours, rtol=1e-12)
+    # 8,760 h x 3 persons / (40 h x 365/7) = 12.6 posts at NOK 600,000, and the vehicle;
+    # an overtime hour pays the crew's NOK 1,800,000 a year over 2,085.7 h, plus 50 %
+    staff = 12.6 * 600_000.0 + 100_000.0  # NOK 7,660,000 a year
+    overtime = 100.0 * 3 * 600_000.0 / (40 * 365 / 7) * 1.5
+    np.testing.assert_allclose(
+        mc["cost_per_year"], np.where(pick == 1, staff + overtime, staff), rtol=1e-12
+    )
+
+
+def test_npv_of_exactly_nil_is_not_counted_positive() -> None:
+    mc = pd.DataFrame({"npv": [-1.0, 0.0, 0.5, 2.0]})
+    assert probability_positive(mc) == 0.5  # 0.5 and 2.0; 0.0 is no gain
+
+
+# -- (6) the whole appraisal from per-replication KPIs ----------------------------------------
+
+# replication 0 frees nothing; replication 1 frees 24,000 officer-hours, 5,000 of them on
+# police-car transports
+BASELINE_REPS = pd.DataFrame(
+    {
+        "replication": [0, 1],
+        "police_officer_hours": [30_000.0, 30_000.0],
+        "police_patrol_hours": [15_000.0, 15_000.0],
+        "police_car_transports_per_year": [4_000.0, 4_000.0],
+        "police_encounters_per_year": [7_000.0, 7_000.0],
+        "police_car_officer_hours": [6_000.0, 6_000.0],
+        "unit_missions_per_year": [0.0, 0.0],
+        "calls_per_year": [30_000.0, 30_100.0],
+        "overtime_unit_hours": [0.0, 0.0],
+    }
+)
+SCENARIO_REPS = BASELINE_REPS.assign(
+    police_officer_hours=[30_000.0, 6_000.0],
+    police_patrol_hours=[15_000.0, 4_000.0],
+    police_car_transports_per_year=[4_000.0, 500.0],
+    police_encounters_per_year=[7_000.0, 1_000.0],
+    police_car_officer_hours=[6_000.0, 1_000.0],
+    unit_missions_per_year=[7_600.0, 7_656.0],
+    overtime_unit_hours=[400.0, 420.0],
+)
+SEED = 11  # run.seed of the scenario below; not the Monte Carlo's default
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Scenario:
+    return scenario_from_dict(
+        {"dispatch": {"policy": "health-first"}, "fleet": {"units": UNITS}, "run": {"seed": SEED}}
+    )
+
+
+def test_effects_refuse_unpaired_replications_in_one_sentence() -> None:
+    with pytest.raises(ValueError) as err:
+        effects(SCENARIO_REPS, BASELINE_REPS.assign(replication=[0, 2]))
+    assert str(err.value) == "scenario and baseline must share replications to be paired"
+
+
+def _nothing_freed(mc: pd.DataFrame) -> np.ndarray:
+    """Draws that took replication 0: the only ones with no police time freed, so no benefit."""
+    return mc["benefit_per_year"].to_numpy() == 0.0
+
+
+def test_appraise_carries_the_effects_inputs_and_tornado(seeded: Scenario) -> None:
+    a = appraise(seeded, SCENARIO_REPS, BASELINE_REPS, draws=500, seed=5)
+    want = pd.DataFrame(
+        {
+            "replication": [0, 1],
+            "officer_hours_freed": [0.0, 24_000.0],
+            "patrol_hours_freed": [0.0, 11_000.0],
+            "police_car_transports_avoided": [0.0, 3_500.0],
+            "police_encounters_avoided": [0.0, 6_000.0],
+            "police_car_officer_hours_freed": [0.0, 5_000.0],
+            "health_first_responses": [7_600.0, 7_656.0],
+            "calls": [30_000.0, 30_100.0],
+            "overtime_unit_hours": [400.0, 420.0],
+        }
+    )
+    pd.testing.assert_frame_equal(a.per_rep, want)
+    assert a.inputs["sim.officer_hours_freed"] == 12_000.0
+    assert a.inputs["sim.overtime_unit_hours"] == 410.0
+    assert a.inputs["service.unit_hours"] == pytest.approx(UNIT_HOURS)
+    table = a.tornado.set_index("input")
+    assert set(table.index) == set(_stated_ranges())
+    # the police hour at NOK 1,170 instead of 790 on the mean 12,000 h freed, for 10 years
+    price = table.loc["costs.police_officer_hour"]
+    assert price["npv_high"] - price["npv_base"] == pytest.approx(380 * 12_000 * _level())
+    # the Monte Carlo analysis: the draws asked for, on the seed given, over the replications
+    assert len(a.monte_carlo) == 500
+    pick = _rng(5, "sim.replication").integers(0, 2, 500)
+    np.testing.assert_array_equal(_nothing_freed(a.monte_carlo), pick == 0)
+
+
+def test_appraise_defaults_to_10000_draws_on_the_scenarios_seed(seeded: Scenario) -> None:
+    a = appraise(seeded, SCENARIO_REPS, BASELINE_REPS)
+    assert len(a.monte_carlo) == 10_000
+    pick = _rng(SEED, "sim.replication").integers(0, 2, 10_000)
+    np.testing.assert_array_equal(_nothing_freed(a.monte_carlo), pick == 0)
+
+
+# -- (7) the design's quantities ---------------------------------------------------------------
+
+
+def test_service_weights_the_crew_by_hours_on_duty() -> None:
+    units = [
+        {"name": "A", "base": "oslo_legevakt", "shift": "day", "crew": 2},  # 12 h a day
+        {"name": "B", "base": "ahus", "shift": "late"},  # 10 h a day, fleet.crew = 3
+    ]
+    s = service(
+        scenario_from_dict({"dispatch": {"policy": "health-first"}, "fleet": {"units": units}})
+    )
+    assert s.unit_hours == pytest.approx(22 * 365)  # 8,030 h
+    assert s.crew_hours == pytest.approx((12 * 2 + 10 * 3) * 365)  # 19,710 person-hours
+    assert s.crew == pytest.approx(54 / 22)  # 2.4545 persons
+    assert (s.vehicles, s.bases) == (2, 2)
+
+
+def test_service_without_units_keeps_the_fleets_crew() -> None:
+    s = service(scenario_from_dict({"fleet": {"units": [], "crew": 2}}))
+    assert s == Service(unit_hours=0.0, crew_hours=0.0, vehicles=0, bases=0, crew=2.0)
