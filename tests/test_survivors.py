@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -22,12 +23,12 @@ from planner.compare import (
 )
 from planner.coverage import CoverageModel, Placement
 from planner.economics import appraise, evaluate, headline, inputs, service_cost
-from planner.kpis import on_duty_minutes
+from planner.kpis import KPIS, on_duty_minutes, summarise
 from planner.scenario import Scenario
 from planner.simulation import simulate
 from planner.staffing import Roster, ShiftPattern, assign_to_vehicles, units_needed
 from planner.travel import TrafficRules
-from planner.world import PoliceDistrict, erlang_c
+from planner.world import PoliceDistrict, erlang_c, police_wait
 
 
 def _with(s: Scenario, section: str, **fields: Any) -> Scenario:
@@ -384,3 +385,38 @@ def test_runs_of_other_replications_or_seeds_are_not_paired(
         ValueError, match=r"^scenarios must be run with the same seed to be paired$"
     ):
         paired_differences(base, dataclasses.replace(res, scenario=other))
+
+
+def test_the_kpi_table_names_each_kpi_with_its_label_and_unit() -> None:
+    per_rep = pd.DataFrame(
+        {"replication": [0, 1], "response_median": [20.0, 22.0], "a_figure_of_its_own": [1.0, 3.0]}
+    )
+    table = summarise(per_rep)
+    assert list(table.columns) == ["kpi", "label", "unit", "mean", "ci_low", "ci_high"]
+    first, second = table.to_dict(orient="records")
+    kpi = next(k for k in KPIS if k.key == "response_median")
+    half = float(stats.t.ppf(0.975, 1)) * np.std([20.0, 22.0], ddof=1) / np.sqrt(2)
+    assert first == {
+        "kpi": "response_median",
+        "label": kpi.label,
+        "unit": kpi.unit,
+        "mean": 21.0,
+        "ci_low": pytest.approx(21.0 - half),
+        "ci_high": pytest.approx(21.0 + half),
+    }
+    # a column that is no KPI of this planner (a store written by another version, say) is
+    # summarised under its own name, without a unit
+    assert (second["kpi"], second["label"], second["unit"], second["mean"]) == (
+        "a_figure_of_its_own",
+        "a_figure_of_its_own",
+        "",
+        2.0,
+    )
+
+
+def test_a_patrol_is_free_at_once_when_the_draw_is_at_the_wait_probability() -> None:
+    d = PoliceDistrict.erlang(2, 0.5, 30.0)  # P(wait) = 1/3, mean wait 30 min
+    assert police_wait(d, np.array([d.p_wait, 0.5])) == 0.0  # u >= P(wait): no wait
+    below = np.nextafter(d.p_wait, 0.0)
+    assert police_wait(d, np.array([below, 0.5])) == pytest.approx(-math.log(0.5) * 30.0)
+    assert police_wait(PoliceDistrict.erlang(0, 0.5, 30.0), np.array([0.9, 0.5])) == math.inf
