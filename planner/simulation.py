@@ -157,10 +157,8 @@ def simulate(
     """
     if isinstance(scenario, dict):
         scenario = scenario_from_dict(scenario)
-    run = scenario.run
     if replications is not None or seed is not None:
-        run = replace_run(scenario, replications, seed)
-        scenario = scenario.model_copy(update={"run": run})
+        scenario = scenario.model_copy(update={"run": replace_run(scenario, replications, seed)})
     if isinstance(log_to, Path):
         with ParquetLog(log_to) as sink:
             return _replicate(scenario, sink, progress)

@@ -107,41 +107,44 @@ def solve_roster(
     required = np.asarray(required, dtype=int)
     if required.shape != (168,) or (required < 0).any():
         raise ValueError("required must be 168 non-negative unit counts")
+    # each pattern once (a repeated length would give one pattern two variables)
     patterns = [
-        ShiftPattern(d, s, L) for d in range(7) for s in sorted(set(start_hours)) for L in lengths
+        ShiftPattern(d, s, L)
+        for d in range(len(DAYS))
+        for s in sorted(set(start_hours))
+        for L in dict.fromkeys(lengths)
     ]
     # An integer programme whose LP relaxation is tight: SCIP (bundled with OR-Tools) proves
     # optimality in milliseconds where CP-SAT's search takes far longer.
     solver = pywraplp.Solver.CreateSolver("SCIP")
     if solver is None:  # pragma: no cover - SCIP ships with OR-Tools
-        raise RuntimeError("OR-Tools was built without SCIP")
+        raise RuntimeError("OR-Tools was built without SCIP")  # pragma: no mutate (unreachable)
     top = int(required.max())
-    n = [solver.IntVar(0, top, f"n{i}") for i in range(len(patterns))]
-    covering: list[list[int]] = [[] for _ in range(168)]
-    for i, p in enumerate(patterns):
+    n = {p: solver.IntVar(0, top, f"n{i}") for i, p in enumerate(patterns)}
+    covering: list[list[ShiftPattern]] = [[] for _ in required]  # the patterns on in each hour
+    for p in patterns:
         for h in p.covers():
-            covering[h].append(i)
-    for h in range(168):
-        if required[h] > 0:
-            solver.Add(sum(n[i] for i in covering[h]) >= int(required[h]))
+            covering[h].append(p)
+    for h in np.flatnonzero(required).tolist():
+        solver.Add(sum(n[p] for p in covering[h]) >= int(required[h]))
     if max_night_shifts_per_day is not None:
-        for d in range(7):
-            night = [i for i, p in enumerate(patterns) if p.day == d and p.night_hours() > 0]
-            solver.Add(sum(n[i] for i in night) <= max_night_shifts_per_day)
-    cost = [unit_hour_cost * (p.hours + night_premium * p.night_hours()) for p in patterns]
-    solver.Minimize(sum(c * v for c, v in zip(cost, n, strict=True)))
+        for d in range(len(DAYS)):
+            night = [p for p in patterns if p.day == d and p.night_hours() > 0]
+            solver.Add(sum(n[p] for p in night) <= max_night_shifts_per_day)
+    cost = {p: unit_hour_cost * (p.hours + night_premium * p.night_hours()) for p in patterns}
+    solver.Minimize(sum(cost[p] * n[p] for p in patterns))
     solver.SetTimeLimit(int(time_limit * 1000))
     status = solver.Solve()
     if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         raise InfeasibleRoster(
             "no roster of the allowed shifts covers every hour within the night-shift limit"
         )
-    chosen = {p: round(v.solution_value()) for p, v in zip(patterns, n, strict=True)}
+    chosen = {p: round(v.solution_value()) for p, v in n.items()}
     chosen = {p: k for p, k in chosen.items() if k > 0}
     return Roster(
         shifts=chosen,
         required=required,
-        cost_per_week=float(sum(c * chosen.get(p, 0) for c, p in zip(cost, patterns, strict=True))),
+        cost_per_week=float(sum(cost[p] * k for p, k in chosen.items())),
         optimal=status == pywraplp.Solver.OPTIMAL,
     )
 

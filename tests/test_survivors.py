@@ -420,3 +420,34 @@ def test_a_patrol_is_free_at_once_when_the_draw_is_at_the_wait_probability() -> 
     below = np.nextafter(d.p_wait, 0.0)
     assert police_wait(d, np.array([below, 0.5])) == pytest.approx(-math.log(0.5) * 30.0)
     assert police_wait(PoliceDistrict.erlang(0, 0.5, 30.0), np.array([0.9, 0.5])) == math.inf
+
+
+# --- simulation: overrides, progress, the log streamed ------------------------------------------
+
+
+def _mmc(days: float) -> Scenario:
+    s = load_scenario("simulations/mmc_check.toml")
+    return s.model_copy(update={"run": s.run.model_copy(update={"horizon_days": days})})
+
+
+def test_a_seed_or_replications_given_override_the_scenarios_run() -> None:
+    s = _mmc(4.0)
+    seeded = s.model_copy(update={"run": s.run.model_copy(update={"seed": 99})})
+    by_arg = simulate(s, seed=99)  # replications from the file: 10
+    assert (by_arg.scenario.run.seed, len(by_arg.per_replication)) == (99, s.run.replications)
+    pd.testing.assert_frame_equal(by_arg.per_replication, simulate(seeded).per_replication)
+    two = simulate(s, 2)
+    assert (two.scenario.run.seed, len(two.per_replication)) == (s.run.seed, 2)
+    assert two.scenario.run.horizon_days == 4.0
+
+
+def test_progress_is_told_each_replication_and_the_log_streams_to_a_file(tmp_path: Any) -> None:
+    s = _mmc(4.0)
+    told: list[tuple[int, int]] = []
+    path = tmp_path / "events.parquet"
+    streamed = simulate(s, 3, progress=lambda done, n: told.append((done, n)), log_to=path)
+    assert told == [(1, 3), (2, 3), (3, 3)]
+    kept = simulate(s, 3)
+    assert len(streamed.log) == 0 and len(kept.log) > 0
+    pd.testing.assert_frame_equal(pd.read_parquet(path), kept.log)
+    pd.testing.assert_frame_equal(streamed.kpis, kept.kpis)
