@@ -21,6 +21,9 @@ from planner.compare import (
     police_hours_freed,
     with_baseline,
 )
+from planner.compare import (
+    paired_table as paired_differences_table,
+)
 from planner.coverage import CoverageModel, Placement
 from planner.economics import appraise, evaluate, headline, inputs, service_cost
 from planner.kpis import KPIS, on_duty_minutes, summarise
@@ -451,3 +454,33 @@ def test_progress_is_told_each_replication_and_the_log_streams_to_a_file(tmp_pat
     assert len(streamed.log) == 0 and len(kept.log) > 0
     pd.testing.assert_frame_equal(pd.read_parquet(path), kept.log)
     pd.testing.assert_frame_equal(streamed.kpis, kept.kpis)
+
+
+def test_a_paired_table_by_hand() -> None:
+    a = pd.DataFrame({"replication": [0, 1, 2], "response_median": [20.0, 24.0, 22.0]})
+    b = pd.DataFrame({"replication": [1, 2, 3], "response_median": [18.0, 21.0, 5.0]})
+    table = paired_differences_table(a, b)
+    # only replications 1 and 2 are in both: B - A = -6 and -1
+    assert list(table.columns) == [
+        "kpi",
+        "label",
+        "unit",
+        "a",
+        "b",
+        "difference",
+        "ci_low",
+        "ci_high",
+    ]
+    row = table.iloc[0].to_dict()
+    half = float(stats.t.ppf(0.975, 1)) * np.std([-6.0, -1.0], ddof=1) / np.sqrt(2)
+    assert (row["kpi"], row["a"], row["b"], row["difference"]) == (
+        "response_median",
+        23.0,
+        19.5,
+        -3.5,
+    )
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((-3.5 - half, -3.5 + half))
+    with pytest.raises(
+        ValueError, match=r"^the two scenarios have no replication in common to pair$"
+    ):
+        paired_differences_table(a, b.assign(replication=[7, 8, 9]))
