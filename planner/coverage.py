@@ -180,4 +180,5 @@ class CoverageModel:
 
 
 def _integral(values: np.ndarray) -> bool:
-    return bool(np.all(np.abs(values - np.round(values)) < 1e-9)) and float(values.max()) < 2**50
+    # all(), not max(): a model with no demand in reach has no coefficients at all
+    return bool(np.all(np.abs(values - np.round(values)) < 1e-9) and np.all(values < 2**50))
