@@ -323,6 +323,7 @@ def _planner(*args: str, cwd: Path) -> Any:
     )
 
 
+@pytest.mark.shell
 def test_a_run_too_long_for_the_machine_is_refused_in_one_line_before_it_starts(
     tmp_path: Path,
 ) -> None:
@@ -337,6 +338,7 @@ def test_a_run_too_long_for_the_machine_is_refused_in_one_line_before_it_starts(
     assert list(tmp_path.iterdir()) == []  # nothing written, not even a staging folder
 
 
+@pytest.mark.shell
 def test_progress_of_a_run_is_plain_lines_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     text = (Path(__file__).resolve().parents[1] / "simulations" / "mmc_check.toml").read_text()
     (tmp_path / "s.toml").write_text(text)
