@@ -26,6 +26,7 @@ from planner.economics import (
     Service,
     annuity_factor,
     appraise,
+    discount_factor,
     draw,
     effects,
     evaluate,
@@ -762,3 +763,15 @@ def test_service_weights_the_crew_by_hours_on_duty() -> None:
 def test_service_without_units_keeps_the_fleets_crew() -> None:
     s = service(scenario_from_dict({"fleet": {"units": [], "crew": 2}}))
     assert s == Service(unit_hours=0.0, crew_hours=0.0, vehicles=0, bases=0, crew=2.0)
+
+
+def test_discount_factor_steps_down_after_40_and_75_years_by_hand() -> None:
+    # 4 % for years 1-40, 3 % for 41-75, 2 % after; at a 1.5 % rate the steps floor at 0
+    assert discount_factor(0.04, 40) == pytest.approx(1.04**-40, rel=1e-12)
+    assert discount_factor(0.04, 60) == pytest.approx(1.04**-40 * 1.03**-20, rel=1e-12)
+    assert discount_factor(0.04, 100) == pytest.approx(1.04**-40 * 1.03**-35 * 1.02**-25, rel=1e-12)
+    assert discount_factor(0.015, 100) == pytest.approx(1.015**-40 * 1.005**-35, rel=1e-12)
+    assert discount_factor(0.005, 80) == pytest.approx(1.005**-40, rel=1e-12)
+    assert discount_factor(0.04, [10, 76]).tolist() == pytest.approx(
+        [1.04**-10, 1.04**-40 * 1.03**-35 * 1.02**-1], rel=1e-12
+    )
