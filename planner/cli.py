@@ -329,25 +329,28 @@ def _region_name(scenario: Scenario) -> str:
 def _results_folder(path: Path, kind: Kind, scenario: Scenario) -> ResultsFolder:
     """The results folder a command will write, checked before any simulation (one line if
     planner must not write there)."""
-    from planner.files import FolderError, results_folder
+    from planner.files import results_folder
+
+    with _folder_errors():
+        return results_folder(path, kind, scenario.scenario.name, _region_name(scenario))
+
+
+@contextmanager
+def _folder_errors() -> Iterator[None]:
+    """A FolderError (where planner must not or cannot write) is one line and exit code 2."""
+    from planner.files import FolderError
 
     try:
-        return results_folder(path, kind, scenario.scenario.name, _region_name(scenario))
+        yield
     except FolderError as exc:
         _fail([str(exc)])
-        raise  # unreachable
 
 
 @contextmanager
 def _writing(folder: ResultsFolder) -> Iterator[Stage]:
     """Stage a results folder and swap it in whole; a failure is one line, the old one kept."""
-    from planner.files import FolderError
-
-    try:
-        with folder.staged() as stage:
-            yield stage
-    except FolderError as exc:
-        _fail([str(exc)])
+    with _folder_errors(), folder.staged() as stage:
+        yield stage
 
 
 def _wrote(stage: Stage) -> None:
@@ -568,13 +571,10 @@ def report(
 
 def _report_target(path: Path, option: str) -> FileTarget:
     """The report file to write: absent, or a report planner wrote (one line otherwise)."""
-    from planner.files import FolderError, file_target
+    from planner.files import file_target
 
-    try:
+    with _folder_errors():
         return file_target(path, option)
-    except FolderError as exc:
-        _fail([str(exc)])
-        raise  # unreachable
 
 
 SWEEP_TABLE_KPIS = {

@@ -59,7 +59,7 @@ class DiscardLog:
         return self._empty if self._empty is not None else pd.DataFrame()
 
 
-class ParquetLog:
+class ParquetLog(DiscardLog):
     """Streams the logs to one Parquet file, in row groups of about ``row_group_rows`` rows.
 
     Use as a context manager: leaving it normally finishes the file; leaving it by an exception
@@ -70,12 +70,12 @@ class ParquetLog:
     """
 
     def __init__(self, path: Path, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+        super().__init__()
         self.path = path
         self.row_group_rows = row_group_rows
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
-        self._empty: pd.DataFrame | None = None
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
 
@@ -94,8 +94,7 @@ class ParquetLog:
             self.abandon()
 
     def write(self, frame: pd.DataFrame) -> None:
-        if self._empty is None:
-            self._empty = frame.iloc[:0].reset_index(drop=True)
+        super().write(frame)  # the columns, for frame() and a log with no rows
         if frame.empty:  # no rows; its engine columns are float when empty: not for the schema
             return
         table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -108,9 +107,6 @@ class ParquetLog:
         self.rows += table.num_rows
         if self._pending_rows >= self.row_group_rows:
             self._flush()
-
-    def frame(self) -> pd.DataFrame:
-        return self._empty if self._empty is not None else pd.DataFrame()
 
     def _flush(self) -> None:
         if not self._pending:
@@ -126,10 +122,8 @@ class ParquetLog:
         """Write what is buffered and finish the file (a log with no rows: an empty table)."""
         self._flush()
         if self._writer is None:
-            empty = self._empty if self._empty is not None else pd.DataFrame()
-            self._writer = pq.ParquetWriter(
-                self.path, pa.Schema.from_pandas(empty, preserve_index=False)
-            )
+            schema = pa.Schema.from_pandas(self.frame(), preserve_index=False)
+            self._writer = pq.ParquetWriter(self.path, schema)
         self._writer.close()
 
     def abandon(self) -> None:
