@@ -4,7 +4,7 @@ the run), and locating the raw sources in ../shared."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +13,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SOURCES = ROOT.parent / "shared" / "geodata-sources"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scenario_library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The dashboard's scenario library in a folder of the test run's, never the user's own."""
+    import os
+
+    folder = tmp_path_factory.mktemp("scenario-library")
+    before = os.environ.get("PLANNER_LIBRARY")
+    os.environ["PLANNER_LIBRARY"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("PLANNER_LIBRARY", None)
+    else:
+        os.environ["PLANNER_LIBRARY"] = before
 
 
 @dataclass

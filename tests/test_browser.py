@@ -315,3 +315,146 @@ def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path)
     assert requested and all(_is_local(url, server) for url in requested), [
         url for url in requested if not _is_local(url, server)
     ]
+
+
+# -- table edits: none lost, saved as shown, found again after a reload ------------------------
+
+ROW = 35  # px: the height of a data editor's header and of each of its rows
+
+
+def _cell(grid: Any, row: int, col: int) -> Any:
+    """A cell of a data editor, in the accessible table Glide keeps beside its canvas."""
+    return grid.get_by_test_id(f"glide-cell-{col + 1}-{row}")
+
+
+def edit_cell(page: Any, grid: Any, row: int, col: int, text: str, choose: bool = False) -> None:
+    """Type ``text`` into a table's cell as a user would: click its row, arrow across, Enter,
+    type, Enter (``choose``: a list cell, where the typed text picks the option). Only waits
+    for the page between edits, never for the dashboard: a user does not wait either."""
+    from playwright.sync_api import expect
+
+    editor = page.locator("#portal textarea, #portal input")
+
+    def select() -> bool:
+        grid.click(position={"x": 60, "y": ROW * (row + 1) + ROW / 2})
+        page.wait_for_timeout(150)
+        if editor.count():  # the cell was selected already, and the click opened it
+            page.keyboard.press("Escape")
+        try:
+            expect(_cell(grid, row, 0)).to_have_attribute("aria-selected", "true", timeout=2000)
+            for c in range(1, col + 1):
+                page.keyboard.press("ArrowRight")
+                expect(_cell(grid, row, c)).to_have_attribute("aria-selected", "true", timeout=3000)
+        except AssertionError:
+            return False  # the click only moved the focus into this table, or a rerun took it
+        return True
+
+    assert any(select() for _ in range(5)), f"cell {row}, {col} could not be selected"
+    page.keyboard.press("Enter")
+    expect(editor.first).to_be_attached(timeout=5000)
+    if not choose:
+        page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(text)
+    page.wait_for_timeout(100)
+    page.keyboard.press("Enter")
+
+
+# (table, row, column, typed, a list cell?) — ten edits across the two tables of the Fleet tab
+TABLE_EDITS = [
+    ("units", 0, 0, "PA Oslo kveld", False),
+    ("units", 1, 2, "night", True),  # the issue's case: one unit's shift from day to night
+    ("units", 2, 3, "3", False),
+    ("units", 3, 4, "van 7", False),
+    ("units", 0, 3, "2", False),
+    ("shifts", 0, 1, "8", False),
+    ("shifts", 1, 2, "11", False),
+    ("shifts", 2, 3, "mon,tue,wed", False),
+    ("shifts", 3, 1, "20", False),
+    ("units", 1, 0, "PA Oslo natt", False),
+]
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# the default scenario's fleet with the ten edits, worked out by hand
+EDITED_UNITS = [
+    {"name": "PA Oslo kveld", "base": "oslo_legevakt", "shift": "evening", "crew": 2},
+    {"name": "PA Oslo natt", "base": "oslo_legevakt", "shift": "night"},
+    {"name": "PA Romerike evening", "base": "ahus", "shift": "evening", "crew": 3},
+    {"name": "PA Vest late", "base": "baerum_sykehus", "shift": "late", "vehicle": "van 7"},
+]
+EDITED_SHIFTS = {
+    "day": {"start_hour": 8, "hours": 12.0, "days": EVERY_DAY},
+    "evening": {"start_hour": 14, "hours": 11.0, "days": EVERY_DAY},
+    "late": {"start_hour": 17, "hours": 10.0, "days": ["mon", "tue", "wed"]},
+    "night": {"start_hour": 20, "hours": 12.0, "days": EVERY_DAY},
+    "always": {"start_hour": 0, "hours": 24.0, "days": EVERY_DAY},
+}
+
+
+def _fleet_tables(page: Any) -> dict[str, Any]:
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Fleet: units and shifts").click()
+    settle(page)
+    grids = page.locator("[data-testid='stDataFrame']:visible")
+    expect(grids).to_have_count(2)
+    return {"units": grids.nth(0), "shifts": grids.nth(1)}
+
+
+def _shows_every_edit(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    tables = _fleet_tables(page)
+    for table, row, col, text, _ in TABLE_EDITS:
+        expect(_cell(tables[table], row, col)).to_have_text(text)
+
+
+def test_ten_table_edits_are_kept_saved_as_shown_and_found_after_a_reload(
+    server: str, _scenario_library: Path
+) -> None:
+    """Streamlit issue #7749's pattern lost the second of three quick edits; here ten edits in a
+    row across both tables all hold; "Save as TOML" and "Keep" take them all; a reload of the
+    page, and its address opened in a new tab, find them again."""
+    import tomllib
+
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=90_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(viewport={"width": 1500, "height": 1400})
+        page = context.new_page()
+        page.goto(f"{server}/?lang=en")
+        settle(page)
+        tables = _fleet_tables(page)
+        for table, row, col, text, choose in TABLE_EDITS:
+            expect(tables[table]).to_be_visible()
+            edit_cell(page, tables[table], row, col, text, choose)
+        settle(page)
+        page.wait_for_timeout(500)
+        settle(page)
+        _shows_every_edit(page)
+
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Save as TOML").click()
+        saved = tomllib.loads(Path(download.value.path()).read_text("utf-8"))
+        assert saved["fleet"]["units"] == EDITED_UNITS
+        assert saved["fleet"]["shifts"] == EDITED_SHIFTS
+
+        page.get_by_role("button", name="Keep for comparison").click()
+        settle(page)
+        expect(page.get_by_text("Kept “")).to_be_visible()
+        kept = tomllib.loads((_scenario_library / "kept.toml").read_text("utf-8"))["kept"]
+        key = list(kept.values())[-1]  # kept last (other tests of this run may keep too)
+        assert "s=" + key in page.url  # the scenario kept is the one on screen
+        again = tomllib.loads((_scenario_library / "scenarios" / f"{key}.toml").read_text("utf-8"))
+        assert again["fleet"] == {"units": EDITED_UNITS, "shifts": EDITED_SHIFTS}
+
+        address = page.url
+        page.reload()
+        settle(page)
+        expect(page.get_by_role("heading", name="Scenario", exact=True)).to_be_visible()
+        _shows_every_edit(page)
+        other = context.new_page()  # a new session, as in a new tab or after a restart
+        other.goto(address)
+        settle(other)
+        _shows_every_edit(other)
+        browser.close()

@@ -32,7 +32,7 @@ PAGES: dict[str, Callable[[Words], None]] = {
 
 def _resize_units(key: str) -> None:
     n = int(st.session_state[key])
-    state.edit(resize_fleet(state.raw(), n), fresh_fleet=True)
+    state.edit(resize_fleet(state.raw(), n))
 
 
 def _set_run(path: str, key: str) -> None:
@@ -137,6 +137,7 @@ def main() -> None:
     lang = st.sidebar.radio(
         "Språk / Language",
         LANGS,
+        index=_index(LANGS, st.query_params.get("lang")),
         key="lang",
         format_func=lambda code: LANG_NAMES[code],
         horizontal=True,
@@ -145,11 +146,26 @@ def main() -> None:
     st.sidebar.title(w("app_title"))
     st.sidebar.caption(w("app_caption"))
     page = st.sidebar.radio(
-        w("page"), list(PAGES), key="page", format_func=lambda p: w(f"page_{p}")
+        w("page"),
+        list(PAGES),
+        index=_index(list(PAGES), st.query_params.get("page")),
+        key="page",
+        format_func=lambda p: w(f"page_{p}"),
     )
+    if st.session_state.pop("opened_missing", False):
+        st.warning(w("library_missing"))
+    problem = state.library_problem()
+    if problem:
+        st.sidebar.caption(w("library_off", problem=plain(problem)))
     if st.session_state.get("stop_button"):
         st.info(w("stopped"))
     if st.session_state.pop("pending_run", False):
         _execute(w)
     _run_panel(w)
     PAGES[page](w)
+    state.remember(page, lang)
+
+
+def _index(choices: list[str] | tuple[str, ...], wanted: str | None) -> int:
+    """Where the address's choice is among the choices (the first if it names none)."""
+    return list(choices).index(wanted) if wanted is not None and wanted in choices else 0

@@ -3,10 +3,15 @@
 The scenario's overrides (what a TOML file would state) are the single source of truth; every
 widget reads from them and writes back through ``set_raw``. Widget keys carry a generation
 number so that opening another scenario re-creates the widgets with its values.
+
+Every version of the scenario is written to the scenario library (``library.py``) and the page's
+address names it (``?s=<hash>&page=<page>&lang=<language>``): a reload, or the link opened in
+another tab, finds the scenario, the page and the language as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
@@ -16,6 +21,7 @@ from typing import Any
 import streamlit as st
 
 from planner.compare import baseline_of
+from planner.dashboard.library import Library
 from planner.dashboard.model import Run, merged, shipped_scenarios, simulation_key, value_at
 from planner.scenario import Scenario
 from planner.simulation import Results, simulate
@@ -27,29 +33,76 @@ Progress = Callable[[str, int, int], None]
 
 
 def init() -> None:
+    """A new session opens the scenario its address names (from the library), else the
+    shipped default; the kept scenarios are the library's."""
     ss = st.session_state
     if "raw" not in ss:
-        ss.raw = shipped_scenarios().get(DEFAULT_SCENARIO, {})
+        lib = library()
+        named = st.query_params.get("s")
+        opened = lib.load(named) if lib is not None and named else None
+        ss.raw = opened if opened is not None else shipped_scenarios().get(DEFAULT_SCENARIO, {})
+        ss.opened_missing = bool(named) and opened is None
         ss.gen = 0
-        ss.fleet_gen = 0
-        ss.kept = {}
+        ss.kept = lib.kept() if lib is not None else {}
         ss.bad = {}
         ss.run = None
+
+
+_library: list[Library | None] = []  # opened once per server: [Library] or [None]
+_library_problem: list[str] = []
+
+
+def library() -> Library | None:
+    """The scenario library of this server, or None (with ``library_problem()``) if its folder
+    cannot be written."""
+    with _lock:
+        if not _library:
+            try:
+                _library.append(Library.open())
+            except OSError as exc:
+                _library.append(None)
+                _library_problem.append(str(exc))
+    return _library[0]
+
+
+def library_problem() -> str | None:
+    library()
+    return _library_problem[0] if _library_problem else None
+
+
+def remember(page: str, lang: str) -> None:
+    """Save the scenario as it now is and put it, the page and the language in the address."""
+    lib = library()
+    want = {"page": page, "lang": lang}
+    if lib is not None:
+        # if the folder went away while running, the address keeps the last one saved
+        with contextlib.suppress(OSError):
+            want["s"] = lib.save(raw())
+    for k, v in want.items():
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v
+
+
+def keep(name: str, scenario: dict[str, Any]) -> None:
+    """Keep a scenario for comparison, in this session and in the library."""
+    st.session_state.kept[name] = scenario
+    lib = library()
+    if lib is not None:
+        with contextlib.suppress(OSError):  # else kept in this session only
+            lib.keep(name, scenario)
 
 
 def raw() -> dict[str, Any]:
     return dict(st.session_state.raw)
 
 
-def set_raw(new: dict[str, Any], *, fresh_widgets: bool = False, fresh_fleet: bool = False) -> None:
+def set_raw(new: dict[str, Any], *, fresh_widgets: bool = False) -> None:
     """Replace the overrides; fresh widgets when the whole scenario changed under them."""
     ss = st.session_state
     ss.raw = new
     if fresh_widgets:
         ss.gen += 1
         ss.bad = {}
-    if fresh_widgets or fresh_fleet:
-        ss.fleet_gen += 1
 
 
 def bind(key: str, path: str, show: Callable[[Any], Any]) -> None:
@@ -59,13 +112,14 @@ def bind(key: str, path: str, show: Callable[[Any], Any]) -> None:
     st.session_state.setdefault("bound", {})[key] = (path, show)
 
 
-def edit(new: dict[str, Any], *, fresh_fleet: bool = False) -> None:
+def edit(new: dict[str, Any]) -> None:
     """Replace the overrides from a widget callback, and bring every other widget in line.
 
     Streamlit keeps a widget's own state while its key lives, whatever ``value=`` it is given
-    later; so the widgets that show a changed value are set here, before any is drawn.
+    later; so the widgets that show a changed value are set here, before any is drawn. (A table
+    follows the scenario by itself: ``pages.scenario.held_table``.)
     """
-    set_raw(new, fresh_fleet=fresh_fleet)
+    set_raw(new)
     sync()
 
 

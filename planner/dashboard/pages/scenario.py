@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -163,15 +165,46 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
 # -- the fleet's tables -----------------------------------------------------------------------
 
 
-def _units_editor(w: Words, m: dict[str, Any]) -> None:
-    fleet = m["fleet"]
-    if m["region"]["kind"] == "geodata":
-        bases = load_region(m["region"]["name"]).base_ids
-    else:
-        bases = ["base"]
-    frame = pd.DataFrame(
-        fleet["units"], columns=["name", "base", "shift", "crew", "vehicle"]
-    ).astype(
+@dataclass
+class _Held:
+    """A table editor's input, held while the only changes to its value are the editor's own."""
+
+    gen: int
+    serial: int
+    frame: pd.DataFrame
+    value: Any  # the value the table shows now: its input with the editor's edits applied
+
+
+def held_table(
+    name: str,
+    value: Any,
+    to_frame: Callable[[Any], pd.DataFrame],
+    from_frame: Callable[[pd.DataFrame], Any],
+    **editor: Any,
+) -> Any:
+    """A ``st.data_editor`` of ``value`` that loses no edit; returns the value it now shows.
+
+    A dynamic editor's identity includes its input data, so a table rebuilt on every rerun from
+    the scenario (which the last edit changed) is a new widget each time, and an edit made while
+    the rerun runs is lost (Streamlit issue #7749). The input frame is therefore held in Session
+    State, and the editor's own edits, which it keeps, are the only change, until the value is
+    changed elsewhere (the sidebar's unit count, another scenario opened): then the table starts
+    again from the scenario.
+    """
+    ss = st.session_state
+    tables: dict[str, _Held] = ss.setdefault("tables", {})
+    held = tables.get(name)
+    if held is None or held.gen != state.gen() or held.value != value:
+        serial = held.serial + 1 if held is not None else 0
+        held = _Held(state.gen(), serial, to_frame(value), value)
+        tables[name] = held
+    edited = st.data_editor(held.frame, key=f"{name}_editor{held.gen}.{held.serial}", **editor)
+    held.value = from_frame(edited)
+    return held.value
+
+
+def _units_frame(units: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(units, columns=["name", "base", "shift", "crew", "vehicle"]).astype(
         {
             "name": "string",
             "base": "string",
@@ -180,10 +213,27 @@ def _units_editor(w: Words, m: dict[str, Any]) -> None:
             "vehicle": "string",
         }
     )
+
+
+def _units_of(edited: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (int(v) if k == "crew" else v) for k, v in row.items() if not pd.isna(v) and v != ""}
+        for row in edited.to_dict(orient="records")
+    ]
+
+
+def _units_editor(w: Words, m: dict[str, Any]) -> None:
+    fleet = m["fleet"]
+    if m["region"]["kind"] == "geodata":
+        bases = load_region(m["region"]["name"]).base_ids
+    else:
+        bases = ["base"]
     st.caption(w("fleet_units"))
-    edited = st.data_editor(
-        frame,
-        key=f"units_editor{state.gen()}.{st.session_state.fleet_gen}",
+    units = held_table(
+        "units",
+        fleet["units"],
+        _units_frame,
+        _units_of,
         num_rows="dynamic",
         width="stretch",
         column_config={
@@ -196,22 +246,15 @@ def _units_editor(w: Words, m: dict[str, Any]) -> None:
             "vehicle": st.column_config.TextColumn(w("col_vehicle")),
         },
     )
-    units = [
-        {k: (int(v) if k == "crew" else v) for k, v in row.items() if not pd.isna(v) and v != ""}
-        for row in edited.to_dict(orient="records")
-    ]
     if units != fleet["units"]:
-        count_changed = len(units) != len(fleet["units"])
         state.set_raw(set_value(state.raw(), "fleet.units", units))
-        if count_changed:  # a fresh table (its edits are now the data); the sidebar's count
-            st.session_state.fleet_gen += 1  # shows the new number on the next run
-            st.session_state.resync = True
+        if len(units) != len(fleet["units"]):  # the sidebar's count, drawn already, shows the
+            st.session_state.resync = True  # new number on the next run (the table is kept)
             st.rerun()
 
 
-def _shifts_editor(w: Words, m: dict[str, Any]) -> None:
-    shifts = m["fleet"]["shifts"]
-    frame = pd.DataFrame(
+def _shifts_frame(shifts: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "shift": k,
@@ -220,21 +263,12 @@ def _shifts_editor(w: Words, m: dict[str, Any]) -> None:
                 "days": ",".join(v["days"]),
             }
             for k, v in shifts.items()
-        ]
+        ],
+        columns=["shift", "start_hour", "hours", "days"],
     )
-    st.caption(w("fleet_shifts"))
-    edited = st.data_editor(
-        frame,
-        key=f"shifts_editor{state.gen()}.{st.session_state.fleet_gen}",
-        num_rows="dynamic",
-        width="stretch",
-        column_config={
-            "shift": st.column_config.TextColumn(w("col_shift"), required=True),
-            "start_hour": st.column_config.NumberColumn(w("col_start"), step=1, required=True),
-            "hours": st.column_config.NumberColumn(w("col_hours"), required=True),
-            "days": st.column_config.TextColumn(w("col_days"), help=w("days_help"), required=True),
-        },
-    )
+
+
+def _shifts_of(edited: pd.DataFrame) -> dict[str, Any]:
     new: dict[str, Any] = {}
     for row in edited.to_dict(orient="records"):
         if pd.isna(row.get("shift")) or not str(row["shift"]).strip():
@@ -247,6 +281,26 @@ def _shifts_editor(w: Words, m: dict[str, Any]) -> None:
             "hours": float(row["hours"]) if not pd.isna(row.get("hours")) else None,
             "days": days,
         }
+    return new
+
+
+def _shifts_editor(w: Words, m: dict[str, Any]) -> None:
+    shifts = m["fleet"]["shifts"]
+    st.caption(w("fleet_shifts"))
+    new = held_table(
+        "shifts",
+        shifts,
+        _shifts_frame,
+        _shifts_of,
+        num_rows="dynamic",
+        width="stretch",
+        column_config={
+            "shift": st.column_config.TextColumn(w("col_shift"), required=True),
+            "start_hour": st.column_config.NumberColumn(w("col_start"), step=1, required=True),
+            "hours": st.column_config.NumberColumn(w("col_hours"), required=True),
+            "days": st.column_config.TextColumn(w("col_days"), help=w("days_help"), required=True),
+        },
+    )
     if new != shifts:
         state.set_raw(set_value(state.raw(), "fleet.shifts", new))
 
@@ -302,21 +356,17 @@ def _files_row(w: Words) -> None:
             key="save_toml",
         )
         if st.button(w("keep"), key="keep"):
-            st.session_state.kept[name] = raw
+            state.keep(name, raw)
             st.success(w("kept", name=plain(name)))
 
 
 def render(w: Words) -> None:
     st.header(w("page_scenario"))
-    _files_row(w)
-    raw = state.raw()
-    s, problems = validate(raw)
-    if s is None:
-        st.error(w("invalid") + "\n\n" + "\n\n".join(plain(p) for p in problems))
-    else:
-        st.success(w("valid"))
+    # the files row and the banner are drawn last, into these places at the top, so that "save"
+    # and "keep" act on the scenario as the tables below have just changed it
+    files_row, banner = st.container(), st.empty()
     only_changed = st.toggle(w("changed_only"), key="only_changed")
-    m = merged(raw)
+    m = merged(state.raw())
     sections = parameter_paths()
     names = list(sections)
     tabs = st.tabs([w.section(n) for n in names])
@@ -331,6 +381,18 @@ def render(w: Words) -> None:
             paths = [p for p in sections[section] if p not in _OWN_EDITOR]
             _inputs(w, paths, m, only_changed)
             _sources(w, sections[section], m)
+    with files_row:
+        _files_row(w)
+    s, problems = validate(state.raw())
+    # a field whose text could not be read holds no value yet: the scenario is not what it shows
+    unread = [
+        w("bad_value", path=plain(path), problem=plain(why))
+        for path, why in st.session_state.bad.items()
+    ]
+    if s is None or unread:
+        banner.error(w("invalid") + "\n\n" + "\n\n".join([*unread, *(plain(p) for p in problems)]))
+    else:
+        banner.success(w("valid"))
 
 
 def _inputs(w: Words, paths: list[str], m: dict[str, Any], only_changed: bool) -> None:
