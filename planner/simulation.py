@@ -170,7 +170,7 @@ def _replicate(
 ) -> Results:
     world = build_world(scenario)
     total = scenario.run.replications
-    parts = Replications(scenario.run.warmup_days * 1440.0, total)
+    parts = Replications(period_of(scenario).warmup, total)
     for r in range(total):
         frame, k, u = run_replication(scenario, r, world)
         parts.add(r, frame, k, u)
@@ -269,7 +269,7 @@ class _Rows:
         parts = [f for f in reversed(self._levels) if f is not None]  # oldest first
         if not parts:
             return self._empty if self._empty is not None else pd.DataFrame()
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return pd.concat(parts, ignore_index=True)  # numbered 0, 1, ... however many parts
 
 
 def gather(scenario: Scenario, parts: Replications, log: pd.DataFrame) -> Results:

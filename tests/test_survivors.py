@@ -484,3 +484,72 @@ def test_a_paired_table_by_hand() -> None:
         ValueError, match=r"^the two scenarios have no replication in common to pair$"
     ):
         paired_differences_table(a, b.assign(replication=[7, 8, 9]))
+
+
+# -- what simulation keeps of each replication (Replications, _Rows) ---------------------------
+
+
+def _replication_frame(replication: int, arrivals: list[float], zone: str) -> pd.DataFrame:
+    n = len(arrivals)
+    return pd.DataFrame(
+        {
+            "replication": [replication] * n,
+            "t_arrival": arrivals,
+            "response_minutes": [10.0 + i for i in range(n)],
+            "zone": [zone] * n,
+            "hour_of_week": [int(t // 60) % 168 for t in arrivals],
+        }
+    )
+
+
+def test_replications_keep_the_ones_added_so_far_with_whole_numbered_replications() -> None:
+    from planner.simulation import Replications
+
+    util = np.full(168, 0.5)
+    parts = Replications(warmup=0.0, total=3)
+    empty = parts.per_replication()
+    assert list(empty.columns) == ["replication"] and len(empty) == 0
+    parts.add(5, _replication_frame(5, [1.0], "a"), {"x": 1.5, "y": 2.0}, util)
+    parts.add(7, _replication_frame(7, [2.0], "a"), {"x": 3.5, "y": 4.0}, util)
+    per = parts.per_replication()  # two of the three: a run stopped early
+    assert per["replication"].tolist() == [5, 7]
+    assert per["replication"].dtype == np.int64
+    assert per["x"].tolist() == [1.5, 3.5] and per["y"].tolist() == [2.0, 4.0]
+
+
+def test_utilisation_leaves_hours_no_unit_is_on_duty_empty_without_a_warning() -> None:
+    import warnings
+
+    from planner.simulation import Replications
+
+    parts = Replications(warmup=0.0, total=2)
+    a, b = np.full(168, np.nan), np.full(168, np.nan)
+    a[:10], b[:10] = 0.2, 0.6  # on duty in the first ten hours of the week only
+    a[10], b[11] = 0.9, 0.3  # one replication each sees an hour the other does not
+    parts.add(0, _replication_frame(0, [1.0], "a"), {"x": 1.0}, a)
+    parts.add(1, _replication_frame(1, [1.0], "a"), {"x": 1.0}, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nanmean of an all-empty hour would warn
+        util = parts.utilisation()
+    assert util[:10] == pytest.approx([0.4] * 10)
+    assert util[10] == pytest.approx(0.9) and util[11] == pytest.approx(0.3)
+    assert np.isnan(util[12:]).all()
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 8])
+def test_rows_gives_every_row_in_the_order_added_numbered_from_zero(count: int) -> None:
+    from planner.simulation import _Rows
+
+    rows = _Rows()
+    rows.add(pd.DataFrame({"v": pd.Series([], dtype=float)}))  # no rows: only its columns
+    frames = [
+        pd.DataFrame({"v": [float(i), i + 0.5]}, index=[10 * i, 10 * i + 1]) for i in range(count)
+    ]
+    for f in frames:
+        rows.add(f)
+    out = rows.frame()
+    assert out["v"].tolist() == [v for f in frames for v in f["v"]]
+    assert out.index.tolist() == list(range(2 * count))
+    none = _Rows()
+    none.add(pd.DataFrame({"v": pd.Series([], dtype=float)}))
+    assert list(none.frame().columns) == ["v"] and none.frame().empty
