@@ -6,6 +6,7 @@ happened in the simulation. Calls that arrive during the warm-up are simulated b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,11 +52,11 @@ class Kpi:
 
 def _share(mask: pd.Series, among: pd.Series) -> float:
     n = int(among.sum())
-    return float((mask & among).sum() / n) if n else float("nan")
+    return float((mask & among).sum() / n) if n else math.nan
 
 
 def _q(series: pd.Series, q: float) -> float:
-    return float(series.quantile(q)) if len(series) else float("nan")
+    return float(series.quantile(q))  # NaN for no calls
 
 
 def _police_car_officer_hours(d: pd.DataFrame, p: Period) -> float:
@@ -66,7 +67,7 @@ def _police_car_officer_hours(d: pd.DataFrame, p: Period) -> float:
 
 
 def _per_unit_year(total: float, p: Period) -> float:
-    return total / p.units / p.years if p.units else float("nan")
+    return total / p.units / p.years if p.units else math.nan
 
 
 KPIS: tuple[Kpi, ...] = (
@@ -135,7 +136,7 @@ KPIS: tuple[Kpi, ...] = (
         lambda d, p: (
             float(d.loc[d["police_involved"], "patrol_minutes"].mean()) / 60.0
             if d["police_involved"].any()
-            else float("nan")
+            else math.nan
         ),
     ),
     Kpi(
@@ -143,7 +144,7 @@ KPIS: tuple[Kpi, ...] = (
         "Calls met by uniformed police",
         "share",
         "lower",
-        lambda d, p: float(d["police_involved"].mean()) if len(d) else float("nan"),
+        lambda d, p: float(d["police_involved"].mean()) if len(d) else math.nan,
     ),
     Kpi(
         "share_police_car",
@@ -203,7 +204,7 @@ KPIS: tuple[Kpi, ...] = (
         lambda d, p: (
             float(d.loc[d["health_first"], "queue_minutes"].mean())
             if d["health_first"].any()
-            else float("nan")
+            else math.nan
         ),
     ),
     Kpi(
@@ -260,10 +261,10 @@ def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, flo
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
     if v.size == 0:
-        return (float("nan"),) * 3
+        return (math.nan,) * 3
     mean = float(v.mean())
     if v.size < 2:
-        return mean, float("nan"), float("nan")
+        return mean, math.nan, math.nan
     half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
     return mean, mean - half, mean + half
 
@@ -354,7 +355,7 @@ def utilisation_by_hour(log: pd.DataFrame, period: Period) -> np.ndarray:
 def on_shift_utilisation(log: pd.DataFrame, period: Period) -> float:
     """Share of all on-shift unit time spent on missions (at most 1)."""
     busy, duty = busy_by_hour(log, period)
-    return float(busy.sum() / duty.sum()) if duty.sum() > 0 else float("nan")
+    return float(busy.sum() / duty.sum()) if duty.sum() > 0 else math.nan
 
 
 def by_group(log: pd.DataFrame, warmup: float, column: str) -> pd.DataFrame:

@@ -35,7 +35,7 @@ class PoliceDistrict:
         return cls(
             patrols,
             erlang_c(patrols, offered),
-            other_job / (patrols - offered) if offered < patrols else float("inf"),
+            other_job / (patrols - offered) if offered < patrols else math.inf,
         )
 
 

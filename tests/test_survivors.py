@@ -553,3 +553,57 @@ def test_rows_gives_every_row_in_the_order_added_numbered_from_zero(count: int) 
     none = _Rows()
     none.add(pd.DataFrame({"v": pd.Series([], dtype=float)}))
     assert list(none.frame().columns) == ["v"] and none.frame().empty
+
+
+# -- kpis: the edges of a replication's counting ------------------------------------------------
+
+
+def test_busy_minutes_by_a_time_worked_by_hand() -> None:
+    from planner.kpis import _busy_until
+
+    start, end = np.array([30.0, 10.0]), np.array([50.0, 20.0])  # given out of order
+    t = np.array([0.0, 10.0, 15.0, 25.0, 30.0, 40.0, 60.0])
+    assert _busy_until(start, end, t).tolist() == [0.0, 0.0, 5.0, 10.0, 10.0, 20.0, 30.0]
+
+
+def _period(warmup: float, horizon: float, hours_on: list[int]) -> Any:
+    from planner.kpis import Period
+
+    on = np.zeros((1, 168))
+    on[0, hours_on] = 1
+    return Period(warmup, horizon, on, 1600.0, 2)
+
+
+def test_half_a_minute_on_shift_busy_throughout_is_all_busy() -> None:
+    from planner.kpis import on_shift_utilisation
+
+    log = pd.DataFrame({"unit": [0], "t_dispatch": [0.0], "t_unit_free": [60.0]})
+    period = _period(59.5, 60.0, [0])  # counting starts 30 s before the shift's hour ends
+    assert on_shift_utilisation(log, period) == 1.0
+    assert math.isnan(on_shift_utilisation(log, _period(0.0, 60.0, [5])))  # never on shift
+
+
+def test_a_share_among_no_calls_is_empty_without_a_warning() -> None:
+    import warnings
+
+    from planner.kpis import _share
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(_share(pd.Series([True, True]), pd.Series([False, False])))
+        assert _share(pd.Series([True, False, True]), pd.Series([True, True, False])) == 0.5
+
+
+def test_a_call_at_the_end_of_the_warm_up_is_counted() -> None:
+    from planner.kpis import replication_kpis
+    from planner.simulation import period_of, run_replication
+
+    s = load_scenario("simulations/mmc_check.toml")
+    s = s.model_copy(update={"run": s.run.model_copy(update={"horizon_days": 3, "warmup_days": 0})})
+    log, _, _ = run_replication(s, 0)
+    period = period_of(s)
+    at = float(log["t_arrival"].iloc[len(log) // 2])
+    warm = dataclasses.replace(period, warmup=at)
+    counted = replication_kpis(log, warm)["calls_per_year"]
+    after = int((log["t_arrival"] >= at).sum())  # the call arriving at the warm-up's end too
+    assert counted * warm.years == pytest.approx(after, rel=1e-12)
