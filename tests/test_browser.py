@@ -408,7 +408,7 @@ def _shows_every_edit(page: Any) -> None:
 
 
 def test_ten_table_edits_are_kept_saved_as_shown_and_found_after_a_reload(
-    server: str, _scenario_library: Path
+    server: str, _scenario_library: Path, tmp_path: Path
 ) -> None:
     """Streamlit issue #7749's pattern lost the second of three quick edits; here ten edits in a
     row across both tables all hold; "Save as TOML" and "Keep" take them all; a reload of the
@@ -418,6 +418,8 @@ def test_ten_table_edits_are_kept_saved_as_shown_and_found_after_a_reload(
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=90_000)
+    shots = Path(os.environ.get("PLANNER_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         context = browser.new_context(viewport={"width": 1500, "height": 1400})
@@ -432,6 +434,7 @@ def test_ten_table_edits_are_kept_saved_as_shown_and_found_after_a_reload(
         page.wait_for_timeout(500)
         settle(page)
         _shows_every_edit(page)
+        page.screenshot(path=str(shots / "fleet-tables.png"), full_page=True)
 
         with page.expect_download() as download:
             page.get_by_role("button", name="Save as TOML").click()

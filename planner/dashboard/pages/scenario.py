@@ -17,6 +17,7 @@ from planner.dashboard.model import (
     differs,
     merged,
     parameter_paths,
+    place_names,
     read_upload,
     set_value,
     shipped_scenarios,
@@ -171,6 +172,7 @@ class _Held:
 
     gen: int
     serial: int
+    settings: str  # the editor's columns and options, part of its identity as its data is
     frame: pd.DataFrame
     value: Any  # the value the table shows now: its input with the editor's edits applied
 
@@ -188,15 +190,18 @@ def held_table(
     the scenario (which the last edit changed) is a new widget each time, and an edit made while
     the rerun runs is lost (Streamlit issue #7749). The input frame is therefore held in Session
     State, and the editor's own edits, which it keeps, are the only change, until the value is
-    changed elsewhere (the sidebar's unit count, another scenario opened): then the table starts
-    again from the scenario.
+    changed elsewhere (the sidebar's unit count, another scenario opened) or the editor's
+    settings change (a shift's hours shown in the units' shift options): Streamlit then makes a
+    new editor, without the old one's edits, so the table starts again from the scenario, which
+    holds them.
     """
     ss = st.session_state
     tables: dict[str, _Held] = ss.setdefault("tables", {})
     held = tables.get(name)
-    if held is None or held.gen != state.gen() or held.value != value:
+    settings = repr(sorted(editor.items()))
+    if held is None or held.gen != state.gen() or held.settings != settings or held.value != value:
         serial = held.serial + 1 if held is not None else 0
-        held = _Held(state.gen(), serial, to_frame(value), value)
+        held = _Held(state.gen(), serial, settings, to_frame(value), value)
         tables[name] = held
     edited = st.data_editor(held.frame, key=f"{name}_editor{held.gen}.{held.serial}", **editor)
     held.value = from_frame(edited)
@@ -222,12 +227,19 @@ def _units_of(edited: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+BUILT_IN_SHIFTS = ("day", "evening", "late", "night", "always")
+
+
 def _units_editor(w: Words, m: dict[str, Any]) -> None:
     fleet = m["fleet"]
     if m["region"]["kind"] == "geodata":
-        bases = load_region(m["region"]["name"]).base_ids
+        names = place_names(load_region(m["region"]["name"]), "base")
     else:
-        bases = ["base"]
+        names = {"base": "base"}
+    # a shift by its name in the reader's language; not its hours, which would make every edit
+    # of a shift's hours a new units table (its settings are part of its identity)
+    shift_names = {k: w(f"shift_{k}") for k in BUILT_IN_SHIFTS}
+    shifts = fleet["shifts"]
     st.caption(w("fleet_units"))
     units = held_table(
         "units",
@@ -236,11 +248,20 @@ def _units_editor(w: Words, m: dict[str, Any]) -> None:
         _units_of,
         num_rows="dynamic",
         width="stretch",
+        placeholder=w("blank"),
         column_config={
             "name": st.column_config.TextColumn(w("col_name"), required=True),
-            "base": st.column_config.SelectboxColumn(w("col_base"), options=bases, required=True),
+            "base": st.column_config.SelectboxColumn(
+                w("col_base"),
+                options=list(names),
+                format_func=lambda b: names.get(str(b), str(b)),
+                required=True,
+            ),
             "shift": st.column_config.SelectboxColumn(
-                w("col_shift"), options=list(fleet["shifts"]), required=True
+                w("col_shift"),
+                options=list(shifts),
+                format_func=lambda k: shift_names.get(str(k), str(k)),
+                required=True,
             ),
             "crew": st.column_config.NumberColumn(w("col_crew"), min_value=1, max_value=6, step=1),
             "vehicle": st.column_config.TextColumn(w("col_vehicle")),
@@ -294,6 +315,7 @@ def _shifts_editor(w: Words, m: dict[str, Any]) -> None:
         _shifts_of,
         num_rows="dynamic",
         width="stretch",
+        placeholder=w("blank"),
         column_config={
             "shift": st.column_config.TextColumn(w("col_shift"), required=True),
             "start_hour": st.column_config.NumberColumn(w("col_start"), step=1, required=True),
