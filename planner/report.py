@@ -613,6 +613,67 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
     )
 
 
+SHIFT_WORDS = {
+    "nb": {"day": "dag", "evening": "kveld", "late": "sen", "night": "natt", "always": "døgn"},
+    "en": {"always": "round the clock"},
+}
+
+
+def _counted(names: Sequence[str], lang: str) -> str:
+    """["a", "b", "a"] -> "a (2) and b (1)", in the order first named."""
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    parts = [f"{n} ({c})" for n, c in counts.items()]
+    if not parts:
+        return "–"
+    joiner = " og " if lang == "nb" else " and "
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + joiner + parts[-1]
+
+
+def decision_lines(
+    scenario: Scenario,
+    h: dict[str, Any],
+    today_response: float,
+    base_names: dict[str, str],
+    lang: str,
+) -> list[str]:
+    """The decision in plain words, one sentence a line: how many units, at which named bases, on
+    which shifts; its cost a year; what it buys; and what it costs in response time against
+    today's police response (median minutes to the first help on scene)."""
+    t = text(lang)
+    units = scenario.fleet.units
+    shifts = SHIFT_WORDS.get(lang, {})
+    after = float(h["response_median"][0])
+    change = after - today_response
+    response = t["decision_response" if change > 0 else "decision_response_better"]
+    return [
+        t["decision_units"].format(
+            units=len(units), bases=_counted([base_names.get(u.base, u.base) for u in units], lang)
+        ),
+        t["decision_shifts"].format(
+            shifts=_counted([shifts.get(u.shift, u.shift) for u in units], lang)
+        ),
+        t["decision_cost"].format(cost=millions(h["cost_per_year"], lang)),
+        t["decision_buys"].format(
+            hours=number(h["police_hours_freed"][0], lang),
+            car=number(h["police_car_transports_avoided"][0], lang),
+            enc=number(h["police_encounters_avoided"][0], lang),
+        ),
+        response.format(
+            after=number(after, lang, 1),
+            before=number(today_response, lang, 1),
+            change=("+" if change > 0 else "−" if change < 0 else "±")
+            + number(abs(change), lang, 1),
+        ),
+    ]
+
+
+def glossary(lang: str) -> list[str]:
+    t = text(lang)
+    return [t["glossary_npv"], t["glossary_break_even"], t["glossary_p_npv"]]
+
+
 def summary_text(h: dict[str, Any], lang: str) -> str:
     """The headline in a few sentences (the report's first paragraph, the dashboard's too)."""
     return " ".join(

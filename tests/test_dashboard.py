@@ -376,6 +376,44 @@ def test_cost_benefit_page_recomputes_without_simulating() -> None:
     assert not any("earlier version" in w.value for w in at.warning)
 
 
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_the_decision_box_gives_the_economics_figures_in_plain_words(lang: str) -> None:
+    """Units, named bases and shifts of the default fleet (4 units, worked out from
+    simulations/oslo_akershus.toml), and every figure as the core computes it."""
+    at = _page(_app(lang), "economics")
+    _run(at)
+    s = _core()
+    res, base = planner.simulate(s), planner.simulate(baseline_of(s))
+    h = headline(s, appraise(s, res.per_replication, base.per_replication), res.kpis)
+    seen = shown(" ".join(m.value for m in at.markdown))
+    today = float(base.kpis.set_index("kpi").loc["response_median", "mean"])
+    after = h["response_median"][0]
+
+    def n(v: float, d: int = 0) -> str:
+        text = f"{v:,.{d}f}"
+        return text.replace(",", " ").replace(".", ",") if lang == "nb" else text
+
+    if lang == "nb":
+        assert "4 psykiatriske ambulanser, stasjonert ved Oslo legevakt, Aker (2)" in seen
+        assert "Ahus Nordbyhagen (1) og Vestre Viken Bærum sykehus" in seen
+        assert "Vakter: kveld (2), dag (1) og sen (1)" in seen
+        assert f"Kostnad: {n(h['cost_per_year'] / 1e6, 1)} mill. kr i året" in seen
+        assert f"{n(h['police_hours_freed'][0])} polititimer frigjort" in seen
+        assert f"{n(h['police_car_transports_avoided'][0])} færre pasienter" in seen
+        assert f"{n(h['police_encounters_avoided'][0])} færre møter" in seen
+        assert f"median {n(after, 1)} min til første hjelp" in seen
+        assert f"mot {n(today, 1)} min med politiet i dag" in seen
+    else:
+        assert "4 psychiatric ambulances, based at Oslo legevakt, Aker (2)" in seen
+        assert "Shifts: evening (2), day (1) and late (1)" in seen
+        assert f"Cost: NOK {n(h['cost_per_year'] / 1e6, 1)} million a year" in seen
+        assert f"{n(h['police_hours_freed'][0])} police hours freed" in seen
+        assert f"against {n(today, 1)} min with today's police" in seen
+    sign = "+" if after > today else "−"
+    assert f"{sign}{n(abs(after - today), 1)} min" in seen
+    assert not at.exception
+
+
 def test_bokmaal_is_the_default_and_numbers_read_the_norwegian_way() -> None:
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()

@@ -14,17 +14,21 @@ from typing import Any
 import streamlit as st
 
 from planner.dashboard import state
-from planner.dashboard.model import Run, merged, value_at, world_key
+from planner.dashboard.model import Run, merged, place_names, value_at, world_key
 from planner.dashboard.pages.scenario import param_input
-from planner.dashboard.text import Words
+from planner.dashboard.text import Words, plain
 from planner.dashboard.view import current, need_run, num
 from planner.economics import Appraisal
+from planner.region import load_region
 from planner.report import (
     bundle_of,
+    decision_lines,
+    glossary,
     png,
     psa_figure,
     report_of,
     summary_text,
+    text,
     to_html,
     tornado_figure,
     write_pdf,
@@ -63,6 +67,25 @@ def headline_cards(w: Words, h: dict[str, Any]) -> None:
             if iv:
                 lo, hi = (num(v / scale, w, decimals) for v in iv)
                 col.caption(f"{w('interval')}: {lo} – {hi}")
+
+
+def today_response(run: Run) -> float:
+    """Today's median response (police alone) on the same calls: the baseline's."""
+    assert run.baseline is not None
+    k = run.baseline.kpis.set_index("kpi")
+    return float(k.loc["response_median", "mean"])
+
+
+def decision_box(w: Words, scenario: Scenario, h: dict[str, Any], run: Run) -> None:
+    """The decision in plain words, first on the page, with a glossary of its three terms."""
+    region = scenario.region
+    names = place_names(load_region(region.name), "base") if region.kind == "geodata" else {}
+    lines = decision_lines(scenario, h, today_response(run), names, w.lang)
+    with st.container(border=True, key="decision"):
+        st.subheader(text(w.lang)["decision_title"])
+        st.markdown("\n".join(f"- {plain(line)}" for line in lines))
+        with st.expander(text(w.lang)["decision_glossary"]):
+            st.markdown("\n".join(f"- {plain(line)}" for line in glossary(w.lang)))
 
 
 def _downloads(w: Words, run: Run, scenario: Scenario, appraisal: Appraisal) -> None:
@@ -110,6 +133,7 @@ def render(w: Words) -> None:
     c = current()
     scenario = c.scenario if c.fresh and c.scenario is not None else run.scenario
     appraisal, h = run.economics(scenario)
+    decision_box(w, scenario, h, run)
     st.markdown(f"**{summary_text(h, w.lang)}**")
     headline_cards(w, h)
     st.caption(w("econ_intervals"))
