@@ -67,6 +67,15 @@ class Region:
     def population(self) -> int:
         return int(self.zones["population"].sum())
 
+    def place_names(self, kind: str) -> dict[str, str]:
+        """Facility id -> its name as people say it, for one kind ("base", "receiving",
+        "police"), without a trailing note in brackets such as "(candidate base)"."""
+        rows = self.facilities[self.facilities["kind"] == kind]
+        return {
+            str(i): (str(n).split(" (")[0].strip() or str(i)) if isinstance(n, str) else str(i)
+            for i, n in zip(rows["id"], rows["name"], strict=True)
+        }
+
 
 _TEXT = {"zone_code": str, "kommune": str, "cell_id": str, "id": str, "a": str, "b": str}
 

@@ -466,6 +466,8 @@ class Report:
     title: str
     subtitle: str
     summary: str
+    decision: list[str]  # the decision in plain words, a sentence each (decision_lines)
+    glossary: list[str]
     headline_rows: list[tuple[str, str, str]]  # label, value, interval
     images: dict[str, bytes]  # map, frontier, tornado, psa (PNG)
     psa_text: str
@@ -600,6 +602,10 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
             price_year=s.costs.price_year,
         ),
         summary=summary_text(h, lang),
+        decision=decision_lines(
+            s, h, float(b.baseline_reps["response_median"].mean()), base_names_of(s), lang
+        ),
+        glossary=glossary(lang),
         headline_rows=rows,
         images=images,
         psa_text=t["psa_text"].format(p=pc(h["probability_npv_positive"])),
@@ -667,6 +673,18 @@ def decision_lines(
             + number(abs(change), lang, 1),
         ),
     ]
+
+
+def base_names_of(scenario: Scenario) -> dict[str, str]:
+    """Base id -> the name people use, from the region's geodata (ids if it is not there)."""
+    if scenario.region.kind != "geodata":
+        return {}
+    from planner.region import load_region
+
+    try:
+        return load_region(scenario.region.name).place_names("base")
+    except (OSError, ValueError):
+        return {}
 
 
 def glossary(lang: str) -> list[str]:
@@ -798,10 +816,28 @@ def write_pdf(r: Report, path: Path) -> None:
         )
         return tab
 
+    box = Table(
+        [[para(t["decision_title"], h2)]]
+        + [[para(f"• {line}")] for line in r.decision]
+        + [[para(f"{t['decision_glossary']}. " + " ".join(r.glossary), small)]],
+        colWidths=[width],
+    )
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#1f3f8f")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
     story: list[Any] = [
         para(r.title, h1),
         para(r.subtitle, small),
-        Spacer(1, 4 * mm),
+        Spacer(1, 3 * mm),
+        box,
+        Spacer(1, 3 * mm),
         para(r.summary),
         Spacer(1, 3 * mm),
         para(t["headline"], h2),

@@ -282,10 +282,24 @@ def test_norwegian_report_is_the_default(default_results: Path, tmp_path: Path) 
     body = " ".join(_pdf_text(default_results / "report-nb.pdf").split())
     hours = f"{round(econ['police_hours_freed'][0]):,}".replace(",", " ")
     assert "Polititimer frigjort per år" in body and hours in body
+    assert body.index("Beslutningen") < body.index("Polititimer frigjort per år")
+    assert f"{hours} polititimer frigjort" in body and "Ordforklaring" in body
     html_done = _planner("report", str(default_results), "--format", "html", cwd=tmp_path)
     assert html_done.returncode == 0, html_done.stderr
     page = (default_results / "report-nb.html").read_text("utf-8")
     assert '<html lang="nb">' in page and hours in page and "data:image/png;base64," in page
+    # the first page opens with the decision: the default fleet (simulations/oslo_akershus.toml)
+    # at named bases, the cost, the hours freed and the response time against today's police
+    decision = page[page.index('<div class="decision">') : page.index("</div>")]
+    assert page.index('<div class="decision">') < page.index("<table>")
+    assert "4 psykiatriske ambulanser, stasjonert ved Oslo legevakt, Aker (2)" in decision
+    assert "Vakter: kveld (2), dag (1) og sen (1)." in decision
+    cost = f"{econ['cost_per_year'] / 1e6:,.1f}".replace(",", " ").replace(".", ",")
+    assert f"Kostnad: {cost} mill. kr i året." in decision
+    assert f"{hours} polititimer frigjort" in decision
+    median = f"{econ['response_median'][0]:.1f}".replace(".", ",")
+    assert f"median {median} min til første hjelp på stedet" in decision
+    assert "Netto nåverdi (NNV)" in decision and "Nullpunktspris" in decision
 
 
 @pytest.mark.parametrize(

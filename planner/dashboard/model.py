@@ -59,18 +59,6 @@ def shipped_scenarios() -> dict[str, dict[str, Any]]:
     return out
 
 
-# -- names people use -------------------------------------------------------------------------
-
-
-def place_names(region: Region, kind: str) -> dict[str, str]:
-    """Facility id -> its name as people say it (without a trailing "(candidate base)" note)."""
-    rows = region.facilities[region.facilities["kind"] == kind]
-    return {
-        str(i): (str(n).split(" (")[0].strip() or str(i)) if isinstance(n, str) else str(i)
-        for i, n in zip(rows["id"], rows["name"], strict=True)
-    }
-
-
 # -- editing a scenario -----------------------------------------------------------------------
 
 

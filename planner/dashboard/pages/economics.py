@@ -14,13 +14,13 @@ from typing import Any
 import streamlit as st
 
 from planner.dashboard import state
-from planner.dashboard.model import Run, merged, place_names, value_at, world_key
+from planner.dashboard.model import Run, merged, value_at, world_key
 from planner.dashboard.pages.scenario import param_input
 from planner.dashboard.text import Words, plain
 from planner.dashboard.view import current, need_run, num
 from planner.economics import Appraisal
-from planner.region import load_region
 from planner.report import (
+    base_names_of,
     bundle_of,
     decision_lines,
     glossary,
@@ -78,9 +78,7 @@ def today_response(run: Run) -> float:
 
 def decision_box(w: Words, scenario: Scenario, h: dict[str, Any], run: Run) -> None:
     """The decision in plain words, first on the page, with a glossary of its three terms."""
-    region = scenario.region
-    names = place_names(load_region(region.name), "base") if region.kind == "geodata" else {}
-    lines = decision_lines(scenario, h, today_response(run), names, w.lang)
+    lines = decision_lines(scenario, h, today_response(run), base_names_of(scenario), w.lang)
     with st.container(border=True, key="decision"):
         st.subheader(text(w.lang)["decision_title"])
         st.markdown("\n".join(f"- {plain(line)}" for line in lines))

@@ -17,7 +17,6 @@ from planner.dashboard.model import (
     differs,
     merged,
     parameter_paths,
-    place_names,
     read_upload,
     set_value,
     shipped_scenarios,
@@ -233,7 +232,7 @@ BUILT_IN_SHIFTS = ("day", "evening", "late", "night", "always")
 def _units_editor(w: Words, m: dict[str, Any]) -> None:
     fleet = m["fleet"]
     if m["region"]["kind"] == "geodata":
-        names = place_names(load_region(m["region"]["name"]), "base")
+        names = load_region(m["region"]["name"]).place_names("base")
     else:
         names = {"base": "base"}
     # a shift by its name in the reader's language; not its hours, which would make every edit
