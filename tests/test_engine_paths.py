@@ -865,3 +865,66 @@ def test_an_event_in_the_past_is_refused() -> None:
     engine.env = simpy.Environment(initial_time=10.0)
     with pytest.raises(ValueError, match=r"^negative delay -2\.5 at t = 10\.0$"):
         engine._at(7.5, lambda: None)
+
+
+# --- shift starts: every hour looked at, the horizon, a unit still busy when its shift starts --
+
+
+def _on_shift_at(hour: int) -> dict[str, Any]:
+    """A always on duty; B on duty on Mondays from ``hour`` for one hour."""
+    return {
+        "dispatch": {"max_wait_minutes": 90.0},
+        "fleet": {
+            "shifts": {"later": {"start_hour": hour, "hours": 1, "days": ["mon"]}},
+            "units": [
+                {"name": "A", "base": "base", "shift": "always"},
+                {"name": "B", "base": "base", "shift": "later"},
+            ],
+        },
+    }
+
+
+@pytest.mark.parametrize("hour", [2, 3, 5, 23])
+def test_a_shift_starting_at_any_hour_takes_the_waiting_call(hour: int) -> None:
+    # A takes the call 50 min before B's shift (busy 91 min from 3 min later); the call 40 min
+    # before waits from 37 min before until B comes on duty on the hour
+    start = hour * 60.0
+    second = _log_at(_on_shift_at(hour), [start - 50.0, start - 40.0]).iloc[1]
+    on2 = start + UNIT_MOB + T
+    check(
+        second,
+        expected(
+            unit=1,
+            dispatch=start,
+            first=on2,
+            unit_on=on2,
+            scene_end=on2 + ON_SCENE,
+            unit_free=_busy(start),
+            unit_minutes=_busy(start) - start,
+            queue=37.0,
+        ),
+    )
+
+
+def test_a_shift_starting_at_the_horizon_is_not_simulated() -> None:
+    # one day; B's shift would start on Tuesday 00:00 = the horizon, where the run's hours end:
+    # the call waiting then is taken by A, free at 1,380 + 3 + 91 = 1,474
+    over = merge(_on_shift_at(0), {"run": {"horizon_days": 1.0}})
+    over["fleet"]["shifts"]["later"]["days"] = ["tue"]
+    second = _log_at(over, [1380.0, 1400.0]).iloc[1]
+    assert _busy(1383.0) == 1474.0
+    assert second["unit"] == 0 and second["t_dispatch"] == 1474.0
+    assert second["queue_minutes"] == 1474.0 - 1403.0
+
+
+def test_a_unit_still_busy_when_its_shift_starts_again_takes_nothing_new() -> None:
+    # missions of 1,500 min on scene: A takes the call at 0 (free at 3 + 2 + 24 + 1,500 + 24 =
+    # 1,553), B (Mondays and Tuesdays 00-01) the one at 5 (free at 1,558); on Tuesday 00:00 B's
+    # shift starts while it is still busy, and the call of 1,430 keeps waiting for A
+    over = merge(_on_shift_at(0), {"dispatch": {"max_wait_minutes": 200.0}})
+    over["fleet"]["shifts"]["later"]["days"] = ["mon", "tue"]
+    over["situations"] = situation(on_scene=fixed(1500.0))
+    log = _log_at(over, [0.0, 5.0, 1430.0])
+    assert log["unit"].tolist() == [0, 1, 0]
+    assert log["t_unit_free"].tolist()[:2] == [1553.0, 1558.0]
+    assert log["t_dispatch"].iloc[2] == 1553.0
