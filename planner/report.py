@@ -53,11 +53,12 @@ def text(lang: str) -> dict[str, Any]:
 
 
 def number(value: float, lang: str, decimals: int = 0) -> str:
-    """1234.5 -> '1,234.5' (en) or '1 234,5' (nb); a hyphen for minus so every font has it."""
+    """1234.5 -> '1,234.5' (en) or '1 234,5' (nb); -3 -> '−3' with the minus sign (U+2212,
+    which DejaVu Sans, the report's font, has), as Norwegian typesetting wants it."""
     s = f"{value:,.{decimals}f}"
     if lang == "nb":
         s = s.replace(",", " ").replace(".", ",")
-    return s
+    return s.replace("-", "\N{MINUS SIGN}")
 
 
 def millions(value: float, lang: str) -> str:

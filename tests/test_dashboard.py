@@ -334,7 +334,10 @@ def test_compare_page_gives_paired_differences() -> None:
     diff = paired_differences(base, core).set_index("kpi")
     row = table[table["KPI"] == "Police officer-hours"].iloc[0]
     column = next(c for c in table.columns if "−" in c)
-    assert row[column].startswith(f"{diff.loc['police_officer_hours', 'difference']:,.0f}")
+    expected = f"{diff.loc['police_officer_hours', 'difference']:,.0f}".replace(
+        "-", "\N{MINUS SIGN}"
+    )
+    assert row[column].startswith(expected)
 
 
 def test_optimise_page_finds_a_service_and_opens_a_frontier_point() -> None:
@@ -365,12 +368,16 @@ def test_cost_benefit_page_recomputes_without_simulating() -> None:
     s = _core()
     res, base = planner.simulate(s), planner.simulate(baseline_of(s))
     h = headline(s, appraise(s, res.per_replication, base.per_replication), res.kpis)
-    assert _metric(at, "Net present value") == f"{h['npv'][0] / 1e6:,.1f}"
+    assert _metric(at, "Net present value") == f"{h['npv'][0] / 1e6:,.1f}".replace(
+        "-", "\N{MINUS SIGN}"
+    )
     seconds = at.session_state.run.seconds
     at.number_input(key="p0:costs.police_officer_hour").set_value(1580.0).run()
     dear = _core(**{"costs.police_officer_hour": 1580.0})
     h2 = headline(dear, appraise(dear, res.per_replication, base.per_replication), res.kpis)
-    assert _metric(at, "Net present value") == f"{h2['npv'][0] / 1e6:,.1f}"
+    assert _metric(at, "Net present value") == f"{h2['npv'][0] / 1e6:,.1f}".replace(
+        "-", "\N{MINUS SIGN}"
+    )
     assert h2["npv"][0] > h["npv"][0]
     assert at.session_state.run.seconds == seconds  # the same run: nothing re-simulated
     assert not any("earlier version" in w.value for w in at.warning)

@@ -268,7 +268,7 @@ def test_pdf_headline_equals_the_results(default_results: Path, tmp_path: Path) 
         "health-first": f"{econ['share_health_first'][0] * 100:.1f} %",
         "police car": f"{round(econ['police_car_transports_avoided'][0]):,}",
         "units": f"{econ['vehicles']} vehicles at {econ['bases']} bases",
-        "npv": f"{econ['npv'][0] / 1e6:,.1f} NOK million",
+        "npv": f"{econ['npv'][0] / 1e6:,.1f} NOK million".replace("-", "\N{MINUS SIGN}"),
     }
     missing = {k: v for k, v in expected.items() if v not in body}
     assert not missing, missing
