@@ -577,10 +577,14 @@ def _period(warmup: float, horizon: float, hours_on: list[int]) -> Any:
 def test_half_a_minute_on_shift_busy_throughout_is_all_busy() -> None:
     from planner.kpis import on_shift_utilisation
 
+    import warnings
+
     log = pd.DataFrame({"unit": [0], "t_dispatch": [0.0], "t_unit_free": [60.0]})
     period = _period(59.5, 60.0, [0])  # counting starts 30 s before the shift's hour ends
     assert on_shift_utilisation(log, period) == 1.0
-    assert math.isnan(on_shift_utilisation(log, _period(0.0, 60.0, [5])))  # never on shift
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 0 / 0 would warn
+        assert math.isnan(on_shift_utilisation(log, _period(0.0, 60.0, [5])))  # never on shift
 
 
 def test_a_share_among_no_calls_is_empty_without_a_warning() -> None:
