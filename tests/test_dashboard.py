@@ -598,3 +598,13 @@ def test_the_map_asks_for_no_base_map() -> None:
     assert "://" not in deck  # no URL of any kind: style, tiles, fonts or data
     assert json.loads(deck).get("mapStyle") == "__MAP_STYLE__"
     assert "mapProvider" not in json.loads(deck)
+
+
+def test_compare_names_scenarios_by_their_own_names_and_never_twice_alike() -> None:
+    from planner.dashboard.pages.compare import distinct
+
+    assert distinct(["A", "B", "A", "A", "A (2)"]) == ["A", "B", "A (2)", "A (3)", "A (2) (2)"]
+    at = _page(_app(), "compare")
+    options = at.multiselect(key="compare_pick").options
+    assert "Baseline: police respond" in options and "M/M/3 check" in options
+    assert not any(o.endswith(".toml") for o in options)

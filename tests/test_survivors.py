@@ -575,9 +575,9 @@ def _period(warmup: float, horizon: float, hours_on: list[int]) -> Any:
 
 
 def test_half_a_minute_on_shift_busy_throughout_is_all_busy() -> None:
-    from planner.kpis import on_shift_utilisation
-
     import warnings
+
+    from planner.kpis import on_shift_utilisation
 
     log = pd.DataFrame({"unit": [0], "t_dispatch": [0.0], "t_unit_free": [60.0]})
     period = _period(59.5, 60.0, [0])  # counting starts 30 s before the shift's hour ends

@@ -12,7 +12,7 @@ import streamlit as st
 
 from planner.compare import paired_table
 from planner.dashboard import state
-from planner.dashboard.model import shipped_scenarios, validate
+from planner.dashboard.model import merged, shipped_scenarios, validate
 from planner.dashboard.text import Words, plain
 from planner.dashboard.view import fmt, interval
 from planner.kpis import summarise
@@ -23,10 +23,25 @@ from planner.store import DEFAULT_PATH, Store, StoreError
 def choices(w: Words) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every scenario on offer: id -> (label, overrides)."""
     out = {"current": (w("compare_current"), state.raw())}
-    for name, raw in shipped_scenarios().items():
-        out[f"shipped:{name}"] = (f"{name}.toml", raw)
+    shipped = shipped_scenarios()
+    named = [str(merged(raw)["scenario"]["name"]) for raw in shipped.values()]
+    for (stem, raw), name in zip(shipped.items(), named, strict=True):
+        # by the name it gives itself; the file too where two share a name
+        out[f"shipped:{stem}"] = (name if named.count(name) == 1 else f"{name} ({stem})", raw)
     for name, raw in st.session_state.kept.items():
         out[f"kept:{name}"] = (name, raw)
+    return out
+
+
+def distinct(labels: list[str]) -> list[str]:
+    """Labels made unique, in order: a second "A" becomes "A (2)" (they name table columns)."""
+    out: list[str] = []
+    for label in labels:
+        n, candidate = 1, label
+        while candidate in out:
+            n += 1
+            candidate = f"{label} ({n})"
+        out.append(candidate)
     return out
 
 
@@ -127,7 +142,7 @@ def _session_section(w: Words) -> None:
             return
         # one run section for all: the same replications and seed pair every scenario's calls
         scenarios.append(s.model_copy(update={"run": run}))
-    labels = [offer[k][0] for k in picked]
+    labels = distinct([offer[k][0] for k in picked])
     if len({(s.region.kind, s.region.name) for s in scenarios}) > 1:
         st.error(w("compare_regions"))
         return
