@@ -614,7 +614,11 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
         range_rows=range_rows,
         limits=list(t["limit_list"]),
         notes={
-            "footer": t["footer"].format(version=planner_version(), scenario_file=b.scenario_file),
+            "footer": t["footer"].format(
+                version=planner_version(),
+                reps=len(b.scenario_reps),
+                seed=b.summary.get("seed", s.run.seed),
+            ),
             "sources_note": t["sources_note"],
         },
     )
@@ -850,8 +854,8 @@ def write_pdf(r: Report, path: Path) -> None:
         PageBreak(),
         image("map", 150 * mm) if "map" in r.images else para(t["map_none"]),
     ]
-    story += [para(t["frontier_title"], h2)]
-    story += [image("frontier", 80 * mm)] if "frontier" in r.images else [para(t["frontier_none"])]
+    if "frontier" in r.images:  # a section only when there is a frontier to show
+        story += [para(t["frontier_title"], h2), image("frontier", 80 * mm)]
     story += [
         PageBreak(),
         image("tornado", 120 * mm),

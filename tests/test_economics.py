@@ -352,7 +352,12 @@ def test_report_shows_the_frontier_when_the_results_have_one(
     page = lambda: (folder / "report-en.html").read_text("utf-8")  # noqa: E731
     assert _planner("report", str(folder), "--lang", "en", cwd=tmp_path).returncode == 0
     without = page().count("data:image/png;base64,")
-    assert "No sizing frontier" in page()
+    assert "What each extra unit buys" not in page()  # no frontier, no section
+    assert "planner optimize" not in page()  # no instructions in a decision document
+    # the reproduction line gives what reproduces the figures: file, replications and seed
+    summary = json.loads((folder / "summary.json").read_text())
+    line = f"planner run scenario.toml --replications {summary['replications']} --seed {summary['seed']}"
+    assert line in page() and str(Path.cwd()) not in page()  # no path of this machine
     table = pd.DataFrame(
         {
             "units": [1, 2],
@@ -372,4 +377,4 @@ def test_report_shows_the_frontier_when_the_results_have_one(
         stage.write("frontier.csv", lambda p: table.to_csv(p, index=False))
     assert _planner("report", str(folder), "--lang", "en", cwd=tmp_path).returncode == 0
     assert page().count("data:image/png;base64,") == without + 1
-    assert "No sizing frontier" not in page()
+    assert "What each extra unit buys" in page()
