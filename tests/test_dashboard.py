@@ -22,6 +22,7 @@ from planner.dashboard import model, serve
 from planner.dashboard.pages.scenario import inline, parse_inline
 from planner.dashboard.text import JOINER, _raw, plain, ui_keys, words
 from planner.economics import appraise, headline
+from planner.optimise import Target
 from planner.parameters import registry
 from planner.region import load_region
 from planner.scenario_file import ScenarioError
@@ -348,8 +349,12 @@ def test_optimise_page_finds_a_service_and_opens_a_frontier_point() -> None:
     _page(at, "optimise")
     at.number_input(key="opt_reps").set_value(2).run()
     at.number_input(key="opt_max_units").set_value(2).run()
+    field = at.number_input(key="opt_value:share_health_first")
+    assert field.label.endswith("(%)") and field.value == 90.0  # a share in per cent
+    field.set_value(50.0).run()
     at.button(key="optimise_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state.optimised["target"] == str(Target("share_health_first", ">=", 0.5))
     frontier = at.dataframe[-1].value
     assert list(frontier["units"]) == [1, 2]
     assert frontier["cost_per_year"].is_monotonic_increasing

@@ -48,10 +48,21 @@ def render(w: Words) -> None:
     op = cols[1].selectbox(
         w("target_op"), [">=", "<="], index=0 if better == "higher" else 1, key=f"opt_op:{kpi}"
     )
+    share = {k.key: k.unit for k in targets}[kpi] == "share"
+    # a share is entered in per cent, as planners say it ("90 %"); money in millions a year
     value = cols[2].number_input(
-        w("target_value"), value=0.9 if kpi.startswith("share") else 30.0, key=f"opt_value:{kpi}"
+        f"{w('target_value')} ({'%' if share else w.unit({k.key: k.unit for k in targets}[kpi])})",
+        min_value=0.0,
+        max_value=100.0 if share else None,
+        value=90.0 if share else 30.0,
+        step=1.0,
+        format="%.1f",
+        key=f"opt_value:{kpi}",
     )
-    budget = cols[3].number_input(w("budget"), min_value=0.0, value=0.0, step=1e6, key="opt_budget")
+    budget_m = cols[3].number_input(
+        w("budget"), min_value=0.0, value=0.0, step=1.0, format="%.1f", key="opt_budget"
+    )
+    budget = budget_m * 1e6
     row = st.columns(3)
     reps = row[0].number_input(w("opt_reps"), 1, 100, 5, key="opt_reps")
     top = row[1].number_input(
@@ -59,7 +70,7 @@ def render(w: Words) -> None:
     )
     with_frontier = row[2].checkbox(w("with_frontier"), value=True, key="opt_frontier")
     if st.button(w("optimise_run"), key="optimise_run", type="primary"):
-        target = Target(kpi, op, float(value))
+        target = Target(kpi, op, float(value) / 100.0 if share else float(value))
         raw = state.raw()
         log = st.status(w("optimise_run"), expanded=True)
 
