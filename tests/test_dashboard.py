@@ -613,3 +613,25 @@ def test_compare_names_scenarios_by_their_own_names_and_never_twice_alike() -> N
     options = at.multiselect(key="compare_pick").options
     assert "Baseline: police respond" in options and "M/M/3 check" in options
     assert not any(o.endswith(".toml") for o in options)
+
+
+def test_compare_charts_three_kpis_with_their_own_axis_titles() -> None:
+    at = _page(_app(), "compare")
+    _sidebar_number(at, "replications:").set_value(REPS).run()
+    at.multiselect(key="compare_pick").set_value(["shipped:baseline", "current"]).run()
+    at.button(key="compare_run").click().run()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    titles = {
+        e["x"].get("title")
+        for spec in specs
+        for layer in spec.get("layer", [])
+        for e in [layer.get("encoding", {})]
+        if "x" in e
+    }
+    assert titles == {
+        "Police officer-hours (h per year)",
+        "Eligible calls met health-first (%)",
+        "Response time, median (min)",
+    }
+    assert not any(str(t).endswith(", lo") for t in titles)

@@ -15,7 +15,7 @@ from planner.dashboard import state
 from planner.dashboard.model import merged, shipped_scenarios, validate
 from planner.dashboard.text import Words, plain
 from planner.dashboard.view import fmt, interval
-from planner.kpis import summarise
+from planner.kpis import KPIS, summarise
 from planner.scenario import Scenario
 from planner.store import DEFAULT_PATH, Store, StoreError
 
@@ -176,18 +176,39 @@ def _session_section(w: Words) -> None:
         width="stretch",
     )
     st.subheader(w("compare_freed"))
+    charts = st.columns(3)
+    for col, key in zip(
+        charts, ("police_officer_hours", "share_health_first", "response_median"), strict=True
+    ):
+        with col:
+            kpi_chart(w, key, labels, results)
+
+
+def kpi_chart(w: Words, key: str, labels: list[str], results: list[Any]) -> None:
+    """One KPI of each scenario: its mean as a bar, its 95 % interval as a line across it."""
     rows = []
+    share = key.startswith("share")
     for label, res in zip(labels, results, strict=True):
-        k = res.kpis.set_index("kpi").loc["police_officer_hours"]
-        rows.append({"scenario": label, "hours": k["mean"], "lo": k["ci_low"], "hi": k["ci_high"]})
+        k = res.kpis.set_index("kpi").loc[key]
+        scale = 100.0 if share else 1.0
+        rows.append(
+            {
+                "scenario": label,
+                "mean": k["mean"] * scale,
+                "lo": k["ci_low"] * scale,
+                "hi": k["ci_high"] * scale,
+            }
+        )
     frame = pd.DataFrame(rows)
+    unit = next(k.unit for k in KPIS if k.key == key)
+    title = f"{w.kpi(key)} ({'%' if share else w.unit(unit)})"
     base = alt.Chart(frame).encode(y=alt.Y("scenario:N", title=None, sort=None))
+    axis = alt.Axis(format=",.0f" if not share else ".0f")
     st.altair_chart(
         (
-            base.mark_bar(color="#4f81bd").encode(
-                x=alt.X("hours:Q", title=w.kpi("police_officer_hours"))
-            )
-            + base.mark_errorbar().encode(x="lo:Q", x2="hi:Q")
+            base.mark_bar(color="#4f81bd").encode(x=alt.X("mean:Q", title=title, axis=axis))
+            # the interval on the same axis, under the bar's title (not "…, lo")
+            + base.mark_errorbar().encode(x=alt.X("lo:Q", title=title), x2="hi:Q")
         ).properties(height=60 + 40 * len(frame)),
         width="stretch",
     )
