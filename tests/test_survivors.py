@@ -611,3 +611,24 @@ def test_a_call_at_the_end_of_the_warm_up_is_counted() -> None:
     counted = replication_kpis(log, warm)["calls_per_year"]
     after = int((log["t_arrival"] >= at).sum())  # the call arriving at the warm-up's end too
     assert counted * warm.years == pytest.approx(after, rel=1e-12)
+
+
+def test_unit_mobilisation_is_drawn_from_its_own_stream() -> None:
+    """A random unit mobilisation (the default is fixed) is drawn from the call stream's own
+    generator for it: reproducible, varying, with the mean asked for, and nothing else moves."""
+    from planner import scenario_from_dict
+    from planner.demand import cell_weights, generate_calls
+    from planner.world import build_world
+
+    run = {"run": {"horizon_days": 30.0, "warmup_days": 0.0, "seed": 11}}
+    varying = {"fleet": {"mobilisation": {"dist": "lognormal", "mean": 4.0, "sd": 2.0}}}
+    a = scenario_from_dict(run)
+    b = scenario_from_dict(run | varying)
+    world = build_world(a)
+    rates = cell_weights(a, world.cell_population, world.cell_zone)
+    fixed, drawn = generate_calls(a, rates, 0), generate_calls(b, rates, 0)
+    assert (fixed.unit_mobilisation == 2.0).all()
+    assert np.array_equal(drawn.unit_mobilisation, generate_calls(b, rates, 0).unit_mobilisation)
+    assert drawn.unit_mobilisation.std() > 1.0
+    assert drawn.unit_mobilisation.mean() == pytest.approx(4.0, rel=0.05)
+    assert np.array_equal(fixed.t, drawn.t) and np.array_equal(fixed.on_scene, drawn.on_scene)
