@@ -90,6 +90,22 @@ def test_resize_fleet_copies_units_in_turn_and_turns_on_dispatch() -> None:
     assert scenario.dispatch.policy == "health-first" and len(scenario.fleet.units) == 1
 
 
+def test_a_name_that_counts_the_units_follows_the_fleet() -> None:
+    raw = model.shipped_scenarios()["oslo_akershus"]
+    assert model.merged(raw)["scenario"]["name"] == "Psychiatric ambulance: 4 units"
+    eight = model.resize_fleet(raw, 8)
+    assert model.merged(eight)["scenario"]["name"] == "Psychiatric ambulance: 8 units"
+    one = model.set_value(raw, "scenario.name", "Plan B, 4 enheter, 2 baser")
+    assert (
+        model.merged(model.resize_fleet(one, 5))["scenario"]["name"] == "Plan B, 5 enheter, 2 baser"
+    )
+    other = model.set_value(raw, "scenario.name", "Plan C: 3 units in the east")  # not its count
+    assert (
+        model.merged(model.resize_fleet(other, 6))["scenario"]["name"]
+        == "Plan C: 3 units in the east"
+    )
+
+
 def test_simulation_key_ignores_prices_but_not_the_fleet() -> None:
     raw = model.shipped_scenarios()["oslo_akershus"]
     s = model.validate(raw)[0]

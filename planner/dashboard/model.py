@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -149,7 +150,18 @@ def resize_fleet(raw: dict[str, Any], n: int) -> dict[str, Any]:
     out = set_value(raw, "fleet.units", units)
     if n > 0 and merged(out)["dispatch"]["policy"] == "baseline":
         out = set_value(out, "dispatch.policy", "health-first")
+    # a name that counts the units ("…: 4 units", "4 enheter") follows the fleet
+    before = len(merged(raw)["fleet"]["units"])
+    name = str(merged(out)["scenario"]["name"])
+    renamed = _UNITS_IN_NAME.sub(
+        lambda m: f"{n} {m.group(2)}" if int(m.group(1)) == before else m.group(0), name
+    )
+    if renamed != name:
+        out = set_value(out, "scenario.name", renamed)
     return out
+
+
+_UNITS_IN_NAME = re.compile(r"\b(\d+) (units?|enheter|enhet)\b")
 
 
 def _first_unit(raw: dict[str, Any]) -> dict[str, Any]:
