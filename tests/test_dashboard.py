@@ -651,3 +651,31 @@ def test_compare_charts_three_kpis_with_their_own_axis_titles() -> None:
         "Response time, median (min)",
     }
     assert not any(str(t).endswith(", lo") for t in titles)
+
+
+def test_excel_downloads_hold_the_tables_numbers_as_numbers() -> None:
+    import io
+
+    from planner.dashboard.pages.compare import comparison_numbers
+    from planner.dashboard.view import kpi_numbers
+
+    w = words("nb")
+    core = planner.simulate(_core())
+    base = planner.simulate(baseline_of(_core()))
+    kpis = kpi_numbers(core.kpis, w)
+    table = comparison_numbers(
+        w, ["I dag", "Forslag"], [base.per_replication, core.per_replication]
+    )
+    book = model.to_excel({"Nøkkeltall: med [95 %]?": kpis, "Sammenligning": table})
+    sheets = pd.read_excel(io.BytesIO(book), sheet_name=None)
+    assert list(sheets) == ["Nøkkeltall med 95 %", "Sammenligning"]  # Excel's forbidden characters
+    back = sheets["Nøkkeltall med 95 %"].set_index("key")
+    mean = core.kpis.set_index("kpi")["mean"]
+    assert back["Gjennomsnitt"].to_numpy() == pytest.approx(mean.to_numpy(), nan_ok=True)
+    diff = paired_differences(base, core).set_index("kpi")
+    got = sheets["Sammenligning"].set_index("key")
+    col = w("difference", a="I dag", b="Forslag")
+    hours = "police_officer_hours"
+    assert got.loc[hours, col] == pytest.approx(diff.loc[hours, "difference"])
+    assert got.loc[hours, f"{col}: {w('ci_low')}"] == pytest.approx(diff.loc[hours, "ci_low"])
+    assert got.loc[hours, "I dag"] == pytest.approx(base.kpi(hours))

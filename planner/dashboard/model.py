@@ -124,6 +124,22 @@ def read_upload(data: bytes, name: str) -> dict[str, Any]:
     return raw
 
 
+def to_excel(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An Excel workbook (.xlsx) of tables, a sheet each (names cut to Excel's 31 characters),
+    numbers as numbers: a planner takes a table on to their own calculations."""
+    import io
+
+    out = io.BytesIO()
+    with pd.ExcelWriter(out, engine="openpyxl") as book:
+        for name, frame in sheets.items():
+            safe = "".join(c for c in name if c not in "[]:*?/\\")[:31] or "table"
+            frame.to_excel(book, sheet_name=safe, index=False)
+    return out.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def to_toml(raw: dict[str, Any]) -> str:
     return tomli_w.dumps(raw)
 

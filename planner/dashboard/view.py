@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from planner.dashboard import state
-from planner.dashboard.model import Run, simulation_key, validate
+from planner.dashboard.model import XLSX, Run, simulation_key, to_excel, validate
 from planner.dashboard.text import Words, plain
 from planner.report import number, percent
 from planner.scenario import Scenario
@@ -92,3 +92,24 @@ def need_run(w: Words) -> Run | None:
         )
     )
     return r
+
+
+def excel_download(w: Words, sheets: dict[str, pd.DataFrame], file_name: str, key: str) -> None:
+    """A button that downloads these tables as an Excel workbook, numbers as numbers."""
+    st.download_button(
+        w("download_excel"), lambda: to_excel(sheets), file_name=file_name, mime=XLSX, key=key
+    )
+
+
+def kpi_numbers(kpis: pd.DataFrame, w: Words) -> pd.DataFrame:
+    """The KPI table as numbers, for a spreadsheet: name, mean, interval and unit."""
+    return pd.DataFrame(
+        {
+            w("kpi"): [w.kpi(k) for k in kpis["kpi"]],
+            w("mean"): kpis["mean"],
+            w("ci_low"): kpis["ci_low"],
+            w("ci_high"): kpis["ci_high"],
+            w("unit"): [w.unit(u) for u in kpis["unit"]],
+            "key": kpis["kpi"],
+        }
+    )

@@ -14,7 +14,7 @@ from planner.compare import paired_table
 from planner.dashboard import state
 from planner.dashboard.model import merged, shipped_scenarios, validate
 from planner.dashboard.text import Words, plain
-from planner.dashboard.view import fmt, interval
+from planner.dashboard.view import excel_download, fmt, interval
 from planner.kpis import KPIS, summarise
 from planner.scenario import Scenario
 from planner.store import DEFAULT_PATH, Store, StoreError
@@ -42,6 +42,25 @@ def distinct(labels: list[str]) -> list[str]:
             n += 1
             candidate = f"{label} ({n})"
         out.append(candidate)
+    return out
+
+
+def comparison_numbers(w: Words, labels: list[str], per_rep: list[pd.DataFrame]) -> pd.DataFrame:
+    """The comparison as numbers, for a spreadsheet: each scenario's mean, then each one's
+    paired difference from the first with its interval, over the replications all have."""
+    common = set.intersection(*(set(r["replication"]) for r in per_rep))
+    per_rep = [r[r["replication"].isin(common)] for r in per_rep]
+    ref = summarise(per_rep[0])
+    out = pd.DataFrame({w("kpi"): [w.kpi(k) for k in ref["kpi"]], "key": ref["kpi"]})
+    for label, reps in zip(labels, per_rep, strict=True):
+        out[label] = summarise(reps).set_index("kpi")["mean"].reindex(ref["kpi"]).to_numpy()
+    for label, reps in zip(labels[1:], per_rep[1:], strict=True):
+        d = paired_table(per_rep[0], reps).set_index("kpi").reindex(ref["kpi"])
+        col = w("difference", a=labels[0], b=label)
+        out[col] = d["difference"].to_numpy()
+        out[f"{col}: {w('ci_low')}"] = d["ci_low"].to_numpy()
+        out[f"{col}: {w('ci_high')}"] = d["ci_high"].to_numpy()
+    out[w("unit")] = [w.unit(u) for u in ref["unit"]]
     return out
 
 
@@ -174,6 +193,12 @@ def _session_section(w: Words) -> None:
         comparison_table(w, labels, [r.per_replication for r in results]),
         hide_index=True,
         width="stretch",
+    )
+    excel_download(
+        w,
+        {w("compare_table"): comparison_numbers(w, labels, [r.per_replication for r in results])},
+        "compare.xlsx",
+        "xlsx_compare",
     )
     st.subheader(w("compare_freed"))
     charts = st.columns(3)

@@ -11,7 +11,7 @@ import streamlit as st
 from planner.dashboard import state
 from planner.dashboard.model import world_key
 from planner.dashboard.text import Words, plain
-from planner.dashboard.view import current, num
+from planner.dashboard.view import current, excel_download, num
 from planner.kpis import KPIS
 from planner.optimise import Target, frontier, optimise, scenario_overrides
 from planner.report import frontier_chart
@@ -145,6 +145,7 @@ def _show(w: Words, done: dict[str, Any]) -> None:
     st.subheader(w("frontier"))
     st.pyplot(frontier_chart(table, w.lang))
     st.dataframe(table, hide_index=True, width="stretch", column_config=_formats())
+    excel_download(w, {w("frontier"): table}, "frontier.xlsx", "xlsx_frontier")
     units = list(table["units"])
     cols = st.columns([2, 1])
     n = cols[0].selectbox(w("frontier_pick"), units, key="frontier_pick")

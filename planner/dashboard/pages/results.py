@@ -14,7 +14,15 @@ from planner.dashboard.model import (
     utilisation_frame,
 )
 from planner.dashboard.text import Words
-from planner.dashboard.view import fmt, interval, kpi_frame, need_run, num
+from planner.dashboard.view import (
+    excel_download,
+    fmt,
+    interval,
+    kpi_frame,
+    kpi_numbers,
+    need_run,
+    num,
+)
 
 
 def headline_metrics(w: Words, run: Run) -> None:
@@ -122,3 +130,4 @@ def render(w: Words) -> None:
         )
     st.subheader(w("kpi_table"))
     st.dataframe(kpi_frame(run.results.kpis, w), hide_index=True, width="stretch")
+    excel_download(w, {w("kpi_table"): kpi_numbers(run.results.kpis, w)}, "kpis.xlsx", "xlsx_kpis")
