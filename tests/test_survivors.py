@@ -550,6 +550,7 @@ def test_rows_gives_every_row_in_the_order_added_numbered_from_zero(count: int) 
     out = rows.frame()
     assert out["v"].tolist() == [v for f in frames for v in f["v"]]
     assert out.index.tolist() == list(range(2 * count))
+    assert _Rows().frame().empty  # nothing added at all: an empty frame, not None
     none = _Rows()
     none.add(pd.DataFrame({"v": pd.Series([], dtype=float)}))
     assert list(none.frame().columns) == ["v"] and none.frame().empty
