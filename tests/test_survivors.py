@@ -633,3 +633,49 @@ def test_unit_mobilisation_is_drawn_from_its_own_stream() -> None:
     assert drawn.unit_mobilisation.std() > 1.0
     assert drawn.unit_mobilisation.mean() == pytest.approx(4.0, rel=0.05)
     assert np.array_equal(fixed.t, drawn.t) and np.array_equal(fixed.on_scene, drawn.on_scene)
+
+
+def test_hourly_utilisation_counts_only_between_the_warm_up_and_the_horizon() -> None:
+    import warnings
+
+    from planner.kpis import on_shift_utilisation, utilisation_by_hour
+
+    # busy 0-30; counting from 59.5 to 60: half a minute on shift, none of it busy
+    log = pd.DataFrame({"unit": [0], "t_dispatch": [0.0], "t_unit_free": [30.0]})
+    period = _period(59.5, 60.0, [0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the hours off shift are 0 / 0: NaN without a warning
+        util = utilisation_by_hour(log, period)
+    assert util[0] == 0.0 and np.isnan(util[1:]).all()
+    assert on_shift_utilisation(log, period) == 0.0
+    # busy 80-120, the run ends at 90: hour 1 counts 60-90, 10 of its 30 minutes busy
+    log = pd.DataFrame({"unit": [0], "t_dispatch": [80.0], "t_unit_free": [120.0]})
+    util = utilisation_by_hour(log, _period(0.0, 90.0, [0, 1]))
+    assert util[0] == 0.0 and util[1] == pytest.approx(1 / 3)
+
+
+def test_an_abstract_region_has_ten_patrols_unless_told() -> None:
+    from planner import scenario_from_dict
+    from planner.world import build_world
+
+    police = {"other_work_utilisation": 0.6, "other_job": 45.0}
+    s = scenario_from_dict({"region": {"kind": "abstract"}, "police": police})
+    assert build_world(s).districts == (PoliceDistrict.erlang(10, 0.6, 45.0),)
+    told = scenario_from_dict(
+        {"region": {"kind": "abstract"}, "police": police | {"patrols": {"abstract": 4}}}
+    )
+    assert build_world(told).districts == (PoliceDistrict.erlang(4, 0.6, 45.0),)
+
+
+def test_the_log_names_each_calls_demand_cell() -> None:
+    from planner.simulation import run_replication
+
+    s = load_scenario("simulations/oslo_akershus.toml")
+    s = s.model_copy(update={"run": s.run.model_copy(update={"horizon_days": 2, "warmup_days": 0})})
+    log, _, _ = run_replication(s, 0)
+    from planner.region import load_region
+
+    cells = load_region("oslo_akershus").cells
+    assert log["cell"].between(0, len(cells) - 1).all()
+    # a call's cell lies in the call's zone
+    assert (cells["zone_code"].to_numpy()[log["cell"].to_numpy()] == log["zone"].to_numpy()).all()
