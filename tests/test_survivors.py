@@ -679,3 +679,46 @@ def test_the_log_names_each_calls_demand_cell() -> None:
     assert log["cell"].between(0, len(cells) - 1).all()
     # a call's cell lies in the call's zone
     assert (cells["zone_code"].to_numpy()[log["cell"].to_numpy()] == log["zone"].to_numpy()).all()
+
+
+# -- economics.evaluate: inputs left out, and a police-car share simulated as nil --------------
+
+
+def test_evaluate_reads_missing_effects_as_none_and_a_nil_simulated_share_as_no_scaling() -> None:
+    import warnings
+
+    s = load_scenario("simulations/oslo_akershus.toml")
+    price = s.costs.police_officer_hour
+    x = inputs(s)  # no simulated effects at all: nothing freed, nothing to scale
+    for key in ("sim.police_car_share_simulated", "dispatch.police_car_share_today"):
+        x.pop(key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no hours freed: the break-even price is inf, unwarned
+        out = evaluate(x)
+    assert out["police_hours_freed"] == 0.0 and out["police_value_per_year"] == 0.0
+    assert out["break_even_police_hour"] == math.inf
+    assert math.isnan(out["cost_per_health_first_response"])
+    # 1,000 h freed of which 400 on police-car transports; today's share 0.5 where the run had
+    # 0.8: the 400 scale by 0.5 / 0.8 -> 1,000 + (0.625 - 1) * 400 = 850 h
+    x |= {"sim.officer_hours_freed": 1000.0, "sim.police_car_officer_hours_freed": 400.0}
+    share = {"sim.police_car_share_simulated": 0.8, "dispatch.police_car_share_today": 0.5}
+    assert evaluate(x | share)["police_hours_freed"] == pytest.approx(850.0)
+    # no share given: the simulated one, so no scaling; none simulated either: taken as 1
+    assert evaluate(x | {"sim.police_car_share_simulated": 0.8})["police_hours_freed"] == 1000.0
+    assert evaluate(x | {"dispatch.police_car_share_today": 0.5})["police_hours_freed"] == 800.0
+    # a run with no police car at all (share 0) gives no scale: the hours stay as simulated
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no 0 / 0
+        nil = evaluate(
+            x | {"sim.police_car_share_simulated": 0.0, "dispatch.police_car_share_today": 0.5}
+        )
+    assert nil["police_hours_freed"] == 1000.0
+    assert nil["police_value_per_year"] == pytest.approx(1000.0 * price)
+    # no hours on police-car transports given: nothing to scale
+    alone = {k: v for k, v in x.items() if k != "sim.police_car_officer_hours_freed"}
+    assert evaluate(alone | share)["police_hours_freed"] == 1000.0
+    # no service at all costs nothing and frees nothing: a break-even price of 0 / 0, unwarned
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        none = evaluate(inputs(load_scenario("simulations/baseline.toml")))
+    assert none["cost_per_year"] == 0.0 and math.isnan(none["break_even_police_hour"])
