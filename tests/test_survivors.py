@@ -722,3 +722,12 @@ def test_evaluate_reads_missing_effects_as_none_and_a_nil_simulated_share_as_no_
         warnings.simplefilter("error")
         none = evaluate(inputs(load_scenario("simulations/baseline.toml")))
     assert none["cost_per_year"] == 0.0 and math.isnan(none["break_even_police_hour"])
+
+
+def test_annuities_for_several_horizons_at_one_rate() -> None:
+    from planner.economics import annuity_factor
+
+    # sum of 1.04^-t for t = 1..n is (1 - 1.04^-n) / 0.04: 8.1109 for 10 years, 13.5903 for 20
+    got = annuity_factor(0.04, np.array([10.0, 20.0]))
+    assert got == pytest.approx([(1 - 1.04**-10) / 0.04, (1 - 1.04**-20) / 0.04], rel=1e-12)
+    assert got == pytest.approx([8.1109, 13.5903], abs=1e-4)
