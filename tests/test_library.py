@@ -145,3 +145,20 @@ def test_an_address_naming_a_scenario_not_in_the_library_opens_the_default_and_s
     lib = state.library()
     assert lib is not None
     assert at.query_params["s"] == lib.save(at.session_state.raw)  # now the default's own
+
+
+def test_a_scenario_no_file_can_hold_leaves_the_address_as_it_was() -> None:
+    """An emptied shift-table cell puts None (or NaN) in the overrides until it is filled in;
+    the page goes on, naming the problem, and the address keeps the last version saved."""
+    at = AppTest.from_file(str(serve.APP), default_timeout=300)
+    at.run()
+    before = at.query_params["s"]
+    raw = dict(at.session_state.raw)
+    raw["fleet"] = dict(raw["fleet"]) | {
+        "shifts": {"day": {"start_hour": 7, "hours": None, "days": ["mon"]}}
+    }
+    at.session_state.raw = raw
+    at.run()
+    assert not at.exception
+    assert at.query_params["s"] == before
+    assert any("fleet\\.shifts\\.day\\.hours" in e.value for e in at.error)  # named

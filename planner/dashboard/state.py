@@ -75,8 +75,9 @@ def remember(page: str, lang: str) -> None:
     lib = library()
     want = {"page": page, "lang": lang}
     if lib is not None:
-        # if the folder went away while running, the address keeps the last one saved
-        with contextlib.suppress(OSError):
+        # the address keeps the last version saved if the folder went away, or if a table
+        # holds a value no file can (an empty cell, which validation names meanwhile)
+        with contextlib.suppress(OSError, TypeError, ValueError):
             want["s"] = lib.save(raw())
     for k, v in want.items():
         if st.query_params.get(k) != v:
@@ -88,7 +89,7 @@ def keep(name: str, scenario: dict[str, Any]) -> None:
     st.session_state.kept[name] = scenario
     lib = library()
     if lib is not None:
-        with contextlib.suppress(OSError):  # else kept in this session only
+        with contextlib.suppress(OSError, TypeError, ValueError):  # else this session only
             lib.keep(name, scenario)
 
 

@@ -369,12 +369,18 @@ def _files_row(w: Words) -> None:
         raw = state.raw()
         name = str(merged(raw)["scenario"]["name"])
         stem = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")[:40]
+        try:
+            data = to_toml(raw).encode("utf-8")
+        except (TypeError, ValueError):  # an emptied table cell: no file can hold it yet
+            data = b""
         st.download_button(
             w("save_toml"),
-            to_toml(raw).encode("utf-8"),
+            data,
             file_name=f"{stem or 'scenario'}.toml",
             mime="application/toml",
             key="save_toml",
+            disabled=not data,
+            help=None if data else w("save_blocked"),
         )
         if st.button(w("keep"), key="keep"):
             state.keep(name, raw)
