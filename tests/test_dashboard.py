@@ -679,3 +679,23 @@ def test_excel_downloads_hold_the_tables_numbers_as_numbers() -> None:
     assert got.loc[hours, col] == pytest.approx(diff.loc[hours, "difference"])
     assert got.loc[hours, f"{col}: {w('ci_low')}"] == pytest.approx(diff.loc[hours, "ci_low"])
     assert got.loc[hours, "I dag"] == pytest.approx(base.kpi(hours))
+
+
+def test_parameter_units_read_in_bokmaal_and_every_shown_unit_has_a_word() -> None:
+    from planner.dashboard.text import _raw
+
+    nb, en = words("nb"), words("en")
+    assert nb.param_unit("NOK / officer-hour") == "kr per tjenestepersontime"
+    assert en.param_unit("NOK / officer-hour") == "NOK / officer-hour"
+    # every unit short enough to be shown beside a field's name has its bokmål word
+    shown = {
+        p.unit
+        for p in registry().values()
+        if 0 < len(p.unit) <= 28 and p.unit not in ("text", "bool") and "|" not in p.unit
+    }
+    missing = shown - set(_raw()["param_units"]["nb"])
+    assert not missing, sorted(missing)
+    at = _page(_app("nb"), "economics")
+    _run(at)
+    field = at.number_input(key="p0:costs.police_officer_hour")
+    assert field.label == "Verdi av en polititime (kr per tjenestepersontime)", field.label

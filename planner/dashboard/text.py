@@ -82,6 +82,12 @@ class Words:
             return str(_raw()["kpi_units"]["nb"].get(unit, unit))
         return unit
 
+    def param_unit(self, unit: str) -> str:
+        """A parameter's unit in the reader's language (as the defaults give it if unknown)."""
+        if self.lang == "nb":
+            return str(_raw()["param_units"]["nb"].get(unit, unit))
+        return unit
+
 
 def words(lang: str) -> Words:
     return Words(lang if lang in LANGS else "nb")

@@ -96,9 +96,10 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
     p = lookup(path) or Parameter(path, None, "", "scenario")
     key = f"p{state.gen()}:{path}"
     label = w.param(path)
+    unit = w.param_unit(p.unit)
     if 0 < len(p.unit) <= 28 and p.unit not in ("text", "bool") and "|" not in p.unit:
-        label = f"{label} ({p.unit})"
-    helptext = w("unit_source", unit=p.unit, source=p.source) + (f"\n\n{p.doc}" if p.doc else "")
+        label = f"{label} ({unit})"
+    helptext = w("unit_source", unit=unit, source=p.source) + (f"\n\n{p.doc}" if p.doc else "")
     common: dict[str, Any] = {"key": key, "help": helptext}
     show: Any = str
     if path == "region.name":
@@ -442,7 +443,7 @@ def _sources(w: Words, paths: list[str], m: dict[str, Any]) -> None:
             {
                 w("headline_table"): w.param(path),
                 w("value"): value if len(value) <= 60 else value[:57] + "...",
-                w("unit"): p.unit,
+                w("unit"): w.param_unit(p.unit),
                 w("source"): p.source,
                 "": "✎" if differs(m, path) else "",
             }
