@@ -143,6 +143,11 @@ def main() -> None:
         horizontal=True,
     )
     w = words(lang)
+    # the page's language, for screen readers, hyphenation and translation tools (a constant
+    # script of our own: no user text reaches it)
+    st.html(
+        f"<script>document.documentElement.lang = {lang!r};</script>", unsafe_allow_javascript=True
+    )
     st.sidebar.title(w("app_title"))
     st.sidebar.caption(w("app_caption"))
     page = st.sidebar.radio(
