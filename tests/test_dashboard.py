@@ -22,6 +22,7 @@ from planner.dashboard import model, serve
 from planner.dashboard.pages.scenario import inline, parse_inline
 from planner.dashboard.text import JOINER, _raw, plain, ui_keys, words
 from planner.economics import appraise, headline
+from planner.kpis import KPIS
 from planner.optimise import Target
 from planner.parameters import registry
 from planner.region import load_region
@@ -301,7 +302,9 @@ def test_results_page_shows_the_cores_figures_after_a_run() -> None:
     assert any("Run simulation" in i.value for i in at.info)  # nothing run yet
     _run(at, units=6)
     core = planner.simulate(_core(units=6))
-    assert _metric(at, "Met health-first") == f"{core.kpi('share_health_first') * 100:.1f} %"
+    assert _metric(at, "Eligible calls met health-first") == (
+        f"{core.kpi('share_health_first') * 100:.1f} %"
+    )
     assert _metric(at, "Unit missions a year") == f"{core.kpi('unit_missions_per_year'):,.0f}"
     freed = police_hours_freed(planner.simulate(baseline_of(_core(units=6))), core)[0]
     assert _metric(at, "Police officer-hours freed") == f"{freed:,.0f} h"
@@ -699,3 +702,19 @@ def test_parameter_units_read_in_bokmaal_and_every_shown_unit_has_a_word() -> No
     _run(at)
     field = at.number_input(key="p0:costs.police_officer_hour")
     assert field.label == "Verdi av en polititime (kr per tjenestepersontime)", field.label
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_the_health_first_share_has_one_name_in_the_dashboard_and_the_report(lang: str) -> None:
+    from planner.report import text as report_text
+
+    w = words(lang)
+    names = {
+        w("health_first"),  # the Results page's card
+        w("metric_share_health_first"),  # the map's measure
+        w.kpi("share_health_first"),  # the KPI and compare tables
+        report_text(lang)["health_first"],  # the report's headline table
+    }
+    assert len(names) == 1, names
+    if lang == "en":  # the command line prints the KPI's own label
+        assert names == {next(k.label for k in KPIS if k.key == "share_health_first")}
