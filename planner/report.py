@@ -859,8 +859,9 @@ def write_pdf(r: Report, path: Path) -> None:
     story += [
         PageBreak(),
         image("tornado", 120 * mm),
+        para(t["tornado_guide"], small),
         Spacer(1, 3 * mm),
-        KeepTogether([image("psa", 60 * mm), para(r.psa_text)]),
+        KeepTogether([image("psa", 60 * mm), para(t["psa_guide"], small), para(r.psa_text)]),
         PageBreak(),
         para(t["assumptions"], h2),
     ]

@@ -300,6 +300,9 @@ def test_norwegian_report_is_the_default(default_results: Path, tmp_path: Path) 
     median = f"{econ['response_median'][0]:.1f}".replace(".", ",")
     assert f"median {median} min til første hjelp på stedet" in decision
     assert "Netto nåverdi (NNV)" in decision and "Nullpunktspris" in decision
+    # each uncertainty chart with a reading guide under it
+    assert page.index("Slik leses figuren: hver stolpe") > page.index("Følsomhet: netto")
+    assert "Slik leses figuren: søylene" in page
 
 
 @pytest.mark.parametrize(
