@@ -84,6 +84,7 @@ class Bundle:
     baseline_reps: pd.DataFrame
     zone_shares: pd.DataFrame  # zone, share_health_first
     frontier: pd.DataFrame | None
+    stored: str | None = None  # the scenario's hash, when read from the results store
 
 
 def zone_shares(log: pd.DataFrame, warmup_minutes: float) -> pd.DataFrame:
@@ -332,6 +333,7 @@ def bundle_of(
     frontier: pd.DataFrame | None = None,
     folder: Path = Path("."),
     scenario_file: str = "scenario.toml",
+    stored: str | None = None,
 ) -> Bundle:
     """A report's material from a run's summary (with its paired baseline) and event log.
 
@@ -346,6 +348,7 @@ def bundle_of(
         baseline_reps=pd.DataFrame(summary["baseline"]["per_replication"]),
         zone_shares=zone_shares(log, scenario.run.warmup_days * 1440.0),
         frontier=frontier,
+        stored=stored,
     )
 
 
@@ -614,8 +617,9 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
         range_rows=range_rows,
         limits=list(t["limit_list"]),
         notes={
-            "footer": t["footer"].format(
+            "footer": t["footer_store" if b.stored else "footer"].format(
                 version=planner_version(),
+                scenario=b.stored,
                 reps=len(b.scenario_reps),
                 seed=b.summary.get("seed", s.run.seed),
             ),

@@ -65,4 +65,6 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
     }
     if log is None:
         log = pd.DataFrame({c: pd.Series(dtype=object) for c in log_columns})
-    return bundle_of(s, summary, log, None, path.parent, f"{path} {found.hash[:12]}")
+    return bundle_of(
+        s, summary, log, None, path.parent, f"{path} {found.hash[:12]}", stored=found.hash[:12]
+    )

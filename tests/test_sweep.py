@@ -234,6 +234,11 @@ def test_report_from_the_store_with_and_without_call_logs(cli, tmp_path: Path) -
     assert r.code == 0, r.err
     html = no_map.read_text("utf-8")
     assert "No map: the results store holds no call log" in html
+    assert "planner sweep" not in html  # no instructions in a decision document
+    # what the figures are: the stored scenario, its replications and seed (no path)
+    stored = plan.scenarios[0].hash[:12]
+    assert f"read from the results store (scenario {stored}, " in html
+    assert str(bare) not in html
     assert html.count("data:image/png") == 2
     assert name in html
     r = cli("report", "--store", bare, "--scenario", "check: today's service")
