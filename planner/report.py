@@ -628,6 +628,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
     )
 
 
+# the built-in shifts by name in each language (the dashboard's tables and the decision box)
 SHIFT_WORDS = {
     "nb": {"day": "dag", "evening": "kveld", "late": "sen", "night": "natt", "always": "døgn"},
     "en": {"always": "round the clock"},

@@ -211,6 +211,22 @@ def check(row: pd.Series, want: dict[str, Any]) -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def unit_call(*, unit: int, dispatch: float, queue: float | None = None) -> dict[str, Any]:
+    """A unit dispatched at ``dispatch`` to a call with no police and no transport: on scene
+    after mobilisation and the drive, back after the scene and the drive home."""
+    on = dispatch + UNIT_MOB + T
+    return expected(
+        unit=unit,
+        dispatch=dispatch,
+        first=on,
+        unit_on=on,
+        scene_end=on + ON_SCENE,
+        unit_free=_busy(dispatch),
+        unit_minutes=_busy(dispatch) - dispatch,
+        queue=queue,
+    )
+
+
 def police_alone(start: float, *, reason: str, transport: str = "none") -> dict[str, Any]:
     """A patrol alerted at ``start`` handles the call alone (it never waits for a patrol)."""
     on = start + POLICE_MOB + T * POLICE_FACTOR
@@ -637,16 +653,8 @@ def test_a_call_that_waits_too_long_goes_to_police(max_wait: float, police_delay
     d1 = first["t_arrival"] + HANDLING
     queued = second["t_arrival"] + HANDLING
     assert d1 <= queued and queued + max_wait < _busy(d1)  # the unit is busy past the deadline
-    on = d1 + UNIT_MOB + T
-    want = expected(
-        unit=0,
-        dispatch=d1,
-        first=on,
-        unit_on=on,
-        scene_end=on + ON_SCENE,
-        unit_free=_busy(d1),
-        unit_minutes=_busy(d1) - d1,
-    )
+    d1 + UNIT_MOB + T
+    want = unit_call(unit=0, dispatch=d1)
     check(first, want)
     start = second["t_arrival"] + police_delay
     check(second, police_alone(start, reason="waited_too_long"))
@@ -658,29 +666,12 @@ def test_a_waiting_call_is_taken_when_the_unit_is_free() -> None:
     d1 = first["t_arrival"] + HANDLING
     queued = second["t_arrival"] + HANDLING
     assert d1 <= queued < _busy(d1) < queued + 200.0
-    on1 = d1 + UNIT_MOB + T
-    want = expected(
-        unit=0,
-        dispatch=d1,
-        first=on1,
-        unit_on=on1,
-        scene_end=on1 + ON_SCENE,
-        unit_free=_busy(d1),
-        unit_minutes=_busy(d1) - d1,
-    )
+    d1 + UNIT_MOB + T
+    want = unit_call(unit=0, dispatch=d1)
     check(first, want)
     d2 = _busy(d1)  # the unit takes it on its return to base
-    on2 = d2 + UNIT_MOB + T
-    want = expected(
-        unit=0,
-        dispatch=d2,
-        first=on2,
-        unit_on=on2,
-        scene_end=on2 + ON_SCENE,
-        unit_free=_busy(d2),
-        unit_minutes=_busy(d2) - d2,
-        queue=d2 - queued,
-    )
+    d2 + UNIT_MOB + T
+    want = unit_call(unit=0, dispatch=d2, queue=d2 - queued)
     check(second, want)
 
 
@@ -712,35 +703,18 @@ def test_a_waiting_call_is_taken_by_a_unit_coming_on_shift() -> None:
     log = _log(over, keep=[i, j])
     first, second = log.iloc[0], log.iloc[1]
     d1 = first["t_arrival"] + HANDLING
-    on1 = d1 + UNIT_MOB + T
+    d1 + UNIT_MOB + T
     check(
         first,
-        expected(
-            unit=0,
-            dispatch=d1,
-            first=on1,
-            unit_on=on1,
-            scene_end=on1 + ON_SCENE,
-            unit_free=_busy(d1),
-            unit_minutes=_busy(d1) - d1,
-        ),
+        unit_call(unit=0, dispatch=d1),
     )
     queued = second["t_arrival"] + HANDLING
     start = hour * 60.0  # B comes on duty
     assert queued < start < _busy(d1) and start < queued + 90.0
-    on2 = start + UNIT_MOB + T
+    start + UNIT_MOB + T
     check(
         second,
-        expected(
-            unit=1,
-            dispatch=start,
-            first=on2,
-            unit_on=on2,
-            scene_end=on2 + ON_SCENE,
-            unit_free=_busy(start),
-            unit_minutes=_busy(start) - start,
-            queue=start - queued,
-        ),
+        unit_call(unit=1, dispatch=start, queue=start - queued),
     )
 
 
@@ -768,34 +742,17 @@ def test_a_unit_exactly_at_the_reach_limit_is_sent_and_takes_a_waiting_call() ->
     log = _log_at({"dispatch": {"max_response_minutes": limit, "max_wait_minutes": 200.0}}, [0, 10])
     first, second = log.iloc[0], log.iloc[1]
     d1 = HANDLING
-    on1 = d1 + UNIT_MOB + T
+    d1 + UNIT_MOB + T
     check(
         first,
-        expected(
-            unit=0,
-            dispatch=d1,
-            first=on1,
-            unit_on=on1,
-            scene_end=on1 + ON_SCENE,
-            unit_free=_busy(d1),
-            unit_minutes=_busy(d1) - d1,
-        ),
+        unit_call(unit=0, dispatch=d1),
     )
     d2 = _busy(d1)  # 3 + 2 + 24 + 41 + 24 = 94
     assert d2 == 94.0
-    on2 = d2 + UNIT_MOB + T
+    d2 + UNIT_MOB + T
     check(
         second,
-        expected(
-            unit=0,
-            dispatch=d2,
-            first=on2,
-            unit_on=on2,
-            scene_end=on2 + ON_SCENE,
-            unit_free=_busy(d2),
-            unit_minutes=_busy(d2) - d2,
-            queue=d2 - (10 + HANDLING),
-        ),
+        unit_call(unit=0, dispatch=d2, queue=d2 - (10 + HANDLING)),
     )
 
 
@@ -824,19 +781,10 @@ def test_a_unit_whose_shift_starts_in_the_first_hour_takes_a_waiting_call_at_onc
         },
     }
     second = _log_at(over, [0, 10]).iloc[1]
-    on2 = 60.0 + UNIT_MOB + T
+    60.0 + UNIT_MOB + T
     check(
         second,
-        expected(
-            unit=1,
-            dispatch=60.0,
-            first=on2,
-            unit_on=on2,
-            scene_end=on2 + ON_SCENE,
-            unit_free=_busy(60.0),
-            unit_minutes=_busy(60.0) - 60.0,
-            queue=60.0 - 13.0,
-        ),
+        unit_call(unit=1, dispatch=60.0, queue=60.0 - 13.0),
     )
 
 
@@ -890,19 +838,10 @@ def test_a_shift_starting_at_any_hour_takes_the_waiting_call(hour: int) -> None:
     # before waits from 37 min before until B comes on duty on the hour
     start = hour * 60.0
     second = _log_at(_on_shift_at(hour), [start - 50.0, start - 40.0]).iloc[1]
-    on2 = start + UNIT_MOB + T
+    start + UNIT_MOB + T
     check(
         second,
-        expected(
-            unit=1,
-            dispatch=start,
-            first=on2,
-            unit_on=on2,
-            scene_end=on2 + ON_SCENE,
-            unit_free=_busy(start),
-            unit_minutes=_busy(start) - start,
-            queue=37.0,
-        ),
+        unit_call(unit=1, dispatch=start, queue=37.0),
     )
 
 

@@ -45,11 +45,16 @@ def distinct(labels: list[str]) -> list[str]:
     return out
 
 
+def _on_common(per_rep: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Each scenario's rows of the replications every one has (stored sweeps may differ)."""
+    common = set.intersection(*(set(r["replication"]) for r in per_rep))
+    return [r[r["replication"].isin(common)] for r in per_rep]
+
+
 def comparison_numbers(w: Words, labels: list[str], per_rep: list[pd.DataFrame]) -> pd.DataFrame:
     """The comparison as numbers, for a spreadsheet: each scenario's mean, then each one's
     paired difference from the first with its interval, over the replications all have."""
-    common = set.intersection(*(set(r["replication"]) for r in per_rep))
-    per_rep = [r[r["replication"].isin(common)] for r in per_rep]
+    per_rep = _on_common(per_rep)
     ref = summarise(per_rep[0])
     out = pd.DataFrame({w("kpi"): [w.kpi(k) for k in ref["kpi"]], "key": ref["kpi"]})
     for label, reps in zip(labels, per_rep, strict=True):
@@ -67,8 +72,7 @@ def comparison_numbers(w: Words, labels: list[str], per_rep: list[pd.DataFrame])
 def comparison_table(w: Words, labels: list[str], per_rep: list[pd.DataFrame]) -> pd.DataFrame:
     """Rows of KPIs: each scenario's mean, then each one's paired difference from the first,
     all over the replications every scenario has (stored sweeps may hold different numbers)."""
-    common = set.intersection(*(set(r["replication"]) for r in per_rep))
-    per_rep = [r[r["replication"].isin(common)] for r in per_rep]
+    per_rep = _on_common(per_rep)
     ref = summarise(per_rep[0])
     table = pd.DataFrame({w("kpi"): [w.kpi(k) for k in ref["kpi"]]})
     units = list(ref["unit"])

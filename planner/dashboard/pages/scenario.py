@@ -27,6 +27,7 @@ from planner.dashboard.model import (
 from planner.dashboard.text import Words, plain
 from planner.parameters import Parameter, lookup
 from planner.region import available_regions, load_region
+from planner.report import SHIFT_WORDS
 from planner.scenario_file import MAX_BYTES, ScenarioError
 
 # parameters with a table editor of their own, or chosen from a list
@@ -182,9 +183,11 @@ def held_table(
     value: Any,
     to_frame: Callable[[Any], pd.DataFrame],
     from_frame: Callable[[pd.DataFrame], Any],
+    blank: str,
     **editor: Any,
 ) -> Any:
     """A ``st.data_editor`` of ``value`` that loses no edit; returns the value it now shows.
+    Rows can be added and removed; an empty cell shows ``blank``.
 
     A dynamic editor's identity includes its input data, so a table rebuilt on every rerun from
     the scenario (which the last edit changed) is a new widget each time, and an edit made while
@@ -198,6 +201,7 @@ def held_table(
     ss = st.session_state
     tables: dict[str, _Held] = ss.setdefault("tables", {})
     held = tables.get(name)
+    editor |= {"num_rows": "dynamic", "width": "stretch", "placeholder": blank}
     settings = repr(sorted(editor.items()))
     if held is None or held.gen != state.gen() or held.settings != settings or held.value != value:
         serial = held.serial + 1 if held is not None else 0
@@ -227,9 +231,6 @@ def _units_of(edited: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-BUILT_IN_SHIFTS = ("day", "evening", "late", "night", "always")
-
-
 def _units_editor(w: Words, m: dict[str, Any]) -> None:
     fleet = m["fleet"]
     if m["region"]["kind"] == "geodata":
@@ -238,7 +239,7 @@ def _units_editor(w: Words, m: dict[str, Any]) -> None:
         names = {"base": "base"}
     # a shift by its name in the reader's language; not its hours, which would make every edit
     # of a shift's hours a new units table (its settings are part of its identity)
-    shift_names = {k: w(f"shift_{k}") for k in BUILT_IN_SHIFTS}
+    shift_names = SHIFT_WORDS.get(w.lang, {})
     shifts = fleet["shifts"]
     st.caption(w("fleet_units"))
     units = held_table(
@@ -246,9 +247,7 @@ def _units_editor(w: Words, m: dict[str, Any]) -> None:
         fleet["units"],
         _units_frame,
         _units_of,
-        num_rows="dynamic",
-        width="stretch",
-        placeholder=w("blank"),
+        w("blank"),
         column_config={
             "name": st.column_config.TextColumn(w("col_name"), required=True),
             "base": st.column_config.SelectboxColumn(
@@ -313,9 +312,7 @@ def _shifts_editor(w: Words, m: dict[str, Any]) -> None:
         shifts,
         _shifts_frame,
         _shifts_of,
-        num_rows="dynamic",
-        width="stretch",
-        placeholder=w("blank"),
+        w("blank"),
         column_config={
             "shift": st.column_config.TextColumn(w("col_shift"), required=True),
             "start_hour": st.column_config.NumberColumn(w("col_start"), step=1, required=True),
