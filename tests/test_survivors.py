@@ -321,7 +321,7 @@ def test_the_summary_of_a_run_is_its_name_size_seed_tables_and_hours(
         "utilisation_by_hour_of_week",
     ]
     assert (out["scenario"], out["replications"], out["seed"]) == (
-        "Psychiatric ambulance: 4 units",
+        "Psykiatrisk ambulanse: 4 enheter",
         3,
         s.run.seed,
     )
