@@ -1047,13 +1047,15 @@ def optimize(
         out_dir or Path("results") / f"{scenario_file.stem}-optimised", "optimise", scenario
     )
     with err.status("optimising") as status:
-        outcome = optimise(raw, goal, budget, replications, seed, progress=lambda m: err.print(m))
+        outcome = optimise(
+            raw, goal, budget, replications, seed, progress=lambda m: err.print(_plain(str(m)))
+        )
         best = outcome.best
         table = None
         if frontier:
             status.update("sizing frontier")
             table, _ = sizing_frontier(
-                raw, max_units, replications, seed, progress=lambda m: err.print(m)
+                raw, max_units, replications, seed, progress=lambda m: err.print(_plain(str(m)))
             )
     out.print(_plain(outcome.stopped, style="bold"))
     p = best.proposal

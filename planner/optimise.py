@@ -14,7 +14,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,6 @@ from planner.simulation import Results, simulate
 from planner.staffing import DAYS, Roster, assign_to_vehicles, solve_roster, units_needed
 from planner.world import World, build_world
 
-Progress = Callable[[str], None]
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
 
@@ -201,7 +200,7 @@ def propose(
     model = inst.coverage(weights)
     offered = inst.calls_per_year * inst.mission_minutes() / 60.0
     busy = min(0.95, offered / max(roster.unit_hours_per_week * WEEKS_PER_YEAR, 1.0))
-    placement = model.solve(len(plans), busy)
+    placement = model.solve(len(plans), busy, max_per_base=o.max_units_per_base or None)
     vehicles = model.order(placement, busy)
     shifts: dict[str, Any] = {}
     units: list[dict[str, Any]] = []
@@ -260,10 +259,92 @@ class Round:
         }
 
 
+@dataclass(frozen=True)
+class Stop:
+    """Why the loop ended. ``why`` names the case (the dashboard words it in bokmål from
+    ``stop_<why>``); ``str()`` gives it in English, as the command line and the files say it.
+
+    The cases: ``budget`` (round ``round`` would cost ``cost`` a year, above ``budget``),
+    ``met`` (in round ``round``), ``met_then_missed`` (round ``round`` tried a smaller service),
+    ``no_shortfall`` (not met, yet no eligible call missed a unit), ``max_units`` (not met with
+    ``limit`` units), ``rounds_met`` / ``rounds`` (``limit`` rounds done, met or not).
+    """
+
+    why: Literal[
+        "budget", "met", "met_then_missed", "no_shortfall", "max_units", "rounds_met", "rounds"
+    ]
+    target: Target
+    round: int = 0
+    cost: float = 0.0
+    budget: float = 0.0
+    limit: int = 0
+
+    def __str__(self) -> str:
+        t = self.target
+        return {
+            "budget": f"budget spent: round {self.round} would cost NOK {self.cost:,.0f} "
+            f"a year, above the budget of NOK {self.budget:,.0f}",
+            "met": f"target {t} met in round {self.round}",
+            "met_then_missed": f"target {t} met; round {self.round} tried a smaller service "
+            "and missed it",
+            "no_shortfall": f"target {t} not met, and no eligible call missed a unit",
+            "max_units": f"target {t} not met with {self.limit} units (optimise.max_units)",
+            "rounds_met": f"target {t} met; stopped after {self.limit} rounds",
+            "rounds": f"target {t} not met after {self.limit} rounds (optimise.max_rounds)",
+        }[self.why]
+
+
+@dataclass(frozen=True)
+class RoundDone:
+    """Progress of ``optimise``: a round simulated, of at most ``at_most``."""
+
+    round: Round
+    target: Target
+    at_most: int
+
+    def __str__(self) -> str:
+        r, p = self.round, self.round.proposal
+        return (
+            f"round {r.number}: {len(p.vehicles)} vehicles, "
+            f"{p.roster.unit_hours_per_week} unit-hours a week, "
+            f"NOK {p.cost_per_year / 1e6:,.1f} M a year; "
+            f"{self.target.kpi} = {r.results.kpi(self.target.kpi):.3g} "
+            f"({'met' if r.met else 'not met'})"
+        )
+
+
+@dataclass(frozen=True)
+class PointDone:
+    """Progress of ``frontier``: the point of ``units`` units simulated, of ``of``; ``row`` is
+    its row of the frontier table, so a caller stopped midway keeps the points so far."""
+
+    units: int
+    of: int
+    row: dict[str, Any]
+    proposal: Proposal
+
+    def __str__(self) -> str:
+        r = self.row
+        return (
+            f"{self.units} unit(s): {r['unit_hours_per_week']} unit-hours a week, "
+            f"health-first {r['share_health_first']:.0%}, "
+            f"police hours freed {r['police_hours_freed']:,.0f}"
+        )
+
+
+Progress = Callable[[RoundDone | PointDone], None]
+"""Told after each simulated round or frontier point; ``str(event)`` is a line for a log."""
+
+
 @dataclass
 class Outcome:
     rounds: list[Round] = field(default_factory=list)
-    stopped: str = ""  # why the loop ended, in words
+    stop: Stop | None = None  # why the loop ended
+
+    @property
+    def stopped(self) -> str:
+        """Why the loop ended, in English words."""
+        return str(self.stop) if self.stop else ""
 
     @property
     def best(self) -> Round:
@@ -307,9 +388,8 @@ def optimise(
     for number in range(1, o.max_rounds + 1):
         proposal = propose(inst, raw, required, weights)
         if budget is not None and proposal.cost_per_year > budget:
-            outcome.stopped = (
-                f"budget spent: round {number} would cost NOK {proposal.cost_per_year:,.0f} "
-                f"a year, above the budget of NOK {budget:,.0f}"
+            outcome.stop = Stop(
+                "budget", target, number, cost=proposal.cost_per_year, budget=budget
             )
             if not outcome.rounds:  # nothing affordable was simulated: still show the proposal
                 outcome.rounds.append(
@@ -319,12 +399,7 @@ def optimise(
         results = _run(proposal, replications, seed)
         met = target.met(results)
         outcome.rounds.append(Round(number, proposal, results, met))
-        say(
-            f"round {number}: {len(proposal.vehicles)} vehicles, "
-            f"{proposal.roster.unit_hours_per_week} unit-hours a week, "
-            f"NOK {proposal.cost_per_year / 1e6:,.1f} M a year; "
-            f"{target.kpi} = {results.kpi(target.kpi):.3g} ({'met' if met else 'not met'})"
-        )
+        say(RoundDone(outcome.rounds[-1], target, o.max_rounds))
         if met and descending and level > 0:
             level -= 1
             required = np.minimum(
@@ -332,34 +407,28 @@ def optimise(
             )
             continue
         if met:
-            outcome.stopped = f"target {target} met in round {number}"
+            outcome.stop = Stop("met", target, number)
             return outcome
         if any(r.met for r in outcome.rounds):
-            outcome.stopped = (
-                f"target {target} met; round {number} tried a smaller service and missed it"
-            )
+            outcome.stop = Stop("met_then_missed", target, number)
             return outcome
         descending = False
         by_hour, by_cell = _shortfall(results, len(weights))
         short = by_hour > 0
         if not short.any():
-            outcome.stopped = f"target {target} not met, and no eligible call missed a unit"
+            outcome.stop = Stop("no_shortfall", target, number)
             return outcome
         cut = np.quantile(by_hour[short], 0.5)
         grow = short & (by_hour >= cut) & (required < o.max_units)
         if not grow.any():
-            outcome.stopped = (
-                f"target {target} not met with {o.max_units} units (optimise.max_units)"
-            )
+            outcome.stop = Stop("max_units", target, number, limit=o.max_units)
             return outcome
         required = required + grow.astype(int)
         weights = inst.calls_per_cell + by_cell
-    if any(r.met for r in outcome.rounds):
-        outcome.stopped = f"target {target} met; stopped after {o.max_rounds} rounds"
-    else:
-        outcome.stopped = (
-            f"target {target} not met after {o.max_rounds} rounds (optimise.max_rounds)"
-        )
+    met_any = any(r.met for r in outcome.rounds)
+    outcome.stop = Stop(
+        "rounds_met" if met_any else "rounds", target, o.max_rounds, limit=o.max_rounds
+    )
     return outcome
 
 
@@ -419,9 +488,5 @@ def frontier(
             }
         )
         proposals.append(proposal)
-        say(
-            f"{n} unit(s): {proposal.roster.unit_hours_per_week} unit-hours a week, "
-            f"health-first {rows[-1]['share_health_first']:.0%}, "
-            f"police hours freed {freed:,.0f}"
-        )
+        say(PointDone(n, top, rows[-1], proposal))
     return pd.DataFrame(rows), proposals

@@ -290,6 +290,7 @@ class Optimise(_Section):
     max_night_shifts_per_day: int = _field("optimise.max_night_shifts_per_day", ge=0, le=200)
     max_units: int = _field("optimise.max_units", ge=1, le=60)
     max_rounds: int = _field("optimise.max_rounds", ge=1, le=50)
+    max_units_per_base: int = _field("optimise.max_units_per_base", ge=0, le=60)
 
 
 class Run(_Section):

@@ -3,6 +3,7 @@ sizing frontier; any point opened as the scenario to edit and run."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
@@ -11,10 +12,20 @@ import streamlit as st
 from planner.dashboard import state
 from planner.dashboard.model import world_key
 from planner.dashboard.text import Words, plain
-from planner.dashboard.view import current, excel_download, num
+from planner.dashboard.view import current, excel_download, fmt, num, percent
 from planner.kpis import KPIS
-from planner.optimise import Target, frontier, optimise, scenario_overrides
-from planner.report import frontier_chart
+from planner.optimise import (
+    Outcome,
+    PointDone,
+    RoundDone,
+    Stop,
+    Target,
+    frontier,
+    optimise,
+    scenario_overrides,
+)
+from planner.report import base_names_of, frontier_chart
+from planner.scenario import scenario_from_dict
 
 
 def _open(raw: dict[str, Any], name: str) -> None:
@@ -63,33 +74,25 @@ def render(w: Words) -> None:
         w("budget"), min_value=0.0, value=0.0, step=1.0, format="%.1f", key="opt_budget"
     )
     budget = budget_m * 1e6
-    row = st.columns(3)
+    row = st.columns(4)
     reps = row[0].number_input(w("opt_reps"), 1, 100, 5, key="opt_reps")
     top = row[1].number_input(
         w("max_units"), 1, 60, c.scenario.optimise.max_units, key="opt_max_units"
     )
-    with_frontier = row[2].checkbox(w("with_frontier"), value=True, key="opt_frontier")
+    spread = row[2].number_input(
+        w("opt_spread"), 0, 60, c.scenario.optimise.max_units_per_base, key="opt_spread"
+    )
+    with_frontier = row[3].checkbox(w("with_frontier"), value=True, key="opt_frontier")
+    interrupted = st.session_state.pop("optimising", None)
+    if interrupted is not None:  # a run the Stop button (or any other click) ended midway
+        st.session_state.optimised = interrupted | {"interrupted": True}
     if st.button(w("optimise_run"), key="optimise_run", type="primary"):
         target = Target(kpi, op, float(value) / 100.0 if share else float(value))
         raw = state.raw()
-        log = st.status(w("optimise_run"), expanded=True)
-
-        def say(message: str) -> None:
-            log.write(plain(message))
-
-        outcome = optimise(raw, target, budget or None, int(reps), None, progress=say)
-        table, proposals = (
-            frontier(raw, int(top), int(reps), None, progress=say) if with_frontier else (None, [])
-        )
-        log.update(label=plain(outcome.stopped), state="complete", expanded=False)
-        st.session_state.optimised = {
-            "world": world_key(c.scenario),
-            "raw": raw,
-            "target": str(target),
-            "outcome": outcome,
-            "frontier": table,
-            "proposals": proposals,
-        }
+        if spread:
+            raw = {**raw, "optimise": {**raw.get("optimise", {}), "max_units_per_base": spread}}
+        st.session_state.pop("optimised", None)
+        _optimise(w, raw, target, budget or None, int(reps), int(top) if with_frontier else 0)
     done: dict[str, Any] | None = st.session_state.get("optimised")
     if done is None:
         return
@@ -98,53 +101,203 @@ def render(w: Words) -> None:
     _show(w, done)
 
 
-def _formats() -> dict[str, Any]:
-    """Figures as a reader takes them in: shares in %, NOK in millions, whole hours."""
-    cc = st.column_config
-    out: dict[str, Any] = {
-        "cost_per_year": cc.NumberColumn(format="compact"),
-        "response_p90": cc.NumberColumn(format="%.1f"),
-        "police_fte_freed": cc.NumberColumn(format="%.1f"),
+def _optimise(
+    w: Words, raw: dict[str, Any], target: Target, budget: float | None, reps: int, top: int
+) -> None:
+    """Optimise (and size the frontier when ``top``), with a progress bar, the time left and a
+    Stop button; every simulated round and point is kept in the session as it comes, so a
+    Stop, or any other click that ends the run, keeps what was done (shown on the next run)."""
+    scenario = scenario_from_dict(raw)
+    steps = scenario.optimise.max_rounds + top  # at most: the loop may stop early
+    st.button(w("opt_stop"), key="opt_stop")  # a click ends this run; what is kept stays
+    bar = st.progress(0.0, text=w("opt_starting"))
+    log = st.status(w("optimise_run"), expanded=True)
+    partial: dict[str, Any] = {
+        "world": world_key(scenario),
+        "raw": raw,
+        "target": str(target),
+        "outcome": Outcome(),
+        "frontier": None,
+        "proposals": [],
     }
-    for share in ("share_health_first", "covered_share"):
-        for end in ("", "_low", "_high"):
-            out[share + end] = cc.NumberColumn(format="percent")
-    for end in ("", "_low", "_high"):
-        out["police_hours_freed" + end] = cc.NumberColumn(format="%d")
+    st.session_state.optimising = partial
+    started = time.perf_counter()
+    done = 0
+
+    def tell(event: RoundDone | PointDone) -> None:
+        nonlocal done, steps
+        done += 1
+        if isinstance(event, RoundDone):
+            partial["outcome"].rounds.append(event.round)
+            step = w("opt_progress_round", n=event.round.number)
+        else:
+            rows = [] if partial["frontier"] is None else partial["frontier"].to_dict("records")
+            partial["frontier"] = pd.DataFrame([*rows, event.row])
+            partial["proposals"].append(event.proposal)
+            steps = len(partial["outcome"].rounds) + event.of  # the loop has ended: exact
+            step = w("opt_progress_point", n=event.units, of=event.of)
+        left = (time.perf_counter() - started) / done * max(steps - done, 0)
+        bar.progress(
+            min(done / steps, 1.0),
+            text=w("opt_progress", step=step, done=done, of=steps, left=_duration(left, w)),
+        )
+        log.write(event_line(event, w))
+
+    outcome = optimise(raw, target, budget, reps, None, progress=tell)
+    partial["outcome"] = outcome
+    if top:
+        table, proposals = frontier(raw, top, reps, None, progress=tell)
+        partial["frontier"], partial["proposals"] = table, proposals
+    bar.progress(1.0, text=stop_words(outcome.stop, w))
+    log.update(label=stop_words(outcome.stop, w), state="complete", expanded=False)
+    st.session_state.optimised = st.session_state.pop("optimising")
+
+
+def _duration(seconds: float, w: Words) -> str:
+    if seconds < 90:
+        return w("opt_seconds", n=round(seconds))
+    return w("opt_minutes", n=round(seconds / 60))
+
+
+def event_line(event: RoundDone | PointDone, w: Words) -> str:
+    """A line of the optimiser's log in the reader's language."""
+    if isinstance(event, RoundDone):
+        r, p, kpi = event.round, event.round.proposal, event.target.kpi
+        unit = next(k.unit for k in KPIS if k.key == kpi)
+        return w(
+            "opt_round_line",
+            n=r.number,
+            vehicles=len(p.vehicles),
+            hours=num(p.roster.unit_hours_per_week, w),
+            cost=num(p.cost_per_year / 1e6, w, 1),
+            kpi=w.kpi(kpi),
+            value=fmt(r.results.kpi(kpi), unit, w),
+            met=w("opt_met" if r.met else "opt_not_met"),
+        )
+    row = event.row
+    return w(
+        "opt_point_line",
+        n=event.units,
+        hours=num(row["unit_hours_per_week"], w),
+        kpi=w.kpi("share_health_first"),
+        share=percent(row["share_health_first"], w.lang),
+        freed=num(row["police_hours_freed"], w),
+    )
+
+
+def stop_words(stop: Stop | None, w: Words) -> str:
+    """Why the optimiser stopped, in the reader's language."""
+    if stop is None:
+        return ""
+    return w(
+        f"stop_{stop.why}",
+        round=stop.round,
+        limit=stop.limit,
+        cost=num(stop.cost / 1e6, w, 1),
+        budget=num(stop.budget / 1e6, w, 1),
+    )
+
+
+def readable(table: pd.DataFrame, w: Words, names: dict[str, str]) -> pd.DataFrame:
+    """A table as a reader takes it in: headers in the reader's language with each KPI under its
+    one name, shares in %, costs in NOK million, numbers written the reader's way ("3 500",
+    "0,8" in bokmål), bases by name (the Excel download keeps the plain numbers)."""
+    kpi_names = {
+        "share_health_first": w.kpi("share_health_first"),
+        "response_p90": w.kpi("response_p90"),
+        "police_hours_freed": w("metric_police_hours_freed"),
+    }
+    out = pd.DataFrame(index=table.index)
+    for col in table.columns:
+        base, end = col, ""
+        for tail in ("_low", "_high"):
+            if col.endswith(tail):
+                base, end = col.removesuffix(tail), tail[1:]
+        name = kpi_names.get(base) or w(f"col_{base}")
+        label = w(f"col_{end}", name=name) if end else name
+        values = table[col]
+        if base in ("share_health_first", "covered_share"):
+            shown = values.map(lambda v: percent(v, w.lang))
+        elif base == "cost_per_year":
+            shown = values.map(lambda v: num(v / 1e6, w, 1))
+        elif base in ("response_p90", "police_fte_freed"):
+            shown = values.map(lambda v: num(v, w, 1))
+        elif base == "met":
+            shown = values.map(lambda v: w("opt_met" if v else "opt_not_met"))
+        elif base == "bases":
+            shown = values.map(
+                lambda text: ", ".join(_base_words(part, names) for part in str(text).split())
+            )
+        else:
+            shown = values.map(lambda v: num(v, w))
+        out[label] = shown
     return out
 
 
+def _base_words(part: str, names: dict[str, str]) -> str:
+    base, times, count = part.partition("×")
+    return f"{names.get(base, base)}{' × ' + count if times else ''}"
+
+
 def _show(w: Words, done: dict[str, Any]) -> None:
-    outcome = done["outcome"]
-    best = outcome.best
-    p = best.proposal
-    st.subheader(plain(outcome.stopped))
-    st.write(
-        w(
-            "proposal",
-            vehicles=len(p.vehicles),
-            bases=plain(", ".join(f"{b} × {n}" for b, n in p.bases.items())),
-            hours=num(p.roster.unit_hours_per_week, w),
-            cost=num(p.cost_per_year / 1e6, w, 1),
+    outcome: Outcome = done["outcome"]
+    names = base_names_of(scenario_from_dict(done["raw"]))
+    if done.get("interrupted"):
+        st.warning(
+            w(
+                "opt_interrupted",
+                rounds=len(outcome.rounds),
+                points=0 if done["frontier"] is None else len(done["frontier"]),
+            )
         )
-    )
-    name = f"optimised: {done['target']}"
-    if st.button(w("open_best"), key="open_best"):
-        _open(scenario_overrides(done["raw"], p, name, outcome.stopped), name)
-        st.rerun()
-    st.caption(w("rounds"))
-    st.dataframe(
-        pd.DataFrame([r.row(None) | {"met": r.met} for r in outcome.rounds]),
-        hide_index=True,
-        width="stretch",
-        column_config=_formats(),
-    )
+    if outcome.rounds:
+        best = outcome.best
+        p = best.proposal
+        if outcome.stop is not None:
+            st.subheader(stop_words(outcome.stop, w))
+        st.write(
+            w(
+                "proposal",
+                vehicles=len(p.vehicles),
+                bases=plain(", ".join(f"{names.get(b, b)} × {n}" for b, n in p.bases.items())),
+                hours=num(p.roster.unit_hours_per_week, w),
+                cost=num(p.cost_per_year / 1e6, w, 1),
+            )
+        )
+        if len(p.bases) == 1 and len(p.vehicles) > 1:
+            base = next(iter(p.bases))
+            st.info(
+                w(
+                    "opt_stacked",
+                    n=len(p.vehicles),
+                    base=plain(names.get(base, base)),
+                    minutes=num(p.scenario.optimise.threshold_minutes, w),
+                )
+            )
+        name = f"optimised: {done['target']}"
+        if st.button(w("open_best"), key="open_best"):
+            _open(scenario_overrides(done["raw"], p, name, outcome.stopped), name)
+            st.rerun()
+        st.caption(w("rounds"))
+        rounds = pd.DataFrame([r.row(None) | {"met": r.met} for r in outcome.rounds])
+        st.dataframe(readable(rounds, w, names), hide_index=True, width="stretch")
     table: pd.DataFrame | None = done["frontier"]
-    if table is None:
+    if table is None or table.empty:
         return
     st.subheader(w("frontier"))
-    st.pyplot(frontier_chart(table, w.lang))
-    st.dataframe(table, hide_index=True, width="stretch", column_config=_formats())
+    st.pyplot(
+        frontier_chart(table, w.lang),
+        alt=w(
+            "alt_frontier",
+            first=num(table["units"].min(), w),
+            last=num(table["units"].max(), w),
+        )
+        + "; ".join(
+            f"{num(n, w)}: {percent(v, w.lang)}"
+            for n, v in zip(table["units"], table["share_health_first"], strict=True)
+        ),
+    )
+    st.dataframe(readable(table, w, names), hide_index=True, width="stretch")
     excel_download(w, {w("frontier"): table}, "frontier.xlsx", "xlsx_frontier")
     units = list(table["units"])
     cols = st.columns([2, 1])
