@@ -93,9 +93,9 @@ def test_resize_fleet_copies_units_in_turn_and_turns_on_dispatch() -> None:
 
 def test_a_name_that_counts_the_units_follows_the_fleet() -> None:
     raw = model.shipped_scenarios()["oslo_akershus"]
-    assert model.merged(raw)["scenario"]["name"] == "Psychiatric ambulance: 4 units"
+    assert model.merged(raw)["scenario"]["name"] == "Psykiatrisk ambulanse: 4 enheter"
     eight = model.resize_fleet(raw, 8)
-    assert model.merged(eight)["scenario"]["name"] == "Psychiatric ambulance: 8 units"
+    assert model.merged(eight)["scenario"]["name"] == "Psykiatrisk ambulanse: 8 enheter"
     one = model.set_value(raw, "scenario.name", "Plan B, 4 enheter, 2 baser")
     assert (
         model.merged(model.resize_fleet(one, 5))["scenario"]["name"] == "Plan B, 5 enheter, 2 baser"
@@ -282,10 +282,13 @@ def test_scenario_page_validates_edits_and_opens_shipped_files() -> None:
     assert not at.error and not at.sidebar.button(key="run_button").disabled
     assert at.session_state.raw["demand"]["rate_per_1000_per_year"] == 12.5
     # a structured value typed wrong is named; typed right it is kept
-    field = at.text_input(key="p0:fleet.mobilisation")
-    field.set_value('{ dist = "fixed", value = }').run()
-    assert any("fleet.mobilisation" in shown(e.value) for e in at.error)
-    at.text_input(key="p0:fleet.mobilisation").set_value('{ dist = "fixed", value = 4.0 }').run()
+    field = at.text_input(key="p0:police.patrols")
+    field.set_value("{ oslo = }").run()
+    assert any("police.patrols" in shown(e.value) for e in at.error)
+    at.text_input(key="p0:police.patrols").set_value("{ oslo = 9, ost = 4 }").run()
+    assert at.session_state.raw["police"]["patrols"] == {"oslo": 9, "ost": 4}
+    # a time is edited in its own fields (tests/test_distribution_fields.py has the rest)
+    at.number_input(key="p0:fleet.mobilisation:value").set_value(4.0).run()
     assert at.session_state.raw["fleet"]["mobilisation"] == {"dist": "fixed", "value": 4.0}
     # open a shipped scenario: every widget shows its values
     at.selectbox(key="shipped_pick").set_value("bergen").run()
@@ -374,9 +377,20 @@ def test_optimise_page_finds_a_service_and_opens_a_frontier_point() -> None:
     at.button(key="optimise_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state.optimised["target"] == str(Target("share_health_first", ">=", 0.5))
-    frontier = at.dataframe[-1].value
+    frontier = at.session_state.optimised["frontier"]
     assert list(frontier["units"]) == [1, 2]
     assert frontier["cost_per_year"].is_monotonic_increasing
+    seen = at.dataframe[-1].value  # as a reader takes it in: words, NOK million, per cent
+    assert list(seen["Units at the busiest hour"]) == ["1", "2"]
+    costs = [f"{c / 1e6:,.1f}" for c in frontier["cost_per_year"]]
+    assert list(seen["Cost (NOK million a year)"]) == costs
+    assert all(v.endswith(" %") for v in seen["Eligible calls met health-first"])
+    rounds = at.session_state.optimised["outcome"].rounds
+    log = [m.value for m in at.markdown]
+    for r in rounds:  # the log has a line per round, in the reader's words
+        assert any(
+            m.startswith(f"Round {r.number}: {len(r.proposal.vehicles)} vehicles") for m in log
+        )
     at.selectbox(key="frontier_pick").set_value(2).run()
     at.button(key="open_point").click().run()
     raw = at.session_state.raw
@@ -592,15 +606,15 @@ def test_a_scenario_name_is_shown_as_text_never_as_markdown() -> None:
     at = _page(_app(), "scenario")
     at.text_input(key="p0:scenario.name").set_value(EVIL).run()
     at.text_input(key="p0:situations.suicidal.label").set_value(EVIL).run()
-    bad = '{ dist = "![y](https://evil.example/y.png)", value = 4.0 }'
-    at.text_input(key="p0:fleet.mobilisation").set_value(bad).run()
+    bad = '{ oslo = "![y](https://evil.example/y.png)" }'
+    at.text_input(key="p0:police.patrols").set_value(bad).run()
     assert any("evil.example/y.png" in shown(e.value) for e in at.error)  # the problem quotes it
     at.button(key="keep").click().run()  # kept as it is, invalid, for the Compare page
     assert any(shown(s.value) == f"Kept “{EVIL}” for the Compare page." for s in at.success)
     assert any(shown(x.label).startswith(EVIL) for x in at.expander)
     texts = _markdown_texts(at)
     assert not [t for t in texts if "![" in t]
-    at.text_input(key="p0:fleet.mobilisation").set_value('{ dist = "fixed", value = 4.0 }').run()
+    at.text_input(key="p0:police.patrols").set_value("{ oslo = 9, ost = 4 }").run()
     _page(at, "results")
     _run(at)
     caption = next(c.value for c in at.caption if "Results of" in c.value)
@@ -630,7 +644,7 @@ def test_compare_names_scenarios_by_their_own_names_and_never_twice_alike() -> N
     assert distinct(["A", "B", "A", "A", "A (2)"]) == ["A", "B", "A (2)", "A (3)", "A (2) (2)"]
     at = _page(_app(), "compare")
     options = at.multiselect(key="compare_pick").options
-    assert "Baseline: police respond" in options and "M/M/3 check" in options
+    assert "I dag: politiet rykker ut" in options and "M/M/3 check" in options
     assert not any(o.endswith(".toml") for o in options)
 
 

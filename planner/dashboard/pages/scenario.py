@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planner.dashboard import state
+from planner.dashboard import distribution_fields, state
 from planner.dashboard.model import (
     differs,
     merged,
@@ -101,6 +101,12 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
     if 0 < len(p.unit) <= 28 and p.unit not in ("text", "bool") and "|" not in p.unit:
         label = f"{label} ({unit})"
     helptext = w("unit_source", unit=unit, source=p.source) + (f"\n\n{p.doc}" if p.doc else "")
+    if distribution_fields.is_distribution_path(path) and distribution_fields.editable(value):
+        # fields and a preview, not TOML text (a value they cannot show keeps its text field)
+        distribution_fields.distribution_input(
+            w, path, value, label, helptext, held_table, container
+        )
+        return
     common: dict[str, Any] = {"key": key, "help": helptext}
     show: Any = str
     if path == "region.name":
@@ -421,11 +427,15 @@ def render(w: Words) -> None:
 
 
 def _inputs(w: Words, paths: list[str], m: dict[str, Any], only_changed: bool) -> None:
-    """A widget per parameter in two columns (only those off their default, if asked)."""
+    """A widget per parameter in two columns (only those off their default, if asked); time
+    distributions below them, each across the page, its fields beside its preview."""
     shown = [p for p in paths if not only_changed or differs(m, p)]
+    times = [p for p in shown if distribution_fields.is_distribution_path(p)]
     cols = st.columns(2)
-    for i, path in enumerate(shown):
+    for i, path in enumerate(p for p in shown if p not in times):
         param_input(w, path, value_at(m, path), cols[i % 2])
+    for path in times:
+        param_input(w, path, value_at(m, path))
 
 
 def _sources(w: Words, paths: list[str], m: dict[str, Any]) -> None:
