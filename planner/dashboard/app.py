@@ -7,6 +7,7 @@ while it runs, the Stop button included, interrupts it between two replications.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import streamlit as st
@@ -146,7 +147,8 @@ def main() -> None:
     # the page's language, for screen readers, hyphenation and translation tools (a constant
     # script of our own: no user text reaches it)
     st.html(
-        f"<script>document.documentElement.lang = {lang!r};</script>", unsafe_allow_javascript=True
+        f"<script>document.documentElement.lang = {lang!r};\n{upload_words_script(lang)}</script>",
+        unsafe_allow_javascript=True,
     )
     st.sidebar.title(w("app_title"))
     st.sidebar.caption(w("app_caption"))
@@ -157,6 +159,9 @@ def main() -> None:
         key="page",
         format_func=lambda p: w(f"page_{p}"),
     )
+    # on a phone the sidebar covers the page: it closes once a page is chosen (a constant
+    # script of our own; the page's key is one of PAGES)
+    st.html(f"<script>{close_sidebar_script(page)}</script>", unsafe_allow_javascript=True)
     if st.session_state.pop("opened_missing", False):
         st.warning(w("library_missing"))
     problem = state.library_problem()
@@ -169,6 +174,69 @@ def main() -> None:
     _run_panel(w)
     PAGES[page](w)
     state.remember(page, lang)
+
+
+UPLOAD_WORDS = {
+    "Upload": "Last opp",
+    "Add files": "Legg til filer",
+    "Drag and drop a file here": "Dra og slipp en fil her",
+    "Drag and drop files here": "Dra og slipp filer her",
+}
+"""Streamlit's own words on a file upload (it has no setting for them) in bokmål."""
+
+
+def upload_words_script(lang: str) -> str:
+    """A script of our own (no user text) that writes Streamlit's upload words in ``lang``.
+
+    Streamlit draws "Upload" and "1MB per file" in English whatever the page's language; the
+    script swaps those text nodes for the reader's words (and back, on a switch to English)
+    whenever the uploader is drawn, watching the page for it."""
+    pairs = UPLOAD_WORDS if lang == "nb" else {v: k for k, v in UPLOAD_WORDS.items()}
+    size = (
+        ["(\\d+)\\s?MB per file", "$1 MB per fil"]
+        if lang == "nb"
+        else ["(\\d+) MB per fil\\b", "$1MB per file"]
+    )
+    return (
+        f"window.plannerUploadWords = {json.dumps(pairs)};"
+        f"window.plannerUploadSize = {json.dumps(size)};"
+        "if (!window.plannerUploadObserver) {"
+        "  const swap = () => {"
+        "    for (const box of document.querySelectorAll('[data-testid=\"stFileUploader\"]')) {"
+        "      const walk = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);"
+        "      const [pattern, by] = window.plannerUploadSize;"
+        "      for (let n = walk.nextNode(); n; n = walk.nextNode()) {"
+        "        const t = n.nodeValue, was = t.trim(), to = window.plannerUploadWords[was];"
+        "        const next = to ? t.replace(was, to) : t.replace(new RegExp(pattern), by);"
+        "        if (next !== t) n.nodeValue = next;"
+        "      }"
+        "    }"
+        "  };"
+        "  window.plannerUploadSwap = swap;"
+        "  window.plannerUploadObserver = new MutationObserver(swap);"
+        "  window.plannerUploadObserver.observe(document.body,"
+        "    {childList: true, subtree: true, characterData: true});"
+        "}"
+        "window.plannerUploadSwap();"
+    )
+
+
+NARROW_PX = 768
+"""Below this width (Streamlit's own breakpoint for a phone) the sidebar overlays the page."""
+
+
+def close_sidebar_script(page: str) -> str:
+    """Close the sidebar on a narrow screen when the reader has just chosen another page."""
+    return (
+        f"{{ const page = {json.dumps(page)};"
+        f"if (window.plannerPage !== undefined && window.plannerPage !== page"
+        f" && window.innerWidth < {NARROW_PX}) {{"
+        "  const button = document.querySelector("
+        "    '[data-testid=\"stSidebarCollapseButton\"] button');"
+        "  if (button) button.click();"
+        "}"
+        "window.plannerPage = page; }"
+    )
 
 
 def _index(choices: list[str] | tuple[str, ...], wanted: str | None) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -113,3 +115,37 @@ def kpi_numbers(kpis: pd.DataFrame, w: Words) -> pd.DataFrame:
             "key": kpis["kpi"],
         }
     )
+
+
+NORWEGIAN_NUMBERS = {
+    "decimal": ",",
+    "thousands": "\N{NO-BREAK SPACE}",
+    "grouping": [3],
+    "currency": ["", "\N{NO-BREAK SPACE}kr"],
+    "percent": "\N{NO-BREAK SPACE}%",
+    "minus": "\N{MINUS SIGN}",
+}
+"""How a chart writes numbers in bokmål (d3-format's locale): "3 500", "0,8", "80 %", "−3"."""
+
+WEEKDAYS = {
+    "nb": ["man", "tir", "ons", "tor", "fre", "lør", "søn"],
+    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+}
+
+
+def day_axis(w: Words, title: str) -> alt.Axis:
+    """An hour-of-week axis labelled by day (a tick at each midnight, Monday first)."""
+    days = WEEKDAYS.get(w.lang, WEEKDAYS["en"])
+    return alt.Axis(
+        values=list(range(0, 168, 24)),
+        labelExpr=f"{days!r}[floor(datum.value / 24)]",
+        title=title,
+    )
+
+
+def chart(w: Words, figure: Any, description: str) -> None:
+    """Draw a chart with its numbers written the reader's way and ``description`` as its text
+    alternative for screen readers."""
+    if w.lang == "nb":
+        figure = figure.configure(locale={"number": NORWEGIAN_NUMBERS})
+    st.altair_chart(figure, width="stretch", alt=description)

@@ -14,7 +14,7 @@ from planner.compare import paired_table
 from planner.dashboard import state
 from planner.dashboard.model import merged, shipped_scenarios, validate
 from planner.dashboard.text import Words, plain
-from planner.dashboard.view import excel_download, fmt, interval
+from planner.dashboard.view import chart, excel_download, fmt, interval, num
 from planner.kpis import KPIS, summarise
 from planner.scenario import Scenario
 from planner.store import DEFAULT_PATH, Store, StoreError
@@ -233,11 +233,16 @@ def kpi_chart(w: Words, key: str, labels: list[str], results: list[Any]) -> None
     title = f"{w.kpi(key)} ({'%' if share else w.unit(unit)})"
     base = alt.Chart(frame).encode(y=alt.Y("scenario:N", title=None, sort=None))
     axis = alt.Axis(format=",.0f" if not share else ".0f")
-    st.altair_chart(
+    chart(
+        w,
         (
             base.mark_bar(color="#4f81bd").encode(x=alt.X("mean:Q", title=title, axis=axis))
             # the interval on the same axis, under the bar's title (not "…, lo")
             + base.mark_errorbar().encode(x=alt.X("lo:Q", title=title), x2="hi:Q")
         ).properties(height=60 + 40 * len(frame)),
-        width="stretch",
+        w("alt_compare", kpi=w.kpi(key))
+        + "; ".join(
+            f"{r['scenario']}: {num(r['mean'], w, 1)} ({num(r['lo'], w, 1)} – {num(r['hi'], w, 1)})"
+            for r in rows
+        ),
     )

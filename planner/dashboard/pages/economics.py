@@ -116,8 +116,8 @@ def _downloads(w: Words, run: Run, scenario: Scenario, appraisal: Appraisal) -> 
     cols[2].caption(w("report_lang"))
 
 
-def _figure(fig: Any) -> None:
-    st.image(png(fig), width="stretch")
+def _figure(fig: Any, description: str) -> None:
+    st.image(png(fig), width="stretch", alt=description)
 
 
 def render(w: Words) -> None:
@@ -144,7 +144,11 @@ def render(w: Words) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader(w("tornado"))
-        _figure(tornado_figure(appraisal, w.lang))
+        guide = text(w.lang)["tornado_guide"]
+        _figure(tornado_figure(appraisal, w.lang), guide)
+        st.caption(guide)
     with right:
         st.subheader(w("monte_carlo"))
-        _figure(psa_figure(appraisal, w.lang))
+        guide = text(w.lang)["psa_guide"]
+        _figure(psa_figure(appraisal, w.lang), guide)
+        st.caption(guide)

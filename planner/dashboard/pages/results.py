@@ -15,6 +15,8 @@ from planner.dashboard.model import (
 )
 from planner.dashboard.text import Words
 from planner.dashboard.view import (
+    chart,
+    day_axis,
     excel_download,
     fmt,
     interval,
@@ -22,6 +24,7 @@ from planner.dashboard.view import (
     kpi_numbers,
     need_run,
     num,
+    percent,
 )
 
 
@@ -64,7 +67,7 @@ def render(w: Words) -> None:
         hist["responder"] = hist["unit"].map(
             {True: w("responder_unit"), False: w("responder_police")}
         )
-        chart = (
+        bars = (
             alt.Chart(hist)
             .mark_bar()
             .encode(
@@ -76,11 +79,25 @@ def render(w: Words) -> None:
                     title=w("responder"),
                     scale=alt.Scale(range=["#1f3f8f", "#9b9b9b"]),
                 ),
-                tooltip=["responder", "from", "to", alt.Tooltip("calls:Q", format=",.0f")],
+                tooltip=[
+                    alt.Tooltip("responder:N", title=w("responder")),
+                    alt.Tooltip("from:Q", title=w("from_minute")),
+                    alt.Tooltip("to:Q", title=w("to_minute")),
+                    alt.Tooltip("calls:Q", format=",.0f", title=f"{w('calls')} ({w('per_year')})"),
+                ],
             )
             .properties(height=300)
         )
-        st.altair_chart(chart, width="stretch")
+        k = run.results.kpis.set_index("kpi")["mean"]
+        chart(
+            w,
+            bars,
+            w(
+                "alt_response",
+                median=num(k["response_median"], w, 1),
+                p90=num(k["response_p90"], w, 1),
+            ),
+        )
     with right:
         st.subheader(w("utilisation"))
         util = utilisation_frame(run.results)
@@ -89,14 +106,28 @@ def render(w: Words) -> None:
             .mark_area(line=True, opacity=0.3)
             .encode(
                 x=alt.X(
-                    "hour_of_week:Q", title=w("hour_of_week"), scale=alt.Scale(domain=[0, 167])
+                    "hour_of_week:Q",
+                    axis=day_axis(w, w("day_of_week")),
+                    scale=alt.Scale(domain=[0, 167]),
                 ),
                 y=alt.Y("utilisation:Q", axis=alt.Axis(format="%"), title=None),
-                tooltip=["label", alt.Tooltip("utilisation:Q", format=".0%")],
+                tooltip=[
+                    alt.Tooltip("label:N", title=w("hour_of_week")),
+                    alt.Tooltip("utilisation:Q", format=".0%", title=w("utilisation_short")),
+                ],
             )
             .properties(height=300)
         )
-        st.altair_chart(line, width="stretch")
+        busy = util["utilisation"].dropna()
+        chart(
+            w,
+            line,
+            w(
+                "alt_utilisation",
+                low=percent(float(busy.min()), w.lang) if len(busy) else "–",
+                high=percent(float(busy.max()), w.lang) if len(busy) else "–",
+            ),
+        )
         st.caption(w("utilisation_note"))
     left, right = st.columns(2)
     with left:
@@ -109,24 +140,49 @@ def render(w: Words) -> None:
             .encode(
                 y=alt.Y(f"{w('reason')}:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
                 x=alt.X("per_year:Q", title=w("per_year")),
-                tooltip=[alt.Tooltip("per_year:Q", format=",.0f")],
+                tooltip=[
+                    alt.Tooltip(f"{w('reason')}:N"),
+                    alt.Tooltip("per_year:Q", format=",.0f", title=w("per_year")),
+                ],
             )
             .properties(height=160)
         )
-        st.altair_chart(bars, width="stretch")
+        chart(
+            w,
+            bars,
+            w("alt_fallbacks")
+            + "; ".join(
+                f"{r}: {num(v, w)}" for r, v in zip(fb[w("reason")], fb["per_year"], strict=True)
+            ),
+        )
     with right:
         st.subheader(w("by_hour_of_day"))
-        bh = run.results.by_hour[["hour", "median", "p90"]].melt("hour", var_name="stat")
-        st.altair_chart(
+        by_hour = run.results.by_hour
+        bh = by_hour[["hour", "median", "p90"]].rename(
+            columns={"median": w("stat_median"), "p90": w("stat_p90")}
+        )
+        bh = bh.melt("hour", var_name="stat")
+        slowest = by_hour.loc[by_hour["median"].idxmax()] if len(by_hour) else None
+        chart(
+            w,
             alt.Chart(bh)
             .mark_line(point=True)
             .encode(
-                x=alt.X("hour:O", title=None),
+                x=alt.X("hour:O", title=w("hour_of_day")),
                 y=alt.Y("value:Q", title=w("minutes")),
                 color=alt.Color("stat:N", title=None),
+                tooltip=[
+                    alt.Tooltip("hour:O", title=w("hour_of_day")),
+                    alt.Tooltip("stat:N", title=" "),
+                    alt.Tooltip("value:Q", format=",.1f", title=w("minutes")),
+                ],
             )
             .properties(height=160),
-            width="stretch",
+            w(
+                "alt_by_hour",
+                hour=int(slowest["hour"]) if slowest is not None else "–",
+                median=num(float(slowest["median"]), w, 1) if slowest is not None else "–",
+            ),
         )
     st.subheader(w("kpi_table"))
     st.dataframe(kpi_frame(run.results.kpis, w), hide_index=True, width="stretch")
