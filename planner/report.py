@@ -356,42 +356,11 @@ def bundle_of(
 
 
 def map_figure(b: Bundle, lang: str) -> Figure:
-    from planner.maps import facility_points
+    from planner.maps import share_map
     from planner.region import load_region
 
-    t = text(lang)
     region = load_region(b.scenario.region.name)
-    zones = region.zones.merge(b.zone_shares, left_on="zone_code", right_on="zone", how="left")
-    zones = zones.to_crs("EPSG:25833")
-    fig, ax = plt.subplots(figsize=(7.2, 7.6), dpi=130)
-    zones.plot(
-        ax=ax,
-        column="share_health_first",
-        cmap="RdYlGn",
-        vmin=0,
-        vmax=1,
-        edgecolor="#555555",
-        linewidth=0.4,
-        legend=True,
-        legend_kwds={"label": t["map_legend"], "shrink": 0.55},
-        missing_kwds={"color": "#dddddd"},
-    )
-    counts = pd.Series([u.base for u in b.scenario.fleet.units]).value_counts()
-    pts = facility_points(region.facilities.set_index("id").loc[counts.index])
-    pts["n"] = counts.to_numpy()
-    sizes = (60 + 40 * pts["n"]).to_numpy()  # a Series of one point fails in geopandas
-    pts.plot(ax=ax, color="#1f3f8f", markersize=sizes, edgecolor="white", zorder=3)
-    for p, n in zip(pts.geometry, pts["n"], strict=True):
-        ax.annotate(
-            str(n), (p.x, p.y), color="white", ha="center", va="center", fontsize=7, zorder=4
-        )
-    ax.scatter([], [], color="#1f3f8f", s=80, label=t["map_bases"])
-    ax.legend(loc="lower left", fontsize=7)
-    ax.set_title(t["map_title"], fontsize=10)
-    ax.set_axis_off()
-    ax.annotate("Kartverket, SSB (CC BY 4.0)", (0.01, 0.01), xycoords="figure fraction", fontsize=6)
-    fig.tight_layout()
-    return fig
+    return share_map(region, b.zone_shares, [u.base for u in b.scenario.fleet.units], lang)
 
 
 def tornado_figure(a: Appraisal, lang: str) -> Figure:
@@ -580,13 +549,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
     }
     if b.frontier is not None:
         images["frontier"] = png(frontier_chart(b.frontier, lang))
-    reg = registry()
-    assumptions = []
-    for path in sorted(reg):
-        if path.split(".")[0] in ("costs", "appraisal", "demand") or path.startswith("police."):
-            p = reg[path]
-            value = _value_of(s, path, lang)
-            assumptions.append((path, f"{value} {p.unit}", p.source))
+    assumptions = assumption_rows(s, lang)
     range_rows = [
         (
             r.label_nb if lang == "nb" else r.label,
@@ -719,6 +682,33 @@ def summary_text(h: dict[str, Any], lang: str) -> str:
     )
 
 
+_SOURCE_WORDS = {"estimate": "anslag", "user": "brukervalg", "modelling choice": "modellvalg"}
+"""How a source begins in the defaults, in bokmål (the rest is a citation, kept as written)."""
+
+
+def assumption_rows(s: Scenario, lang: str) -> list[tuple[str, str, str]]:
+    """The report's assumptions: each parameter of costs, appraisal, demand and the police by
+    its name in the reader's language (its path after it, for the expert), its value with its
+    unit, and its source (a leading "estimate" or "user" in bokmål)."""
+    from planner.dashboard.text import words
+
+    w = words(lang)
+    reg = registry()
+    rows = []
+    for path in sorted(reg):
+        if path.split(".")[0] in ("costs", "appraisal", "demand") or path.startswith("police."):
+            p = reg[path]
+            value = _value_of(s, path, lang)
+            source = p.source
+            if lang == "nb":
+                for en, nb in _SOURCE_WORDS.items():
+                    if source == en or source.startswith((f"{en}:", f"{en};", f"{en} ")):
+                        source = nb + source[len(en) :]
+                        break
+            rows.append((f"{w.param(path)} ({path})", f"{value} {w.param_unit(p.unit)}", source))
+    return rows
+
+
 def _value_of(s: Scenario, path: str, lang: str) -> str:
     obj: Any = s
     for part in path.split("."):
@@ -727,9 +717,26 @@ def _value_of(s: Scenario, path: str, lang: str) -> str:
         return number(obj, lang)
     if isinstance(obj, float):
         return f"{obj:g}".replace(".", "," if lang == "nb" else ".")
+    if isinstance(obj, bool):
+        return {True: "ja", False: "nei"}[obj] if lang == "nb" else str(obj).lower()
+    if hasattr(obj, "model_dump"):  # a distribution: its kind and figures
+        obj = obj.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(obj, dict) and "dist" in obj:
+        names = _FIGURE_WORDS if lang == "nb" else {}
+        figures = ", ".join(
+            f"{names.get(k, k)} {_short_value(v, lang)}" for k, v in obj.items() if k != "dist"
+        )
+        return f"{obj['dist']} ({figures})"
     if isinstance(obj, dict | list) and len(str(obj)) > 40:
-        return "(table)"
+        return "(tabell)" if lang == "nb" else "(table)"
     return str(obj)
+
+
+_FIGURE_WORDS = {"mean": "gjennomsnitt", "sd": "standardavvik", "value": "verdi"}
+
+
+def _short_value(v: Any, lang: str) -> str:
+    return f"{v:g}".replace(".", "," if lang == "nb" else ".") if isinstance(v, float) else str(v)
 
 
 # -- HTML -------------------------------------------------------------------------------------
