@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 from planner.dashboard import state
 
 ROOT = Path(__file__).resolve().parent.parent
-LIMIT_SECONDS = 10.0
+RUN_LIMIT = 5.0  # s: a cold default run with results shown (the promise to planners)
+PAGE_LIMIT = 1.0  # s: a page switch
 PAGES = ("scenario", "map", "results", "compare", "optimise", "economics")
 
 
@@ -30,20 +31,28 @@ def main() -> None:
     first = timed(at.run)
     print(f"first page (geodata loaded, scenario validated): {first:.2f} s")
     at.sidebar.radio(key="page").set_value("results").run()
+    missed: list[str] = []
     for label in ("cold: default scenario, 10 replications + baseline", "again, from the cache"):
         if label.startswith("cold"):
             state.clear_cache()
         seconds = timed(lambda: at.sidebar.button(key="run_button").click().run())
         assert not at.exception, at.exception
-        print(f"run → results shown ({label}): {seconds:.2f} s")
-        if seconds > LIMIT_SECONDS:  # the promise to planners
-            raise SystemExit(f"too slow: {seconds:.1f} s > {LIMIT_SECONDS} s")
+        print(f"run → results shown ({label}): {seconds:.2f} s (limit {RUN_LIMIT:g} s)")
+        if seconds > RUN_LIMIT:
+            missed.append(f"run ({label}) {seconds:.1f} s > {RUN_LIMIT:g} s")
     for page in PAGES:
         seconds = timed(lambda page=page: at.sidebar.radio(key="page").set_value(page).run())
-        print(f"page {page}: {seconds:.2f} s")
-    price = next(n for n in at.number_input if n.key and n.key.endswith("police_officer_hour"))
-    seconds = timed(lambda: price.set_value(1200.0).run())
+        print(f"page {page}: {seconds:.2f} s (limit {PAGE_LIMIT:g} s)")
+        if seconds > PAGE_LIMIT:
+            missed.append(f"page {page} {seconds:.1f} s > {PAGE_LIMIT:g} s")
+    # in bokmål (the default) a decimal field is a text field that takes "1 200"
+    fields = [*at.number_input, *at.text_input]
+    price = next(n for n in fields if n.key and n.key.endswith("police_officer_hour"))
+    typed: object = "1 200" if price.type == "text_input" else 1200.0
+    seconds = timed(lambda: price.set_value(typed).run())
     print(f"cost-benefit after a new police-hour price (no simulation): {seconds:.2f} s")
+    if missed:
+        raise SystemExit("slower than promised: " + "; ".join(missed))
 
 
 if __name__ == "__main__":

@@ -338,7 +338,8 @@ def test_an_out_of_limits_spread_is_named_under_its_field_and_the_scenario_is_no
     at = _page(_app("nb"), "scenario")
     key = "p0:situations.suicidal.on_scene"
     assert any(s.value == NB("valid") for s in at.success)
-    at.number_input(key=f"{key}:sd").set_value(601.0).run()  # the mean is 60: at most 600
+    assert at.text_input(key=f"{key}:sd").value == "30"  # a bokmål number field
+    at.text_input(key=f"{key}:sd").set_value("601").run()  # the mean is 60: at most 600
     assert not at.exception, [e.value for e in at.exception]
     field = "Standardavviket kan være høyst 10 × gjennomsnittet: 600 minutter."
     assert _next_to(at, f"{key}:sd") == ("error", field)  # right under the field
@@ -347,14 +348,14 @@ def test_an_out_of_limits_spread_is_named_under_its_field_and_the_scenario_is_no
     assert at.sidebar.button(key="run_button").disabled
     assert NB("dist_no_preview") in [c.value for c in at.caption]
     # at the limit it is valid again, and the error has gone
-    at.number_input(key=f"{key}:sd").set_value(600.0).run()
+    at.text_input(key=f"{key}:sd").set_value("600,0").run()
     assert _next_to(at, f"{key}:sd") is None and not at.error
     assert any(s.value == NB("valid") for s in at.success)
     on_scene = at.session_state.raw["situations"]["suicidal"]["on_scene"]
     assert on_scene == {"dist": "lognormal", "mean": 60.0, "sd": 600.0}
     assert Lognormal.model_validate(on_scene).sd == 600.0
     # a mean of 0 is named under the mean
-    at.number_input(key=f"{key}:mean").set_value(0.0).run()
+    at.text_input(key=f"{key}:mean").set_value("0").run()
     kind, text = _next_to(at, f"{key}:mean") or ("", "")
     assert kind == "error" and text.startswith("Gjennomsnittet må være mer enn 0")
     assert not any(s.value == NB("valid") for s in at.success)

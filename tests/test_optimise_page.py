@@ -73,7 +73,7 @@ def test_tables_are_in_words_with_norwegian_numbers() -> None:
         "Kostnad (mill. kr per år)",
         "Andel aktuelle henvendelser møtt av helsepersonell først",
         "Andel aktuelle henvendelser møtt av helsepersonell først, nedre",
-        "Frigjorte polititimer per år",
+        "Frigjorte polititimer (per år)",
         "Målet nådd",
     ]
     assert list(seen.iloc[:, 1]) == ["Ryen × 2", "Ryen, Sandvika"]
@@ -107,10 +107,16 @@ def test_optimise_page_speaks_bokmal_and_explains_a_stacked_service() -> None:
     at.sidebar.radio(key="page").set_value("optimise").run()
     at.number_input(key="opt_reps").set_value(2).run()
     at.checkbox(key="opt_frontier").set_value(False).run()
-    at.number_input(key="opt_value:share_health_first").set_value(50.0).run()
+    field = at.text_input(key="opt_value:share_health_first")  # a bokmål number: "90,0"
+    assert field.value == "90,0"
+    field.set_value("femti").run()
+    assert any("«femti» er ikke et tall" in shown(e.value) for e in at.error)
+    assert at.button(key="optimise_run").disabled
+    at.text_input(key="opt_value:share_health_first").set_value("50,0").run()
     at.button(key="optimise_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     done = at.session_state.optimised
+    assert done["target"] == "share_health_first>=0.5"
     outcome = done["outcome"]
     assert outcome.stop is not None and "optimising" not in at.session_state
     texts = [shown(m.value) for m in at.markdown]

@@ -38,6 +38,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from planner.dashboard import state
 from planner.dashboard.model import merged, set_value, value_at
 from planner.dashboard.text import Words, plain, words
+from planner.dashboard.view import decimal_input, entered
 from planner.distributions import MAX_CV, MAX_MINUTES, MIN_CV, Distribution, Empirical
 from planner.parameters import default_values
 from planner.report import number
@@ -488,13 +489,32 @@ def _kind_changed(path: str, key: str) -> None:
     state.edit(set_value(state.raw(), path, new))
 
 
+def minute_decimals(value: float) -> int:
+    """Decimals a field shows of a number of minutes: none for whole minutes, else up to 3."""
+    for d in range(4):
+        if round(value, d) == value:
+            return d
+    return 3
+
+
 def _field_changed(path: str, field: str, key: str) -> None:
-    typed = st.session_state[key]
+    if st.session_state[key] is None:
+        return
+    w = words(st.session_state.get("lang", "nb"))
+    try:
+        typed = entered(key)  # a bokmål field holds text: "2,5"
+    except ValueError:
+        st.session_state.bad[path] = w("not_a_number", text=st.session_state[key])
+        return
+    if not 0.0 <= typed <= MAX_MINUTES:  # what the English number field refuses by itself
+        low, high = number(0, w.lang), number(MAX_MINUTES, w.lang)
+        st.session_state.bad[path] = w("out_of_range", low=low, high=high)
+        return
     current = _current(path)
-    if typed is None or current.get("dist") not in FIELDS or field not in FIELDS[current["dist"]]:
+    if current.get("dist") not in FIELDS or field not in FIELDS[current["dist"]]:
         return
     st.session_state.bad.pop(path, None)
-    state.edit(set_value(state.raw(), path, with_field(current, field, float(typed))))
+    state.edit(set_value(state.raw(), path, with_field(current, field, typed)))
 
 
 @cache
@@ -503,7 +523,7 @@ def _defaults() -> dict[str, Any]:
     return default_values()
 
 
-def _shows(field: str) -> Callable[[Any], Any]:
+def _shows(field: str, lang: str = "en") -> Callable[[Any], Any]:
     """What a field's widget shows of a scenario's value (ValueError when it has no such field,
     so that ``state.sync`` leaves the widget alone)."""
 
@@ -514,7 +534,8 @@ def _shows(field: str) -> Callable[[Any], Any]:
             if value["dist"] not in FIELDS:
                 raise ValueError("unknown kind")
             return value["dist"]
-        return float(value[field])
+        v = float(value[field])
+        return number(v, "nb", minute_decimals(v)) if lang == "nb" else v
 
     return show
 
@@ -622,16 +643,18 @@ def _number_field(w: Words, path: str, field: str, value: dict[str, Any], key: s
         "mean": w("dist_mean_help", max=short(MAX_MINUTES, w.lang)),
         "value": w("dist_value_help", max=short(MAX_MINUTES, w.lang)),
     }
-    st.number_input(
+    decimal_input(
+        st,
+        w,
         w(f"dist_{field}"),
+        float(value[field]),
+        key,
+        minute_decimals(float(value[field])),
         min_value=0.0,
         max_value=MAX_MINUTES,
-        value=float(value[field]),
         step=1.0,
-        format="%g",
-        key=key,
         help=helps[field],
         on_change=_field_changed,
         args=(path, field, key),
     )
-    state.bind(key, path, _shows(field))
+    state.bind(key, path, _shows(field, w.lang))

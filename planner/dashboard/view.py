@@ -4,6 +4,7 @@ and the guard that says whether there are results to show and whether they are c
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,7 +128,7 @@ NORWEGIAN_NUMBERS = {
 }
 """How a chart writes numbers in bokmål (d3-format's locale): "3 500", "0,8", "80 %", "−3"."""
 
-WEEKDAYS = {
+DAY_NAMES = {
     "nb": ["man", "tir", "ons", "tor", "fre", "lør", "søn"],
     "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
 }
@@ -135,7 +136,7 @@ WEEKDAYS = {
 
 def day_axis(w: Words, title: str) -> alt.Axis:
     """An hour-of-week axis labelled by day (a tick at each midnight, Monday first)."""
-    days = WEEKDAYS.get(w.lang, WEEKDAYS["en"])
+    days = DAY_NAMES.get(w.lang, DAY_NAMES["en"])
     return alt.Axis(
         values=list(range(0, 168, 24)),
         labelExpr=f"{days!r}[floor(datum.value / 24)]",
@@ -149,3 +150,56 @@ def chart(w: Words, figure: Any, description: str) -> None:
     if w.lang == "nb":
         figure = figure.configure(locale={"number": NORWEGIAN_NUMBERS})
     st.altair_chart(figure, width="stretch", alt=description)
+
+
+_NUMBER = re.compile(r"[+\-\N{MINUS SIGN}]?\d+(?:[.,]\d+)?(?:e[+\-]?\d+)?", re.IGNORECASE)
+
+
+def parse_number(text: str) -> float:
+    """A number as a Norwegian or an English reader types it: "0,8", "0.8", "1 580", "1 580,5",
+    "−3", "80 %" (a per cent sign divides by 100). Raises ValueError for anything else."""
+    t = (
+        str(text)
+        .strip()
+        .replace("\N{NO-BREAK SPACE}", " ")
+        .replace("\N{NARROW NO-BREAK SPACE}", " ")
+    )
+    percent_sign = t.endswith("%")
+    t = t.removesuffix("%").strip()
+    if re.fullmatch(r"[+\-\N{MINUS SIGN}]?\d{1,3}( \d{3})+([.,]\d+)?", t):
+        t = t.replace(" ", "")  # thousands written with spaces
+    if not _NUMBER.fullmatch(t):
+        raise ValueError(text)
+    value = float(t.replace("\N{MINUS SIGN}", "-").replace(",", "."))
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value / 100.0 if percent_sign else value
+
+
+def decimal_input(
+    container: Any,
+    w: Words,
+    label: str,
+    value: float,
+    key: str,
+    decimals: int,
+    **options: Any,
+) -> Any:
+    """A field for a number with decimals, written the reader's way: in bokmål a text field
+    showing "0,80" or "1 580,5" (Streamlit's number field only writes "0.80"), which reads what
+    ``parse_number`` reads; in English Streamlit's number field. ``entered(key)`` is its value.
+
+    ``options``: number_input's (min_value, max_value, step, on_change, args, help, ...); the
+    bokmål field takes on_change, args and help, and its callback checks the limits."""
+    if w.lang != "nb":
+        return container.number_input(
+            label, value=value, key=key, format=f"%.{decimals}f", **options
+        )
+    allowed = {k: v for k, v in options.items() if k in ("on_change", "args", "help", "disabled")}
+    return container.text_input(label, value=number(value, "nb", decimals), key=key, **allowed)
+
+
+def entered(key: str) -> float:
+    """The number a ``decimal_input`` holds (ValueError: not a number)."""
+    value = st.session_state[key]
+    return float(value) if isinstance(value, int | float) else parse_number(value)

@@ -12,7 +12,15 @@ import streamlit as st
 from planner.dashboard import state
 from planner.dashboard.model import world_key
 from planner.dashboard.text import Words, plain
-from planner.dashboard.view import current, excel_download, fmt, num, percent
+from planner.dashboard.view import (
+    current,
+    decimal_input,
+    entered,
+    excel_download,
+    fmt,
+    num,
+    percent,
+)
 from planner.kpis import KPIS
 from planner.optimise import (
     Outcome,
@@ -61,19 +69,17 @@ def render(w: Words) -> None:
     )
     share = {k.key: k.unit for k in targets}[kpi] == "share"
     # a share is entered in per cent, as planners say it ("90 %"); money in millions a year
-    value = cols[2].number_input(
-        f"{w('target_value')} ({'%' if share else w.unit({k.key: k.unit for k in targets}[kpi])})",
-        min_value=0.0,
-        max_value=100.0 if share else None,
-        value=90.0 if share else 30.0,
-        step=1.0,
-        format="%.1f",
-        key=f"opt_value:{kpi}",
+    unit_label = "%" if share else w.unit({k.key: k.unit for k in targets}[kpi])
+    value = _number(
+        cols[2],
+        w,
+        f"{w('target_value')} ({unit_label})",
+        90.0 if share else 30.0,
+        f"opt_value:{kpi}",
+        (0.0, 100.0 if share else None),
     )
-    budget_m = cols[3].number_input(
-        w("budget"), min_value=0.0, value=0.0, step=1.0, format="%.1f", key="opt_budget"
-    )
-    budget = budget_m * 1e6
+    budget_m = _number(cols[3], w, w("budget"), 0.0, "opt_budget", (0.0, None))
+    budget = (budget_m or 0.0) * 1e6
     row = st.columns(4)
     reps = row[0].number_input(w("opt_reps"), 1, 100, 5, key="opt_reps")
     top = row[1].number_input(
@@ -86,8 +92,9 @@ def render(w: Words) -> None:
     interrupted = st.session_state.pop("optimising", None)
     if interrupted is not None:  # a run the Stop button (or any other click) ended midway
         st.session_state.optimised = interrupted | {"interrupted": True}
-    if st.button(w("optimise_run"), key="optimise_run", type="primary"):
-        target = Target(kpi, op, float(value) / 100.0 if share else float(value))
+    if st.button(w("optimise_run"), key="optimise_run", type="primary", disabled=value is None):
+        assert value is not None
+        target = Target(kpi, op, value / 100.0 if share else value)
         raw = state.raw()
         if spread:
             raw = {**raw, "optimise": {**raw.get("optimise", {}), "max_units_per_base": spread}}
@@ -99,6 +106,29 @@ def render(w: Words) -> None:
     if done["world"] != world_key(c.scenario):
         st.warning(w("optimise_stale"))
     _show(w, done)
+
+
+def _number(
+    container: Any,
+    w: Words,
+    label: str,
+    default: float,
+    key: str,
+    limits: tuple[float, float | None],
+) -> float | None:
+    """A target or budget typed the reader's way ("90", "12,5"); None, with the reason shown
+    under the field, when it is not a number within ``limits``."""
+    low, high = limits
+    decimal_input(container, w, label, default, key, 1, min_value=low, max_value=high, step=1.0)
+    try:
+        value = entered(key)
+    except ValueError:
+        container.error(w("not_a_number", text=plain(st.session_state[key])))
+        return None
+    if value < low or (high is not None and value > high):
+        container.error(w("out_of_range", low=num(low, w), high=num(high, w) if high else "–"))
+        return None
+    return value
 
 
 def _optimise(
@@ -205,7 +235,7 @@ def readable(table: pd.DataFrame, w: Words, names: dict[str, str]) -> pd.DataFra
     kpi_names = {
         "share_health_first": w.kpi("share_health_first"),
         "response_p90": w.kpi("response_p90"),
-        "police_hours_freed": w("metric_police_hours_freed"),
+        "police_hours_freed": f"{w('metric_police_hours_freed')} ({w('per_year')})",
     }
     out = pd.DataFrame(index=table.index)
     for col in table.columns:

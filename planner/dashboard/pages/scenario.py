@@ -24,10 +24,12 @@ from planner.dashboard.model import (
     validate,
     value_at,
 )
-from planner.dashboard.text import Words, plain
+from planner.dashboard.text import Words, plain, words
+from planner.dashboard.view import DAY_NAMES, decimal_input, entered
 from planner.parameters import Parameter, lookup
 from planner.region import available_regions, load_region
-from planner.report import SHIFT_WORDS
+from planner.report import SHIFT_WORDS, number
+from planner.scenario import WEEKDAYS
 from planner.scenario_file import MAX_BYTES, ScenarioError
 
 # parameters with a table editor of their own, or chosen from a list
@@ -82,6 +84,12 @@ def _changed(path: str, key: str, how: str) -> None:
             return
     elif how == "int":
         value = int(value)
+    elif how == "decimal":  # a bokmål number field: "0,8", "1 580,5"
+        try:
+            value = entered(key)
+        except ValueError:
+            bad[path] = words(st.session_state.get("lang", "nb"))("not_a_number", text=value)
+            return
     bad.pop(path, None)
     state.edit(set_value(state.raw(), path, value))
 
@@ -130,16 +138,19 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
             label, value=value, step=1, on_change=_changed, args=(path, key, "int"), **common
         )
     elif isinstance(value, float):
-        show = float
         d = _decimals(value)
-        container.number_input(
+        show = float if w.lang != "nb" else (lambda v, d=d: number(float(v), "nb", d))
+        decimal_input(
+            container,
+            w,
             label,
-            value=value,
+            value,
+            key,
+            d,
             step=10.0 ** -min(d, 3) if d else 1.0,
-            format=f"%.{d}f",
             on_change=_changed,
-            args=(path, key, "plain"),
-            **common,
+            args=(path, key, "plain" if w.lang != "nb" else "decimal"),
+            help=helptext,
         )
     elif isinstance(value, str) and " | " in p.unit:
         choices = [c.strip() for c in p.unit.split("|")]
@@ -279,14 +290,18 @@ def _units_editor(w: Words, m: dict[str, Any]) -> None:
             st.rerun()
 
 
-def _shifts_frame(shifts: dict[str, Any]) -> pd.DataFrame:
+def _shifts_frame(shifts: dict[str, Any], lang: str) -> pd.DataFrame:
+    """The shifts as the reader names them: a built-in shift and the days in their language
+    ("kveld", "man,tir,ons"); ``_shifts_of`` reads either language back."""
+    names = SHIFT_WORDS.get(lang, {})
+    days = dict(zip(WEEKDAYS, DAY_NAMES["nb"], strict=True)) if lang == "nb" else {}
     return pd.DataFrame(
         [
             {
-                "shift": k,
+                "shift": names.get(k, k),
                 "start_hour": v["start_hour"],
                 "hours": v["hours"],
-                "days": ",".join(v["days"]),
+                "days": ",".join(days.get(d, d) for d in v["days"]),
             }
             for k, v in shifts.items()
         ],
@@ -294,14 +309,18 @@ def _shifts_frame(shifts: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-def _shifts_of(edited: pd.DataFrame) -> dict[str, Any]:
+def _shifts_of(edited: pd.DataFrame, lang: str) -> dict[str, Any]:
+    shift_ids = {v: k for k, v in SHIFT_WORDS.get(lang, {}).items()}
+    day_ids = {name: d for d, name in zip(WEEKDAYS, DAY_NAMES["nb"], strict=True)}
     new: dict[str, Any] = {}
     for row in edited.to_dict(orient="records"):
         if pd.isna(row.get("shift")) or not str(row["shift"]).strip():
             continue
         days = [d.strip() for d in str(row.get("days") or "").split(",") if d.strip()]
+        days = [day_ids.get(d.lower(), d) for d in days]
         start = row.get("start_hour")
-        new[str(row["shift"]).strip()] = {
+        name = str(row["shift"]).strip()
+        new[shift_ids.get(name, name)] = {
             # out-of-range and unknown values are passed on so validation names them
             "start_hour": int(start) if not pd.isna(start) and float(start).is_integer() else start,
             "hours": float(row["hours"]) if not pd.isna(row.get("hours")) else None,
@@ -316,8 +335,8 @@ def _shifts_editor(w: Words, m: dict[str, Any]) -> None:
     new = held_table(
         "shifts",
         shifts,
-        _shifts_frame,
-        _shifts_of,
+        lambda value: _shifts_frame(value, w.lang),
+        lambda edited: _shifts_of(edited, w.lang),
         w("blank"),
         column_config={
             "shift": st.column_config.TextColumn(w("col_shift"), required=True),
