@@ -141,7 +141,7 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "share_police_involved",
-        "Calls met by uniformed police",
+        "Share of calls met by uniformed police",
         "share",
         "lower",
         lambda d, p: float(d["police_involved"].mean()) if len(d) else math.nan,
@@ -158,7 +158,7 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "police_encounters_per_year",
-        "Calls met by uniformed police",
+        "Encounters with uniformed police",
         "per year",
         "lower",
         lambda d, p: float(d["police_involved"].sum()) / p.years,

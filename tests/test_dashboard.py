@@ -308,7 +308,7 @@ def test_results_page_shows_the_cores_figures_after_a_run() -> None:
     assert _metric(at, "Eligible calls met health-first") == (
         f"{core.kpi('share_health_first') * 100:.1f} %"
     )
-    assert _metric(at, "Unit missions a year") == f"{core.kpi('unit_missions_per_year'):,.0f}"
+    assert _metric(at, "Psychiatric ambulance missions") == f"{core.kpi('unit_missions_per_year'):,.0f}"
     freed = police_hours_freed(planner.simulate(baseline_of(_core(units=6))), core)[0]
     assert _metric(at, "Police officer-hours freed") == f"{freed:,.0f} h"
     table = at.dataframe[0].value
@@ -467,7 +467,7 @@ def test_bokmaal_is_the_default_and_numbers_read_the_norwegian_way() -> None:
     _run(at)
     core = planner.simulate(_core())
     missions = core.kpi("unit_missions_per_year")
-    assert _metric(at, "Oppdrag for enhetene") == f"{missions:,.0f}".replace(",", " ")
+    assert _metric(at, "Oppdrag for psykiatrisk ambulanse") == f"{missions:,.0f}".replace(",", " ")
     assert math.isfinite(missions)
 
 
@@ -714,7 +714,7 @@ def test_parameter_units_read_in_bokmaal_and_every_shown_unit_has_a_word() -> No
     assert not missing, sorted(missing)
     at = _page(_app("nb"), "economics")
     _run(at)
-    field = at.number_input(key="p0:costs.police_officer_hour")
+    field = at.text_input(key="p0:costs.police_officer_hour")  # a bokmål number: "790"
     assert field.label == "Verdi av en polititime (kr per tjenestepersontime)", field.label
 
 

@@ -156,6 +156,12 @@ _lock = threading.Lock()
 _results: OrderedDict[str, Results] = OrderedDict()
 
 
+def cached(scenario: Scenario) -> Results | None:
+    """The results of this simulation if it has run before (and is still kept), else None."""
+    with _lock:
+        return _results.get(simulation_key(scenario))
+
+
 def simulated(scenario: Scenario, label: str, progress: Progress | None = None) -> Results:
     """Results for a scenario, from the cache when the same simulation has run before."""
     key = simulation_key(scenario)

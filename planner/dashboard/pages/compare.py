@@ -171,6 +171,11 @@ def _session_section(w: Words) -> None:
         return
     stored: dict[str, Any] = st.session_state.get("comparison", {})
     wanted = (tuple(picked), tuple(s.model_dump_json() for s in scenarios))
+    ready = [state.cached(s) for s in scenarios]
+    if not go and stored.get("wanted") != wanted and all(r is not None for r in ready):
+        # every scenario has been simulated with these replications and seed: shown at once
+        stored = {"wanted": wanted, "labels": labels, "results": ready}
+        st.session_state.comparison = stored
     if go:
         bar = st.progress(0.0)
         results = []

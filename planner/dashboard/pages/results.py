@@ -36,12 +36,13 @@ def headline_metrics(w: Words, run: Run) -> None:
         return fmt(r["mean"], r["unit"], w), interval(r["ci_low"], r["ci_high"], r["unit"], w)
 
     cols = st.columns(5)
-    for col, key, label in (
-        (cols[0], "share_health_first", w("health_first")),
-        (cols[1], "response_median", w("response_median")),
-        (cols[2], "response_p90", w("response_p90")),
-        (cols[3], "unit_missions_per_year", w("missions")),
+    # each KPI under its one name (as in the KPI table, the report and the command line)
+    for col, key in zip(
+        cols,
+        ("share_health_first", "response_median", "response_p90", "unit_missions_per_year"),
+        strict=False,
     ):
+        label = w.kpi(key)
         v, iv = value(key)
         unit = "" if key.startswith("share") or "missions" in key else " min"
         col.metric(label, v + unit, help=f"{w('interval')}: {iv}")
