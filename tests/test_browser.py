@@ -379,8 +379,8 @@ EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 EDITED_UNITS = [
     {"name": "PA Oslo kveld", "base": "oslo_legevakt", "shift": "evening", "crew": 2},
     {"name": "PA Oslo natt", "base": "oslo_legevakt", "shift": "night"},
-    {"name": "PA Romerike evening", "base": "ahus", "shift": "evening", "crew": 3},
-    {"name": "PA Vest late", "base": "baerum_sykehus", "shift": "late", "vehicle": "van 7"},
+    {"name": "PA Romerike kveld", "base": "ahus", "shift": "evening", "crew": 3},
+    {"name": "PA Vest sen", "base": "baerum_sykehus", "shift": "late", "vehicle": "van 7"},
 ]
 EDITED_SHIFTS = {
     "day": {"start_hour": 8, "hours": 12.0, "days": EVERY_DAY},

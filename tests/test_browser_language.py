@@ -128,3 +128,44 @@ def test_on_a_phone_the_sidebar_closes_once_a_page_is_chosen(server: str, tmp_pa
         expect(page.get_by_role("heading", name="Resultater", exact=True)).to_be_visible()
         page.screenshot(path=str(shots / "phone-nb.png"), full_page=True)
         browser.close()
+
+
+def test_a_switch_of_language_keeps_the_page_working_and_plays_the_day(
+    server: str, tmp_path: Path
+) -> None:
+    """Switch to English on the Scenario page (its time fields drawn in bokmål), run, then the
+    Map page's played-back day: its clock moves when played, in the reader's language."""
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = Path(os.environ.get("PLANNER_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser, page, requested = _browser(p, server)
+        page.goto(server)
+        settle(page)
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("English", exact=True).click()
+        settle(page)
+        sidebar.get_by_role("button", name="Run simulation").click()
+        expect(sidebar.get_by_text(re.compile(r"^Simulated in"))).to_be_visible()
+        settle(page)
+        assert page.get_by_test_id("stException").count() == 0
+        sidebar.get_by_text("Norsk (bokmål)", exact=True).click()
+        settle(page)
+        sidebar.get_by_text("Kart", exact=True).click()
+        settle(page)
+        assert page.get_by_test_id("stException").count() == 0
+        day = page.frame_locator("iframe").last
+        clock = day.locator("#clock")
+        expect(clock).to_have_text(re.compile(r"^\d\d:\d\d$"))
+        expect(day.locator("#weekday")).to_have_text(
+            re.compile(r"^(mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag)$", re.IGNORECASE)
+        )
+        before = clock.inner_text()
+        day.locator("#play").click()
+        page.wait_for_timeout(1500)
+        expect(clock).not_to_have_text(before)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shots / "nb-kart-avspilling.png"), full_page=True)
+        browser.close()
+    assert all(_is_local(url, server) for url in requested)

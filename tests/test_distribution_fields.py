@@ -381,3 +381,17 @@ def test_a_value_the_fields_cannot_hold_keeps_its_text_field_and_is_quoted_as_te
     assert at.selectbox(key="p0:fleet.mobilisation:kind").value == "fixed"
     assert at.number_input(key="p0:fleet.mobilisation:value").value == 4.0
     assert any(s.value == EN("valid") for s in at.success)
+
+
+def test_a_kind_named_in_either_language_is_read_back() -> None:
+    """Streamlit hands a callback the words a field showed; after a switch of language those
+    are the other language's (the dashboard crashed on "fast" before)."""
+    from planner.dashboard.distribution_fields import kind_of
+
+    assert [kind_of(x) for x in ("fast", "fixed", "empirisk", "eksponentiell")] == [
+        "fixed",
+        "fixed",
+        "empirical",
+        "exponential",
+    ]
+    assert kind_of("![x](y)") is None

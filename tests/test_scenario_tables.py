@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_dashboard import shown
 
 from planner.dashboard import serve
 from planner.dashboard.pages.scenario import _shifts_frame, _shifts_of
@@ -71,3 +72,17 @@ def test_bokmaal_fields_show_and_take_decimal_commas() -> None:
     at.text_input(key=key).set_value("tusen").run()
     assert any("«tusen» er ikke et tall" in e.value for e in at.error)
     assert at.session_state.raw["costs"]["police_officer_hour"] == 1580.5  # kept, not lost
+
+
+def test_a_problem_is_named_in_bokmaal_on_the_page() -> None:
+    at = AppTest.from_file(str(serve.APP), default_timeout=300)
+    at.run()  # bokmål
+    at.sidebar.radio(key="page").set_value("scenario").run()
+    at.text_input(key="p0:demand.rate_per_1000_per_year").set_value("−1").run()
+    errors = [e.value for e in at.error]
+    line = (
+        "Krisehenvendelser per 1 000 innbyggere per år (demand.rate_per_1000_per_year): "
+        "må være større enn 0 (fikk −1,0)"
+    )
+    assert any(line in shown(e) for e in errors), errors
+    assert not any("Input should" in e for e in errors)

@@ -105,7 +105,7 @@ def _run_panel(w: Words) -> None:
     )
     run = state.last_run()
     if s is None:
-        side.error(w("invalid") + "\n\n" + "\n\n".join(plain(p) for p in problems[:5]))
+        side.error(w("invalid") + "\n\n" + "\n\n".join(w.problem(p) for p in problems[:5]))
     elif run is not None and simulation_key(s) != run.key:
         side.warning(w("stale"))
     elif run is not None:

@@ -37,7 +37,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from planner.dashboard import state
 from planner.dashboard.model import merged, set_value, value_at
-from planner.dashboard.text import Words, plain, words
+from planner.dashboard.text import LANGS, Words, plain, words
 from planner.dashboard.view import decimal_input, entered
 from planner.distributions import MAX_CV, MAX_MINUTES, MIN_CV, Distribution, Empirical
 from planner.parameters import default_values
@@ -484,9 +484,26 @@ def _current(path: str) -> dict[str, Any]:
 
 
 def _kind_changed(path: str, key: str) -> None:
-    new = with_kind(_current(path), str(st.session_state[key]), value_at(_defaults(), path))
+    kind = kind_of(st.session_state[key])
+    if kind is None:
+        return
+    new = with_kind(_current(path), kind, value_at(_defaults(), path))
     st.session_state.bad.pop(path, None)
     state.edit(set_value(state.raw(), path, new))
+
+
+def kind_of(chosen: object) -> str | None:
+    """The kind a kind field holds. Streamlit keeps a choice as the words it showed, so just
+    after a switch of language a callback may be handed the other language's name ("fast"):
+    it is read back in any language; None if it names no kind."""
+    if chosen in KINDS:
+        return str(chosen)
+    for lang in LANGS:
+        w = words(lang)
+        for kind in KINDS:
+            if w(f"dist_{kind}") == chosen:
+                return kind
+    return None
 
 
 def minute_decimals(value: float) -> int:

@@ -27,7 +27,7 @@ from planner.parameters import deep_merge, default_values, registry
 from planner.region import Region
 from planner.report import zone_shares
 from planner.scenario import WEEKDAYS, Scenario
-from planner.scenario_file import ScenarioError, parse_toml, scenario_from_mapping
+from planner.scenario_file import Problem, ScenarioError, parse_toml, scenario_from_mapping
 from planner.simulation import Results
 
 # sections that never change what is simulated: editing them needs no new simulation
@@ -108,12 +108,13 @@ def differs(tree: dict[str, Any], path: str) -> bool:
     return value_at(tree, path) != value_at(_defaults(), path)
 
 
-def validate(raw: dict[str, Any]) -> tuple[Scenario | None, list[str]]:
-    """The scenario, or the same one-line problems ``planner validate`` prints."""
+def validate(raw: dict[str, Any]) -> tuple[Scenario | None, list[Problem]]:
+    """The scenario, or its problems: ``str(p)`` is the line ``planner validate`` prints,
+    ``p.text(lang)`` the same in the reader's language."""
     try:
         return scenario_from_mapping(raw, "scenario"), []
     except ScenarioError as exc:
-        return None, exc.problems
+        return None, exc.details
 
 
 def read_upload(data: bytes, name: str) -> dict[str, Any]:

@@ -59,6 +59,12 @@ class Words:
         text = str(_raw()["ui"][self.lang][key])
         return text.format(**fields) if fields else text
 
+    def problem(self, p: object) -> str:
+        """A scenario's problem in this language, safe for markdown (``plain``); a problem that
+        is only a line of text is shown as it is."""
+        text = getattr(p, "text", None)
+        return plain(text(self.lang) if callable(text) else p)
+
     def section(self, name: str) -> str:
         entry = _raw()["sections"].get(name)
         return str(entry[self.lang]) if entry else name

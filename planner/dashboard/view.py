@@ -17,6 +17,7 @@ from planner.dashboard.model import XLSX, Run, simulation_key, to_excel, validat
 from planner.dashboard.text import Words, plain
 from planner.report import number, percent
 from planner.scenario import Scenario
+from planner.scenario_file import Problem
 
 
 def num(value: float | None, w: Words, decimals: int = 0) -> str:
@@ -59,7 +60,7 @@ class Current:
     """The scenario being edited (if valid), the last run, and whether it is of this scenario."""
 
     scenario: Scenario | None
-    problems: list[str]
+    problems: list[Problem]
     run: Run | None
 
     @property

@@ -145,7 +145,7 @@ def _session_section(w: Words) -> None:
     )
     current, problems = validate(state.raw())
     if current is None:  # its [run] section pairs every scenario; it must be valid first
-        st.error(w("compare_invalid", name=w("compare_current"), problem=plain(problems[0])))
+        st.error(w("compare_invalid", name=w("compare_current"), problem=w.problem(problems[0])))
         return
     run = current.run
     st.caption(
@@ -161,7 +161,7 @@ def _session_section(w: Words) -> None:
         label, raw = offer[key]
         s, problems = validate(raw)
         if s is None:
-            st.error(w("compare_invalid", name=plain(label), problem=plain(problems[0])))
+            st.error(w("compare_invalid", name=plain(label), problem=w.problem(problems[0])))
             return
         # one run section for all: the same replications and seed pair every scenario's calls
         scenarios.append(s.model_copy(update={"run": run}))

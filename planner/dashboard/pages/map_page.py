@@ -523,7 +523,7 @@ def render(w: Words) -> None:
     c = current()
     scenario = c.scenario or (c.run.scenario if c.run else None)
     if scenario is None:
-        st.error(w("invalid") + "\n\n" + "\n\n".join(plain(p) for p in c.problems))
+        st.error(w("invalid") + "\n\n" + "\n\n".join(w.problem(p) for p in c.problems))
         return
     if scenario.region.kind != "geodata":
         st.info(w("map_needs_geodata"))

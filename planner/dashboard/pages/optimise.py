@@ -48,7 +48,7 @@ def render(w: Words) -> None:
         st.success(w("opened", name=plain(note)))
     c = current()
     if c.scenario is None:
-        st.error(w("invalid") + "\n\n" + "\n\n".join(plain(p) for p in c.problems))
+        st.error(w("invalid") + "\n\n" + "\n\n".join(w.problem(p) for p in c.problems))
         return
     if c.scenario.region.kind != "geodata":
         st.info(w("needs_geodata"))

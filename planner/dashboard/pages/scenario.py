@@ -30,7 +30,7 @@ from planner.parameters import Parameter, lookup
 from planner.region import available_regions, load_region
 from planner.report import SHIFT_WORDS, number
 from planner.scenario import WEEKDAYS
-from planner.scenario_file import MAX_BYTES, ScenarioError
+from planner.scenario_file import ScenarioError
 
 # parameters with a table editor of their own, or chosen from a list
 _OWN_EDITOR = {"fleet.units", "fleet.shifts"}
@@ -375,11 +375,9 @@ def _files_row(w: Words) -> None:
         if upload is not None:
             data = upload.getvalue()
             try:
-                if len(data) > MAX_BYTES:
-                    raise ScenarioError([f"{upload.name}: file is larger than {MAX_BYTES:,} bytes"])
-                new = read_upload(data, upload.name)
+                new = read_upload(data, upload.name)  # its size is checked first
             except ScenarioError as exc:
-                problems = "\n\n".join(plain(p) for p in exc.problems[:10])
+                problems = "\n\n".join(w.problem(p) for p in exc.details[:10])
                 st.error(w("upload_failed") + "\n\n" + problems)
             else:
                 state.set_raw(new, fresh_widgets=True)
@@ -440,7 +438,9 @@ def render(w: Words) -> None:
         for path, why in st.session_state.bad.items()
     ]
     if s is None or unread:
-        banner.error(w("invalid") + "\n\n" + "\n\n".join([*unread, *(plain(p) for p in problems)]))
+        banner.error(
+            w("invalid") + "\n\n" + "\n\n".join([*unread, *(w.problem(p) for p in problems)])
+        )
     else:
         banner.success(w("valid"))
 
