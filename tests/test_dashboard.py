@@ -308,7 +308,10 @@ def test_results_page_shows_the_cores_figures_after_a_run() -> None:
     assert _metric(at, "Eligible calls met health-first") == (
         f"{core.kpi('share_health_first') * 100:.1f} %"
     )
-    assert _metric(at, "Psychiatric ambulance missions") == f"{core.kpi('unit_missions_per_year'):,.0f}"
+    assert (
+        _metric(at, "Psychiatric ambulance missions")
+        == f"{core.kpi('unit_missions_per_year'):,.0f}"
+    )
     freed = police_hours_freed(planner.simulate(baseline_of(_core(units=6))), core)[0]
     assert _metric(at, "Police officer-hours freed") == f"{freed:,.0f} h"
     table = at.dataframe[0].value

@@ -316,7 +316,9 @@ def test_the_report_map_names_places_and_bases_in_bokmal_with_a_titled_colour_ba
     assert {str(z["zone_name"]) for z in zones if z["kind"] == "bydel"} <= on_city
     assert "Oslo legevakt" in on_city and "Ahus Nordbyhagen" in on_main  # named bases
     assert city.get_title(loc="left") == "Oslo: bydeler"
-    assert bar.get_title(loc="left") == "Andel aktuelle henvendelser møtt av helsepersonell først (%)"
+    assert (
+        bar.get_title(loc="left") == "Andel aktuelle henvendelser møtt av helsepersonell først (%)"
+    )
     assert [t.get_text() for t in bar.get_xticklabels()] == [
         "0 %",
         "20 %",
@@ -328,7 +330,8 @@ def test_the_report_map_names_places_and_bases_in_bokmal_with_a_titled_colour_ba
     texts = " ".join(t.get_text() for t in fig.texts)
     assert "Kilder: soner og kystlinje © Kartverket" in texts
     assert "Mottakende institusjoner: 1 Oslo legevakt" in texts
-    assert fig._suptitle.get_text().startswith("Kart: andel aktuelle henvendelser møtt av helsepersonell først")  # type: ignore[union-attr]
+    title = fig._suptitle.get_text()  # type: ignore[union-attr]
+    assert title.startswith("Kart: andel aktuelle henvendelser møtt av helsepersonell først")
     matplotlib.pyplot.close(fig)
 
 
