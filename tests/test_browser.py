@@ -198,27 +198,35 @@ def _is_local(url: str, server: str) -> bool:
     return url.startswith((f"{server}/", f"{ws}/", "data:", "blob:")) or url == server
 
 
+def local_page(
+    p: Any, server: str, width: int = 1500, height: int = 1000, timeout: int = 90_000
+) -> tuple[Any, Any, list[str]]:
+    """Chromium with one page on the dashboard: every request the page makes is recorded, and
+    one for anywhere but the dashboard's own server is also stopped. (browser, page, requests)"""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=timeout)
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    requested: list[str] = []
+    context.on("request", lambda r: requested.append(r.url))
+    context.on("websocket", lambda ws: requested.append(ws.url))
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if _is_local(route.request.url, server) else route.abort(),
+    )
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    return browser, page, requested
+
+
 def test_change_units_run_and_screenshot_every_page(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=90_000)
     shots = Path(os.environ.get("PLANNER_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context(viewport={"width": 1500, "height": 1000})
-        # every request the page makes is recorded; one for anywhere else is also stopped
-        requested: list[str] = []
-        context.on("request", lambda r: requested.append(r.url))
-        context.on("websocket", lambda ws: requested.append(ws.url))
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_() if _is_local(route.request.url, server) else route.abort()
-            ),
-        )
-        page = context.new_page()
-        page.set_default_timeout(90_000)
+        browser, page, requested = local_page(p, server)
         page.goto(server)
         sidebar = page.get_by_test_id("stSidebar")
         expect(sidebar.get_by_text("Norsk (bokmål)")).to_be_visible()
@@ -353,10 +361,15 @@ def edit_cell(page: Any, grid: Any, row: int, col: int, text: str, choose: bool 
 
     assert any(select() for _ in range(5)), f"cell {row}, {col} could not be selected"
     page.keyboard.press("Enter")
+    # as a user does: type once the cell's editor is open and has the focus, and press Enter
+    # once the typed text shows in it (on a busy machine both take a while to happen)
     expect(editor.first).to_be_attached(timeout=5000)
+    expect(editor.first).to_be_focused(timeout=10_000)
     if not choose:
         page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type(text)
+    if not choose:
+        expect(editor.first).to_have_value(text, timeout=10_000)
     page.wait_for_timeout(100)
     page.keyboard.press("Enter")
 
