@@ -158,13 +158,20 @@ def kommune_labels(region: Region) -> pd.DataFrame:
     return pd.concat([rows, pd.DataFrame(extra, columns=rows.columns)], ignore_index=True)
 
 
-def short_name(name: object) -> str:
-    """A facility's name as a map label: 'Follo legevakt, Ski sykehus (Ahus Ski)' ->
-    'Follo legevakt'."""
+def short_name(name: object, fallback: str | None = None, limit: int | None = None) -> str:
+    """A facility's name as a map label: what comes before a bracket, comma, colon or second
+    name ('Follo legevakt, Ski sykehus (Ahus Ski)' -> 'Follo legevakt'); ``fallback`` for a
+    missing name (default: the name as text); cut at a word to ``limit`` characters with an
+    ellipsis."""
+    if fallback is not None and (not isinstance(name, str) or not name.strip()):
+        return fallback
     s = str(name)
     for cut in (" (", ", ", " / ", ": ", " and ", " og ", " - "):
         s = s.split(cut)[0]
-    return s.strip() or str(name)
+    s = s.strip() or (fallback if fallback is not None else str(name))
+    if limit is not None and len(s) > limit:
+        s = s[: limit - 1].rsplit(" ", 1)[0].rstrip() + "…"
+    return s
 
 
 def settled(region: Region, codes: Sequence[str], density: float = 100.0) -> list[str]:

@@ -35,6 +35,7 @@ from planner.parameters import registry
 from planner.scenario import Scenario
 from planner.scenario_file import ScenarioError, load_scenario
 from planner.version import planner_version
+from planner.words import number
 
 LANGS = ("nb", "en")
 
@@ -50,15 +51,6 @@ def text(lang: str) -> dict[str, Any]:
 
 
 # -- numbers as a reader expects them ---------------------------------------------------------
-
-
-def number(value: float, lang: str, decimals: int = 0) -> str:
-    """1234.5 -> '1,234.5' (en) or '1 234,5' (nb); -3 -> '−3' with the minus sign (U+2212,
-    which DejaVu Sans, the report's font, has), as Norwegian typesetting wants it."""
-    s = f"{value:,.{decimals}f}"
-    if lang == "nb":
-        s = s.replace(",", " ").replace(".", ",")
-    return s.replace("-", "\N{MINUS SIGN}")
 
 
 def millions(value: float, lang: str) -> str:
@@ -682,10 +674,6 @@ def summary_text(h: dict[str, Any], lang: str) -> str:
     )
 
 
-_SOURCE_WORDS = {"estimate": "anslag", "user": "brukervalg", "modelling choice": "modellvalg"}
-"""How a source begins in the defaults, in bokmål (the rest is a citation, kept as written)."""
-
-
 def assumption_rows(s: Scenario, lang: str) -> list[tuple[str, str, str]]:
     """The report's assumptions: each parameter of costs, appraisal, demand and the police by
     its name in the reader's language (its path after it, for the expert), its value with its
@@ -699,13 +687,8 @@ def assumption_rows(s: Scenario, lang: str) -> list[tuple[str, str, str]]:
         if path.split(".")[0] in ("costs", "appraisal", "demand") or path.startswith("police."):
             p = reg[path]
             value = _value_of(s, path, lang)
-            source = p.source
-            if lang == "nb":
-                for en, nb in _SOURCE_WORDS.items():
-                    if source == en or source.startswith((f"{en}:", f"{en};", f"{en} ")):
-                        source = nb + source[len(en) :]
-                        break
-            rows.append((f"{w.param(path)} ({path})", f"{value} {w.param_unit(p.unit)}", source))
+            name, unit = f"{w.param(path)} ({path})", w.param_unit(p.unit)
+            rows.append((name, f"{value} {unit}", w.param_source(p.source)))
     return rows
 
 
@@ -716,7 +699,7 @@ def _value_of(s: Scenario, path: str, lang: str) -> str:
     if isinstance(obj, int | float) and not isinstance(obj, bool) and abs(obj) >= 10_000:
         return number(obj, lang)
     if isinstance(obj, float):
-        return f"{obj:g}".replace(".", "," if lang == "nb" else ".")
+        return _short_value(obj, lang)
     if isinstance(obj, bool):
         return {True: "ja", False: "nei"}[obj] if lang == "nb" else str(obj).lower()
     if hasattr(obj, "model_dump"):  # a distribution: its kind and figures

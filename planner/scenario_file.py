@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from planner.parameters import lookup
 from planner.scenario import Scenario, scenario_from_dict
+from planner.words import dashboard_words, number
 
 MAX_BYTES = 1_000_000
 _DIST_TAGS = {"fixed", "exponential", "lognormal", "gamma", "empirical"}
@@ -216,10 +217,10 @@ def nb_number(value: float, decimals: int | None = None) -> str:
     its shortest form (-1.0 -> '−1,0') and an int has none."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("−∞" if value < 0 else "∞")
-    exponent = ""
     if decimals is not None:
-        text = f"{value:,.{decimals}f}"
-    elif isinstance(value, int):
+        return number(value, "nb", decimals)
+    exponent = ""
+    if isinstance(value, int):
         text = f"{value:,}"
     else:
         mantissa, _, power = repr(float(value)).partition("e")
@@ -262,8 +263,7 @@ def _own_message(msg: str) -> dict[str, Any]:
 @cache
 def _names() -> tuple[dict[str, str], dict[str, str]]:
     """The parameters' and sections' names in bokmål, from the dashboard's words (as data)."""
-    raw = resources.files("planner.data").joinpath("dashboard_text.toml").read_text("utf-8")
-    data = tomllib.loads(raw)
+    data = dashboard_words()
     params = {k: str(v["nb"]) for k, v in data.get("params", {}).items() if "nb" in v}
     sections = {k: str(v["nb"]) for k, v in data.get("sections", {}).items() if "nb" in v}
     return params, sections

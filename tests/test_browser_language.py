@@ -7,9 +7,8 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
-from test_browser import CHROMIUM, FLAGS, _is_local, server, settle
+from test_browser import _is_local, local_page, server, settle
 
 __all__ = ["server"]  # the fixture, imported for the tests below
 
@@ -24,23 +23,6 @@ ENGLISH = re.compile(
 UNSEEN = ("Skip to main content", "keyboard_double_arrow_left", "keyboard_arrow_right", "upload")
 
 
-def _browser(p: Any, server: str, width: int = 1500, height: int = 1000) -> tuple[Any, Any, list]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=120_000)
-    browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-    context = browser.new_context(viewport={"width": width, "height": height})
-    requested: list[str] = []
-    context.on("request", lambda r: requested.append(r.url))
-    context.route(
-        "**/*",
-        lambda route: route.continue_() if _is_local(route.request.url, server) else route.abort(),
-    )
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    return browser, page, requested
-
-
 def _english_in(text: str) -> list[str]:
     lines = [line.strip() for line in text.splitlines()]
     return [line for line in lines if line and line not in UNSEEN and ENGLISH.search(line)]
@@ -52,7 +34,7 @@ def test_every_page_reads_in_bokmaal_after_a_run(server: str, tmp_path: Path) ->
     shots = Path(os.environ.get("PLANNER_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser, page, requested = _browser(p, server)
+        browser, page, requested = local_page(p, server, timeout=120_000)
         page.goto(server)
         settle(page)
         sidebar = page.get_by_test_id("stSidebar")
@@ -89,7 +71,7 @@ def test_the_optimiser_speaks_bokmaal_and_a_stop_keeps_the_rounds_done(server: s
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser, page, _ = _browser(p, server)
+        browser, page, _ = local_page(p, server, timeout=120_000)
         page.goto(server)
         settle(page)
         page.get_by_test_id("stSidebar").get_by_text("Optimer", exact=True).click()
@@ -115,7 +97,7 @@ def test_on_a_phone_the_sidebar_closes_once_a_page_is_chosen(server: str, tmp_pa
 
     shots = Path(os.environ.get("PLANNER_SCREENSHOTS") or tmp_path)
     with sync_playwright() as p:
-        browser, page, _ = _browser(p, server, width=390, height=844)
+        browser, page, _ = local_page(p, server, 390, 844, timeout=120_000)
         page.goto(server)
         settle(page)
         sidebar = page.get_by_test_id("stSidebar")
@@ -140,7 +122,7 @@ def test_a_switch_of_language_keeps_the_page_working_and_plays_the_day(
     shots = Path(os.environ.get("PLANNER_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser, page, requested = _browser(p, server)
+        browser, page, requested = local_page(p, server, timeout=120_000)
         page.goto(server)
         settle(page)
         sidebar = page.get_by_test_id("stSidebar")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from test_browser import CHROMIUM, FLAGS, _is_local, server, settle  # noqa: F401
+from test_browser import _is_local, local_page, server, settle  # noqa: F401
 
 from planner.dashboard.pages import map_page
 from planner.region import load_region
@@ -56,24 +56,11 @@ def test_the_map_names_its_places_offline_in_both_languages(
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=90_000)
     shots = Path(os.environ.get("PLANNER_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     region = load_region(REGION)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context(viewport={"width": 1500, "height": 1100})
-        requested: list[str] = []
-        context.on("request", lambda r: requested.append(r.url))
-        context.on("websocket", lambda ws: requested.append(ws.url))
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_() if _is_local(route.request.url, server) else route.abort()
-            ),
-        )
-        page = context.new_page()
-        page.set_default_timeout(90_000)
+        browser, page, requested = local_page(p, server, height=1100)
         page.goto(f"{server}/?lang=nb")
         settle(page)
         sidebar = page.get_by_test_id("stSidebar")

@@ -9,12 +9,12 @@ and says why. A screenshot goes to $PLANNER_SCREENSHOTS when that is set.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_browser import CHROMIUM, FLAGS, _missing
 
 import planner
 from planner.dashboard.playback import Day, Projection, day_of, playback_html
@@ -22,26 +22,7 @@ from planner.dashboard.text import Words
 from planner.region import load_region
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOCAL = ("file://", "about:", "data:")
-
-
-def _missing() -> str | None:
-    if CHROMIUM is None:
-        return "Chromium is not installed (Debian package `chromium`; .ci/run installs it)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install '.[test]')"
-    return None
 
 
 @pytest.fixture(scope="module")

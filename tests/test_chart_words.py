@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from streamlit.testing.v1 import AppTest
+from test_dashboard import _app, _run
 
-from planner.dashboard import serve
 from planner.dashboard.view import NORWEGIAN_NUMBERS
 
 DRAWN = {"vega_lite_chart", "arrow_vega_lite_chart", "image", "imgs", "deck_gl_json_chart"}
@@ -32,12 +31,7 @@ def _alts(element: Any) -> list[str]:
 
 
 def test_every_chart_has_alt_text_and_bokmaal_numbers() -> None:
-    at = AppTest.from_file(str(serve.APP), default_timeout=600)
-    at.run()
-    at.sidebar.radio(key="lang").set_value("nb").run()
-    reps = next(n for n in at.sidebar.number_input if str(n.key).startswith("replications:"))
-    reps.set_value(3).run()
-    at.sidebar.button(key="run_button").click().run()
+    at = _run(_app("nb"))
     seen = 0
     for page in ("results", "compare", "economics", "map"):
         at.sidebar.radio(key="page").set_value(page).run()

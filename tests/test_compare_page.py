@@ -4,17 +4,13 @@ with these replications and seed (the run just made: the scenario and today's se
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
+from test_dashboard import _app, _run
 
 from planner.dashboard import serve, state
 
 
 def test_a_cached_comparison_is_shown_without_a_click() -> None:
-    at = AppTest.from_file(str(serve.APP), default_timeout=600)
-    at.run()
-    at.sidebar.radio(key="lang").set_value("en").run()
-    reps = next(n for n in at.sidebar.number_input if str(n.key).startswith("replications:"))
-    reps.set_value(2).run()
-    at.sidebar.button(key="run_button").click().run()
+    at = _run(_app("en"), reps=2)
     run = at.session_state.run
     at.sidebar.radio(key="page").set_value("compare").run()
     assert not at.exception, [e.value for e in at.exception]

@@ -97,16 +97,22 @@ def test_a_spread_limit_keeps_every_base_to_that_many_vehicles() -> None:
     assert sorted(p.vehicles) == sorted(set(p.vehicles))
 
 
-def test_optimise_page_speaks_bokmal_and_explains_a_stacked_service() -> None:
+def _bergen_on_the_optimise_page(lang: str) -> AppTest:
+    """The Bergen scenario opened, on the Optimise page: 2 replications, no frontier."""
     at = AppTest.from_file(str(serve.APP), default_timeout=300)
     at.run()
-    at.sidebar.radio(key="lang").set_value("nb").run()
+    at.sidebar.radio(key="lang").set_value(lang).run()
     at.sidebar.radio(key="page").set_value("scenario").run()
     at.selectbox(key="shipped_pick").set_value("bergen").run()
     at.button(key="open_shipped").click().run()
     at.sidebar.radio(key="page").set_value("optimise").run()
     at.number_input(key="opt_reps").set_value(2).run()
     at.checkbox(key="opt_frontier").set_value(False).run()
+    return at
+
+
+def test_optimise_page_speaks_bokmal_and_explains_a_stacked_service() -> None:
+    at = _bergen_on_the_optimise_page("nb")
     field = at.text_input(key="opt_value:share_health_first")  # a bokmål number: "90,0"
     assert field.value == "90,0"
     field.set_value("femti").run()
@@ -133,15 +139,7 @@ def test_optimise_page_speaks_bokmal_and_explains_a_stacked_service() -> None:
 def test_a_stopped_run_keeps_the_rounds_done() -> None:
     """What a Stop click leaves (the session's record of the rounds so far) is shown on the
     next run, with a note, and nothing is lost; Optimise again starts afresh."""
-    at = AppTest.from_file(str(serve.APP), default_timeout=300)
-    at.run()
-    at.sidebar.radio(key="lang").set_value("en").run()
-    at.sidebar.radio(key="page").set_value("scenario").run()
-    at.selectbox(key="shipped_pick").set_value("bergen").run()
-    at.button(key="open_shipped").click().run()
-    at.sidebar.radio(key="page").set_value("optimise").run()
-    at.number_input(key="opt_reps").set_value(2).run()
-    at.checkbox(key="opt_frontier").set_value(False).run()
+    at = _bergen_on_the_optimise_page("en")
     at.number_input(key="opt_value:share_health_first").set_value(50.0).run()
     at.button(key="optimise_run").click().run()
     done = at.session_state.optimised

@@ -26,7 +26,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
@@ -36,18 +36,16 @@ import streamlit as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from planner.dashboard import state
-from planner.dashboard.model import merged, set_value, value_at
+from planner.dashboard.model import default_at, merged, set_value, value_at
 from planner.dashboard.text import LANGS, Words, plain, words
-from planner.dashboard.view import decimal_input, entered
+from planner.dashboard.view import decimal_input, decimal_text, entered
 from planner.distributions import MAX_CV, MAX_MINUTES, MIN_CV, Distribution, Empirical
-from planner.parameters import default_values
 from planner.report import number
 from planner.scenario import Scenario, Situation
 
 if TYPE_CHECKING:
     from planner.distributions import _Dist
 
-KINDS = ("fixed", "exponential", "lognormal", "gamma", "empirical")
 # the fields each kind has in a scenario file, in the file's order after ``dist``
 FIELDS: dict[str, tuple[str, ...]] = {
     "fixed": ("value",),
@@ -56,6 +54,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "gamma": ("mean", "sd"),
     "empirical": ("values", "weights"),
 }
+KINDS = tuple(FIELDS)  # in the order the kind field lists them
 _SPREAD = ("lognormal", "gamma")
 _GRID = 241  # points of a density curve
 _MEAN_COLOUR, _MEDIAN_COLOUR = "#1f3f8f", "#c0504d"  # as the Results page's charts
@@ -487,7 +486,7 @@ def _kind_changed(path: str, key: str) -> None:
     kind = kind_of(st.session_state[key])
     if kind is None:
         return
-    new = with_kind(_current(path), kind, value_at(_defaults(), path))
+    new = with_kind(_current(path), kind, default_at(path))
     st.session_state.bad.pop(path, None)
     state.edit(set_value(state.raw(), path, new))
 
@@ -534,12 +533,6 @@ def _field_changed(path: str, field: str, key: str) -> None:
     state.edit(set_value(state.raw(), path, with_field(current, field, typed)))
 
 
-@cache
-def _defaults() -> dict[str, Any]:
-    """The defaults tree, read once and only read."""
-    return default_values()
-
-
 def _shows(field: str, lang: str = "en") -> Callable[[Any], Any]:
     """What a field's widget shows of a scenario's value (ValueError when it has no such field,
     so that ``state.sync`` leaves the widget alone)."""
@@ -552,7 +545,7 @@ def _shows(field: str, lang: str = "en") -> Callable[[Any], Any]:
                 raise ValueError("unknown kind")
             return value["dist"]
         v = float(value[field])
-        return number(v, "nb", minute_decimals(v)) if lang == "nb" else v
+        return decimal_text(v, lang, minute_decimals(v))
 
     return show
 

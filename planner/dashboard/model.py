@@ -69,6 +69,11 @@ def _defaults() -> dict[str, Any]:
     return default_values()
 
 
+def default_at(path: str) -> Any:
+    """A parameter's default value (only to be read)."""
+    return value_at(_defaults(), path)
+
+
 def merged(raw: dict[str, Any]) -> dict[str, Any]:
     return deep_merge(_defaults(), raw)
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from planner import maps
 from planner.dashboard.text import Words
 from planner.region import Region
 from planner.scenario import Scenario
@@ -340,23 +341,12 @@ def _read_day(
     )
 
 
-_NAME_ENDS = (" (", ",", ": ", " / ", " and ", " og ", " - ")
 LABEL_CHARACTERS = 30
 
 
 def _short_name(name: object, fallback: str) -> str:
-    """A facility's name as a map label: what comes before any bracket, comma, colon or second
-    name ("Oslo legevakt, Aker (candidate base)" → "Oslo legevakt", "Jessheim: OUS
-    ambulansestasjon …" → "Jessheim"), cut at a word to ``LABEL_CHARACTERS`` with an ellipsis."""
-    if not isinstance(name, str) or not name.strip():
-        return fallback
-    text = name
-    for end in _NAME_ENDS:
-        text = text.split(end)[0]
-    text = text.strip() or fallback
-    if len(text) > LABEL_CHARACTERS:
-        text = text[: LABEL_CHARACTERS - 1].rsplit(" ", 1)[0].rstrip() + "…"
-    return text
+    """A facility's name as a map label (``maps.short_name``), at most ``LABEL_CHARACTERS``."""
+    return maps.short_name(name, fallback, LABEL_CHARACTERS)
 
 
 def _nearest(at: Point, places: Sequence[Place]) -> Place | None:
@@ -1161,7 +1151,7 @@ def render(run: Run, w: Words, key: str = "playback") -> None:
     if counts.empty:
         st.info(w("playback_no_full_day"))
         return
-    busiest = busiest_day(results.log, scenario)
+    busiest = int(counts.idxmax())  # the first of the busiest on a tie, as busiest_day
     days = list(counts.index)
 
     def option(d: int) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import string
-import tomllib
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.kpis import KPI_BY_KEY
+from planner.words import dashboard_words
+
+if TYPE_CHECKING:
+    from planner.scenario_file import Problem
 
 LANGS = ("nb", "en")
 LANG_NAMES = {"nb": "Norsk (bokmål)", "en": "English"}
@@ -43,10 +44,12 @@ def plain(value: object) -> str:
     return "".join("\\" + c if c in _ESCAPED else c for c in text)
 
 
-@cache
 def _raw() -> dict[str, Any]:
-    raw = resources.files("planner.data").joinpath("dashboard_text.toml").read_text("utf-8")
-    return tomllib.loads(raw)
+    return dashboard_words()
+
+
+_SOURCE_WORDS = {"estimate": "anslag", "user": "brukervalg", "modelling choice": "modellvalg"}
+"""How a source begins in the defaults, in bokmål."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,9 @@ class Words:
         text = str(_raw()["ui"][self.lang][key])
         return text.format(**fields) if fields else text
 
-    def problem(self, p: object) -> str:
-        """A scenario's problem in this language, safe for markdown (``plain``); a problem that
-        is only a line of text is shown as it is."""
-        text = getattr(p, "text", None)
-        return plain(text(self.lang) if callable(text) else p)
+    def problem(self, p: Problem) -> str:
+        """A scenario's problem in this language, safe for markdown (``plain``)."""
+        return plain(p.text(self.lang))
 
     def section(self, name: str) -> str:
         entry = _raw()["sections"].get(name)
@@ -87,6 +88,15 @@ class Words:
         if self.lang == "nb":
             return str(_raw()["kpi_units"]["nb"].get(unit, unit))
         return unit
+
+    def param_source(self, source: str) -> str:
+        """A parameter's source in the reader's language: a leading "estimate", "user" or
+        "modelling choice" in bokmål; the rest is a citation, kept as written."""
+        if self.lang == "nb":
+            for en, nb in _SOURCE_WORDS.items():
+                if source == en or source.startswith((f"{en}:", f"{en};", f"{en} ")):
+                    return nb + source[len(en) :]
+        return source
 
     def param_unit(self, unit: str) -> str:
         """A parameter's unit in the reader's language (as the defaults give it if unknown)."""

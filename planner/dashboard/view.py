@@ -197,7 +197,14 @@ def decimal_input(
             label, value=value, key=key, format=f"%.{decimals}f", **options
         )
     allowed = {k: v for k, v in options.items() if k in ("on_change", "args", "help", "disabled")}
-    return container.text_input(label, value=number(value, "nb", decimals), key=key, **allowed)
+    return container.text_input(
+        label, value=decimal_text(value, "nb", decimals), key=key, **allowed
+    )
+
+
+def decimal_text(value: float, lang: str, decimals: int) -> float | str:
+    """What a ``decimal_input`` shows of a value: its text in bokmål, the number otherwise."""
+    return number(float(value), "nb", decimals) if lang == "nb" else float(value)
 
 
 def entered(key: str) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from functools import cache
 from typing import Any
 
 import matplotlib as mpl
@@ -25,7 +26,7 @@ from planner import maps
 from planner.dashboard import playback
 from planner.dashboard.model import Run, zone_figures
 from planner.dashboard.text import Words, plain
-from planner.dashboard.view import current, num
+from planner.dashboard.view import current, num, percent
 from planner.region import Region, load_region
 
 # metric -> (column, colour map, needs a run)
@@ -146,14 +147,21 @@ def road_layer(region: Region) -> pdk.Layer:
     )
 
 
+@cache
+def _border_paths(region_name: str) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """The rings of a region's kommune borders (they change only with its geodata)."""
+    whole = load_region(region_name).zones.dissolve(by="kommune")
+    return tuple(
+        tuple((round(x, 5), round(y, 5)) for x, y in ring.coords)
+        for geom in whole.geometry
+        for part in getattr(geom, "geoms", [geom])
+        for ring in [part.exterior, *part.interiors]
+    )
+
+
 def _borders(region: Region) -> pdk.Layer:
     """Kommune borders, a little stronger than the zones' own outlines."""
-    whole = region.zones.dissolve(by="kommune")
-    paths = []
-    for geom in whole.geometry:
-        for part in getattr(geom, "geoms", [geom]):
-            for ring in [part.exterior, *part.interiors]:
-                paths.append({"path": [[round(x, 5), round(y, 5)] for x, y in ring.coords]})
+    paths = [{"path": [list(p) for p in ring]} for ring in _border_paths(region.name)]
     return pdk.Layer(
         "PathLayer",
         paths,
@@ -169,6 +177,7 @@ def place_names(region: Region, view: str) -> list[dict[str, Any]]:
     """The place names a view may show, most important first: for the whole region the kommuner
     (Oslo as one), then the bydeler where there is room; for a city its bydeler, then the
     kommuner around it. ``zone``: the code of the zone the name must stay inside."""
+    cities = maps.cities(region)
     kommuner = [
         {
             "text": str(r.name),
@@ -178,7 +187,7 @@ def place_names(region: Region, view: str) -> list[dict[str, Any]]:
             "zone": str(r.zone_code),
         }
         for r in maps.kommune_labels(region).itertuples()
-        if view == "region" or r.zone_code not in maps.cities(region)
+        if view == "region" or r.zone_code not in cities
     ]
     bydeler = [
         {
@@ -458,7 +467,7 @@ def _facility_layers(region: Region, run_units: list[str]) -> list[pdk.Layer]:
 
 
 def _catchment_lines(region: Region, figures: pd.DataFrame) -> pdk.Layer:
-    centre = region.zones.to_crs("EPSG:25833").centroid.to_crs("EPSG:4326")
+    centre = region.zones.to_crs(maps.METRIC_CRS).centroid.to_crs("EPSG:4326")
     fac = region.facilities.set_index("id")
     rows = []
     for code, point, facility in zip(
@@ -483,10 +492,16 @@ def _catchment_lines(region: Region, figures: pd.DataFrame) -> pdk.Layer:
     )
 
 
+@cache
+def _zone_json(region_name: str) -> str:
+    """A region's zone outlines as GeoJSON text (they change only with its geodata)."""
+    return str(load_region(region_name).zones[["zone_code", "geometry"]].to_json())
+
+
 def _features(
     region: Region, figures: pd.DataFrame, column: str, cmap: str, shown: Any
 ) -> dict[str, Any]:
-    shape = json.loads(region.zones[["zone_code", "geometry"]].to_json())
+    shape = json.loads(_zone_json(region.name))  # a copy of its own, to fill in
     by_code = figures.set_index("zone_code")
     fill = dict(zip(figures["zone_code"], colours(figures[column], cmap), strict=True))
     for f in shape["features"]:
@@ -511,7 +526,7 @@ def _shown(metric: str, w: Words, names: dict[str, str]) -> Any:
         if v is None or not np.isfinite(float(v)):
             return "–"
         if metric == "share_health_first":
-            return f"{num(float(v) * 100, w, 1)} %"
+            return percent(float(v), w.lang)
         decimals = 0 if abs(float(v)) >= 100 else 1
         return f"{num(float(v), w, decimals)} {w(f'map_unit_{metric}')}"
 
@@ -647,7 +662,7 @@ def _zone_card(w: Words, row: pd.Series, facilities: dict[str, str]) -> None:
             items.append(
                 (
                     w(f"metric_{key}"),
-                    f"{num(v * 100, w, 1)} %" if key.startswith("share") else num(v, w, 1),
+                    percent(v, w.lang) if key.startswith("share") else num(v, w, 1),
                 )
             )
     st.markdown(f"**{plain(row['zone_name'])}** ({plain(row.name)})")

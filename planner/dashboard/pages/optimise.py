@@ -21,7 +21,7 @@ from planner.dashboard.view import (
     num,
     percent,
 )
-from planner.kpis import KPIS
+from planner.kpis import KPI_BY_KEY, KPIS
 from planner.optimise import (
     Outcome,
     PointDone,
@@ -63,13 +63,13 @@ def render(w: Words) -> None:
         key="opt_kpi",
         format_func=w.kpi,
     )
-    better = {k.key: k.better for k in targets}[kpi]
+    better = KPI_BY_KEY[kpi].better
     op = cols[1].selectbox(
         w("target_op"), [">=", "<="], index=0 if better == "higher" else 1, key=f"opt_op:{kpi}"
     )
-    share = {k.key: k.unit for k in targets}[kpi] == "share"
+    share = KPI_BY_KEY[kpi].unit == "share"
     # a share is entered in per cent, as planners say it ("90 %"); money in millions a year
-    unit_label = "%" if share else w.unit({k.key: k.unit for k in targets}[kpi])
+    unit_label = "%" if share else w.unit(KPI_BY_KEY[kpi].unit)
     value = _number(
         cols[2],
         w,
@@ -149,7 +149,9 @@ def _optimise(
         "outcome": Outcome(),
         "frontier": None,
         "proposals": [],
+        "names": base_names_of(scenario),  # base id -> the name people use
     }
+    points: list[dict[str, Any]] = []  # the frontier's rows so far
     st.session_state.optimising = partial
     started = time.perf_counter()
     done = 0
@@ -161,8 +163,8 @@ def _optimise(
             partial["outcome"].rounds.append(event.round)
             step = w("opt_progress_round", n=event.round.number)
         else:
-            rows = [] if partial["frontier"] is None else partial["frontier"].to_dict("records")
-            partial["frontier"] = pd.DataFrame([*rows, event.row])
+            points.append(event.row)
+            partial["frontier"] = pd.DataFrame(points)
             partial["proposals"].append(event.proposal)
             steps = len(partial["outcome"].rounds) + event.of  # the loop has ended: exact
             step = w("opt_progress_point", n=event.units, of=event.of)
@@ -193,7 +195,7 @@ def event_line(event: RoundDone | PointDone, w: Words) -> str:
     """A line of the optimiser's log in the reader's language."""
     if isinstance(event, RoundDone):
         r, p, kpi = event.round, event.round.proposal, event.target.kpi
-        unit = next(k.unit for k in KPIS if k.key == kpi)
+        unit = KPI_BY_KEY[kpi].unit
         return w(
             "opt_round_line",
             n=r.number,
@@ -271,7 +273,7 @@ def _base_words(part: str, names: dict[str, str]) -> str:
 
 def _show(w: Words, done: dict[str, Any]) -> None:
     outcome: Outcome = done["outcome"]
-    names = base_names_of(scenario_from_dict(done["raw"]))
+    names: dict[str, str] = done["names"]
     if done.get("interrupted"):
         st.warning(
             w(

@@ -25,10 +25,10 @@ from planner.dashboard.model import (
     value_at,
 )
 from planner.dashboard.text import Words, plain, words
-from planner.dashboard.view import DAY_NAMES, decimal_input, entered
+from planner.dashboard.view import DAY_NAMES, decimal_input, decimal_text, entered
 from planner.parameters import Parameter, lookup
 from planner.region import available_regions, load_region
-from planner.report import SHIFT_WORDS, number
+from planner.report import SHIFT_WORDS
 from planner.scenario import WEEKDAYS
 from planner.scenario_file import ScenarioError
 
@@ -139,7 +139,7 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
         )
     elif isinstance(value, float):
         d = _decimals(value)
-        show = float if w.lang != "nb" else (lambda v, d=d: number(float(v), "nb", d))
+        show = lambda v, d=d: decimal_text(v, w.lang, d)  # noqa: E731  (bound below)
         decimal_input(
             container,
             w,
@@ -149,7 +149,7 @@ def param_input(w: Words, path: str, value: Any, container: Any = st) -> None:
             d,
             step=10.0 ** -min(d, 3) if d else 1.0,
             on_change=_changed,
-            args=(path, key, "plain" if w.lang != "nb" else "decimal"),
+            args=(path, key, "decimal"),
             help=helptext,
         )
     elif isinstance(value, str) and " | " in p.unit:

@@ -1,0 +1,28 @@
+"""Words and numbers the shells and the scenario loader share, with nothing heavy to import.
+
+``number`` writes a number the reader's way; ``dashboard_words`` is the one read of
+``data/dashboard_text.toml`` (the dashboard's words, the parameters' plain names), which the
+dashboard shows and the loader uses to name a field in a problem."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+def number(value: float, lang: str, decimals: int = 0) -> str:
+    """1234.5 -> '1,234.5' (en) or '1 234,5' (nb); -3 -> '−3' with the minus sign (U+2212,
+    which DejaVu Sans, the report's font, has), as Norwegian typesetting wants it."""
+    s = f"{value:,.{decimals}f}"
+    if lang == "nb":
+        s = s.replace(",", " ").replace(".", ",")
+    return s.replace("-", "\N{MINUS SIGN}")
+
+
+@cache
+def dashboard_words() -> dict[str, Any]:
+    """The contents of ``data/dashboard_text.toml``, read once."""
+    raw = resources.files("planner.data").joinpath("dashboard_text.toml").read_text("utf-8")
+    return tomllib.loads(raw)
