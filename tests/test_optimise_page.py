@@ -40,6 +40,22 @@ TARGET = Target("share_health_first", ">=", 0.9)
             "target share_health_first>=0.9 not met with 10 units (optimise.max_units)",
         ),
         (
+            Stop("met_then_missed", TARGET, 3),
+            "Målet ble nådd; runde 3 prøvde en mindre tjeneste og bommet.",
+            "target share_health_first>=0.9 met; round 3 tried a smaller service and missed it",
+        ),
+        (
+            Stop("no_shortfall", TARGET, 2),
+            "Målet ble ikke nådd, og ingen aktuell henvendelse manglet en enhet: flere enheter "
+            "ville ikke hjelpe.",
+            "target share_health_first>=0.9 not met, and no eligible call missed a unit",
+        ),
+        (
+            Stop("rounds_met", TARGET, 6, limit=6),
+            "Målet ble nådd; stoppet etter 6 runder.",
+            "target share_health_first>=0.9 met; stopped after 6 rounds",
+        ),
+        (
             Stop("rounds", TARGET, 6, limit=6),
             "Målet ble ikke nådd etter 6 runder (flest runder som er tillatt).",
             "target share_health_first>=0.9 not met after 6 rounds (optimise.max_rounds)",
@@ -156,3 +172,31 @@ def test_a_stopped_run_keeps_the_rounds_done() -> None:
 def test_default_scenario_has_no_spread_limit() -> None:
     s = load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
     assert s.optimise.max_units_per_base == 0
+
+
+def test_progress_lines_say_what_was_simulated_as_the_command_line_prints_it() -> None:
+    """The progress events' English lines (what `planner optimize` prints), worked by hand."""
+    from types import SimpleNamespace
+
+    from planner.optimise import PointDone, RoundDone
+
+    results = SimpleNamespace(kpi=lambda key: {"share_health_first": 0.87654}[key])
+    proposal = SimpleNamespace(
+        vehicles=["a", "b", "c"],
+        roster=SimpleNamespace(unit_hours_per_week=504),
+        cost_per_year=31_250_000.0,
+    )
+    done = SimpleNamespace(number=2, proposal=proposal, results=results, met=False)
+    line = str(RoundDone(done, TARGET, 6))  # type: ignore[arg-type]
+    assert line == (
+        "round 2: 3 vehicles, 504 unit-hours a week, NOK 31.2 M a year; "
+        "share_health_first = 0.877 (not met)"
+    )
+    met = SimpleNamespace(number=4, proposal=proposal, results=results, met=True)
+    assert str(RoundDone(met, TARGET, 6)).endswith("(met)")  # type: ignore[arg-type]
+    row = {"unit_hours_per_week": 336, "share_health_first": 0.456, "police_hours_freed": 12345.6}
+    point = PointDone(2, 5, row, proposal)  # type: ignore[arg-type]
+    assert str(point) == (
+        "2 unit(s): 336 unit-hours a week, health-first 46%, police hours freed 12,346"
+    )
+    assert Outcome().stopped == ""  # no stop yet: no words
