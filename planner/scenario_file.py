@@ -98,8 +98,15 @@ class ScenarioError(ValueError):
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's limit on the digits it will write out
+        return f"an integer of more than {sys.get_int_max_str_digits():,} digits"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# the labels pydantic gives the members of a union ("list[constrained-float]"), not fields
+_UNION_MEMBER = re.compile(r"(list|dict|literal)\[.*\]|function-", re.DOTALL)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -107,19 +114,11 @@ def _path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif (
-            part in _DIST_TAGS
-            or str(part).startswith("function-")
-            or part in ("list[float]", "literal['evening-weighted','flat']")
-        ):
+        elif part in _DIST_TAGS or _UNION_MEMBER.match(str(part)):
             continue
         else:
             out += ("." if out else "") + str(part)
     return out or "(top level)"
-
-
-# the labels pydantic gives the members of a union ("list[constrained-float]"), not fields
-_UNION_MEMBER = re.compile(r"(list|dict|literal)\[.*\]|function-", re.DOTALL)
 
 
 def _tokens(loc: tuple[Any, ...]) -> tuple[tuple[str | int, ...], bool]:
@@ -183,6 +182,9 @@ def describe_problems(exc: ValidationError) -> list[Problem]:
             k: v for k, v in ctx.items() if isinstance(v, str | int | float) and k != "error"
         }
         context.update(loc=loc, tokens=tokens, message=msg)
+        if kind == "invalid_key" and tokens:  # the last part is a key, not a list position
+            key, tokens = True, (*tokens[:-1], str(tokens[-1]))
+            context["tokens"] = tokens
         if key:
             context["key"] = True
         if quote:
@@ -220,6 +222,10 @@ def nb_number(value: float, decimals: int | None = None) -> str:
     if decimals is not None:
         return number(value, "nb", decimals)
     exponent = ""
+    if isinstance(value, int) and _too_long(value):
+        power_of_ten = math.floor(math.log10(abs(value)))
+        lead = f"{value / 10**power_of_ten:.6g}".replace(".", ",").replace("-", MINUS)
+        return f"{lead} × 10{str(power_of_ten).translate(_SUPERSCRIPT)}"
     if isinstance(value, int):
         text = f"{value:,}"
     else:
@@ -231,6 +237,12 @@ def nb_number(value: float, decimals: int | None = None) -> str:
             exponent = f" × 10{str(int(power)).replace('-', MINUS).translate(_SUPERSCRIPT)}"
     text = text.replace(",", " ").replace(".", ",").replace("-", MINUS)
     return text + exponent
+
+
+def _too_long(value: int) -> bool:
+    """Is an int past Python's limit on the digits it writes out (``sys.int_info``)?"""
+    limit = sys.get_int_max_str_digits()
+    return limit > 0 and abs(value) >= 10**limit
 
 
 @cache
@@ -327,10 +339,7 @@ def _value(value: Any, inner: bool = False) -> str:
         text = str(words["nan" if math.isnan(value) else "inf"])
         return MINUS + text if value < 0 else text
     if isinstance(value, int | float):
-        try:
-            return _cut(nb_number(value))
-        except ValueError:  # past Python's limit on the digits of an int
-            return _short(value)
+        return _cut(nb_number(value))
     if isinstance(value, str):
         return _quote(value) if value else str(words["text_empty"])
     if isinstance(value, datetime.date | datetime.time):
@@ -366,11 +375,11 @@ def param_name(tokens: Sequence[str | int]) -> str:
     if (
         first == "situations"
         and len(rest) >= 2
-        and isinstance(rest[0], str)
+        and isinstance(rest[0], str | int)  # a key (an int only from a mapping, not TOML)
         and f"situations.{rest[1]}" in params
     ):
         head = f"situations.{rest[1]}"
-        parts = [params[head], str(words["situation"]).format(key=_inner(rest[0]))]
+        parts = [params[head], str(words["situation"]).format(key=_inner(str(rest[0])))]
         rest = rest[2:]
     elif rest and isinstance(rest[0], str) and f"{first}.{rest[0]}" in params:
         head = f"{first}.{rest[0]}"
@@ -380,12 +389,12 @@ def param_name(tokens: Sequence[str | int]) -> str:
         parts = [sections.get(first) or params.get(first) or _quote(first)]
     keyed = _is_keyed(head) if head else first == "situations"
     for i, part in enumerate(rest):
-        if isinstance(part, int):
+        if isinstance(part, int) and not (i == 0 and keyed):
             parts.append(str(words["item"]).format(n=part + 1))
         elif part in fields and not (i == 0 and keyed):
             parts.append(str(fields[part]))
         else:
-            parts.append(_quote(part))
+            parts.append(_quote(str(part)))
     return ", ".join(parts)
 
 

@@ -888,3 +888,114 @@ def test_a_value_in_bokmal(value: Any, said: str) -> None:
 )
 def test_param_name(tokens: tuple[str | int, ...], name: str) -> None:
     assert param_name(tokens) == name
+
+
+# -- what a second reading found: each said wrongly, or in English, before ---------------------
+
+
+def _templates(node: Any) -> Iterator[str]:
+    """Every text of problem_text.toml that is a template (the `match` patterns are not)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            if k != "match" and k not in ("numbers", "quoted", "paths"):
+                yield from _templates(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _templates(v)
+
+
+def test_every_template_can_be_filled() -> None:
+    """A brace the template does not mean as a placeholder must be doubled: a bare «}» made
+    str.format raise, and the problem fell back to English (Unclosed inline table)."""
+    import string
+
+    texts = [t for section, v in TEXTS.items() if section != "patterns" for t in _templates(v)]
+    assert len(texts) > 100
+    for text in texts:
+        list(string.Formatter().parse(text))  # raises ValueError on a single brace
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail", "bokmal"),
+    [
+        (
+            b"a = {b = 1",
+            "Unclosed inline table (at end of document)",
+            "en tabell på én linje er ikke lukket (mangler «}») (på slutten av filen)",
+        ),
+        (
+            b"a = 1 b = 2",
+            "Expected newline or end of document after a statement (at line 1, column 7)",
+            "venter linjeskift eller slutten av filen etter en verdi (linje 1, kolonne 7)",
+        ),
+    ],
+)
+def test_toml_errors_that_fell_back_to_english(raw: bytes, detail: str, bokmal: str) -> None:
+    p = _raised(parse_toml, raw, "f.toml")
+    _said(p, f"f.toml: not valid TOML: {detail}", f"f.toml: ikke gyldig TOML: {bokmal}")
+
+
+@pytest.mark.skipif(sys.get_int_max_str_digits() != 4300, reason="Python's default limit only")
+def test_an_integer_past_python_s_limit_from_a_mapping() -> None:
+    """From a mapping (a TOML file stops at the reader), an int too long to write out: once a
+    bare ValueError from repr, now named in both languages."""
+    p = _raised(scenario_from_mapping, {"demand": {"year": 10**5000}})
+    _said(
+        p,
+        "demand.year: Input should be less than or equal to 2100 "
+        "(got an integer of more than 4,300 digits)",
+        "År som simuleres (demand.year): må være høyst 2 100 (fikk 1 × 10⁵⁰⁰⁰)",
+    )
+
+
+@pytest.mark.skipif(sys.get_int_max_str_digits() != 4300, reason="Python's default limit only")
+def test_ints_past_the_limit_the_norwegian_way() -> None:
+    assert nb_number(10**4300) == "1 × 10⁴³⁰⁰"  # 4,301 digits: one past the limit
+    assert nb_number(-3 * 10**4400 + 7) == f"{MINUS}3 × 10⁴⁴⁰⁰"
+    assert nb_number(25 * 10**5000) == "2,5 × 10⁵⁰⁰¹"
+    assert nb_number(10**4300 - 1) == " ".join(["9" * 1] + ["999"] * 1433)  # 4,300 digits: all
+
+
+def test_a_name_of_the_wrong_form_in_a_plain_sentence() -> None:
+    with pytest.raises(ScenarioError) as exc:
+        scenario_from_mapping({"fleet": {"shifts": {"Day X": {"start_hour": 8}}}})
+    p = exc.value.details[0]
+    assert p.text("nb").startswith(
+        "Vakter, «Day X» (fleet.shifts.Day X): navnet kan ha bare små bokstaver a–z, sifre og _"
+    )
+    unknown = _nb(
+        "region.name", "string_pattern_mismatch", {"tokens": ("region", "name"), "pattern": "^x$"}
+    )
+    assert unknown == (
+        "Region (region.name): har ikke en tillatt form: se `planner schema` for hva som er tillatt"
+    )
+
+
+def test_a_union_member_s_label_is_not_part_of_the_path() -> None:
+    with pytest.raises(ScenarioError) as exc:
+        scenario_from_mapping({"demand": {"hour_of_week_profile": ["a"] + [1] * 167}})
+    assert str(exc.value.details[1]) == (
+        "demand.hour_of_week_profile[0]: Input should be a valid number, unable to parse string "
+        "as a number (got 'a')"
+    )  # once "demand.hour_of_week_profile.list[constrained-float][0]"
+
+
+def test_an_int_key_is_a_key_not_a_list_position() -> None:
+    """Only from a mapping (TOML keys are texts): said as the key «1», not as «nr. 2»."""
+    with pytest.raises(ScenarioError) as exc:
+        scenario_from_mapping({"situations": {1: {"label": "x"}}})
+    said = [p.text("nb") for p in exc.value.details]
+    assert said[0] == "Typer situasjoner, «1» (situations[1]): navnet må være en tekst (fikk 1)"
+    assert (
+        "Andel av henvendelsene, situasjon «1» (situations[1].share): mangler (feltet må "
+        "fylles ut)" in said
+    )
+    p = _raised(scenario_from_mapping, {"region": {1: 2}})
+    assert (p.kind, p.path) == ("invalid_key", "region.1")
+    _said(
+        p,
+        "region[1]: Keys should be strings (got 1)",
+        "Region, «1» (region.1): navnet må være en tekst (fikk 1)",
+    )
