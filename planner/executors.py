@@ -76,15 +76,23 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def process_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """Worker processes on this machine, started by 'spawn': a fresh interpreter each, so no
+    open store connection or lock is inherited from the parent (as fork would); each ends when
+    the process that started it does."""
+    return cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
 @contextmanager
 def local_pool(workers: int | None = None) -> Iterator[Pool]:
-    """Worker processes on this machine, started by 'spawn': a fresh interpreter each, so no
-    open store connection or lock is inherited from the parent (as fork would)."""
+    """A pool of ``process_pool`` workers (one per core unless told), shut down on leaving."""
     n = workers or default_workers()
-    ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(
-        max_workers=n, mp_context=ctx, initializer=exit_with_parent, initargs=(os.getpid(),)
-    ) as executor:
+    with process_pool(n) as executor:
         try:
             yield Pool(executor, n, f"local:{n}")
         except BaseException:

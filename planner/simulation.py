@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +145,7 @@ def simulate(
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     log_to: Path | LogSink | None = None,
+    executor: Executor | None = None,
 ) -> Results:
     """Run a scenario's replications (defaults from its [run] section) and gather the results.
 
@@ -154,6 +157,11 @@ def simulate(
     a sink (``planner.event_log``: ``DiscardLog()`` keeps nothing) receives it. Then only one
     replication's log is in memory at a time and ``Results.log`` is empty; every figure is the
     same as with the log in memory.
+
+    ``executor`` (a ``concurrent.futures`` executor, such as the process pool of
+    ``planner.executors.local_pool``) runs the replications side by side, a few ahead of the
+    one being gathered; they are gathered in order, so every figure and the log are the same,
+    bit for bit, as when they run one after another here.
     """
     if isinstance(scenario, dict):
         scenario = scenario_from_dict(scenario)
@@ -161,24 +169,59 @@ def simulate(
         scenario = scenario.model_copy(update={"run": replace_run(scenario, replications, seed)})
     if isinstance(log_to, Path):
         with ParquetLog(log_to) as sink:
-            return _replicate(scenario, sink, progress)
-    return _replicate(scenario, MemoryLog() if log_to is None else log_to, progress)
+            return _replicate(scenario, sink, progress, executor)
+    return _replicate(scenario, MemoryLog() if log_to is None else log_to, progress, executor)
+
+
+IN_FLIGHT = 4
+"""Replications an executor is given ahead of the one being gathered: enough to keep a few
+workers busy, few enough that the logs waiting to be gathered stay small."""
+
+Replicated = tuple[pd.DataFrame, dict[str, float], np.ndarray]
+
+
+def _replications(scenario: Scenario, executor: Executor | None) -> Iterator[Replicated]:
+    """Each replication's (log, KPIs, utilisation), in order of replication."""
+    total = scenario.run.replications
+    if executor is None:
+        world = build_world(scenario)
+        for r in range(total):
+            yield run_replication(scenario, r, world)
+        return
+    ahead: deque[Future[Replicated]] = deque()
+    try:
+        for r in range(total):
+            ahead.append(executor.submit(run_replication, scenario, r))
+            if len(ahead) >= IN_FLIGHT:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        for f in ahead:  # a replication failed, or the caller stopped gathering
+            f.cancel()
 
 
 def _replicate(
-    scenario: Scenario, sink: LogSink, progress: Callable[[int, int], None] | None
+    scenario: Scenario,
+    sink: LogSink,
+    progress: Callable[[int, int], None] | None,
+    executor: Executor | None = None,
 ) -> Results:
-    world = build_world(scenario)
     total = scenario.run.replications
     parts = Replications(period_of(scenario).warmup, total)
-    for r in range(total):
-        frame, k, u = run_replication(scenario, r, world)
+    for r, (frame, k, u) in enumerate(_replications(scenario, executor)):
         parts.add(r, frame, k, u)
         sink.write(frame)
         del frame  # not alive during the next replication
         if progress:
             progress(r + 1, total)
     return gather(scenario, parts, sink.frame())
+
+
+def prepare(scenario: Scenario) -> None:
+    """Build the scenario's world, kept for the replications that follow (sent to a worker
+    process ahead of a run, so its first replication does not wait for it)."""
+    build_world(scenario)
 
 
 def replace_run(scenario: Scenario, replications: int | None, seed: int | None) -> Run:
@@ -286,4 +329,4 @@ def gather(scenario: Scenario, parts: Replications, log: pd.DataFrame) -> Result
     )
 
 
-__all__ = ["Replications", "Results", "gather", "run_replication", "simulate"]
+__all__ = ["Replications", "Results", "gather", "prepare", "run_replication", "simulate"]

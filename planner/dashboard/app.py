@@ -104,6 +104,8 @@ def _run_panel(w: Words) -> None:
         width="stretch",
     )
     run = state.last_run()
+    if s is not None:
+        state.warm(s)  # the server's workers start while the planner reads the page
     if s is None:
         side.error(w("invalid") + "\n\n" + "\n\n".join(w.problem(p) for p in problems[:5]))
     elif run is not None and simulation_key(s) != run.key:

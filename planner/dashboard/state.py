@@ -16,6 +16,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import streamlit as st
@@ -23,8 +25,9 @@ import streamlit as st
 from planner.compare import baseline_of
 from planner.dashboard.library import Library
 from planner.dashboard.model import Run, merged, shipped_scenarios, simulation_key, value_at
+from planner.executors import default_workers, process_pool
 from planner.scenario import Scenario
-from planner.simulation import Results, simulate
+from planner.simulation import Results, prepare, simulate
 
 DEFAULT_SCENARIO = "oslo_akershus"
 _CACHE_SIZE = 24  # simulated results kept for all sessions (a default run is about 30 MB)
@@ -163,15 +166,20 @@ def cached(scenario: Scenario) -> Results | None:
 
 
 def simulated(scenario: Scenario, label: str, progress: Progress | None = None) -> Results:
-    """Results for a scenario, from the cache when the same simulation has run before."""
+    """Results for a scenario, from the cache when the same simulation has run before; else
+    simulated on the server's worker processes (the same figures as here, bit for bit)."""
     key = simulation_key(scenario)
     with _lock:
         if key in _results:
             _results.move_to_end(key)
             return _results[key]
-    res = simulate(
-        scenario, progress=(lambda done, total: progress(label, done, total)) if progress else None
-    )
+    told = (lambda done, total: progress(label, done, total)) if progress else None
+    pool = workers()
+    try:
+        res = simulate(scenario, progress=told, executor=pool)
+    except BrokenProcessPool:  # a worker was killed (out of memory?): run here, start anew
+        _drop_workers(pool)
+        res = simulate(scenario, progress=told)
     with _lock:
         _results[key] = res
         while len(_results) > _CACHE_SIZE:
@@ -189,6 +197,57 @@ def execute(scenario: Scenario, progress: Progress | None = None) -> Run:
         else None
     )
     return Run(scenario, res, base, time.perf_counter() - started)
+
+
+# -- the server's worker processes -------------------------------------------------------------
+
+_pool: list[ProcessPoolExecutor] = []
+
+
+def workers() -> ProcessPoolExecutor | None:
+    """The processes this server simulates on, one per core, started on first use and kept
+    (a worker starts in about a second; a default run then takes half as long on 2 cores);
+    None on one core, where replications run in the session's own thread."""
+    n = default_workers()
+    if n < 2:
+        return None
+    with _lock:
+        if not _pool:
+            _pool.append(process_pool(n))
+        return _pool[0]
+
+
+def warm(scenario: Scenario) -> None:
+    """Start the workers and build the scenario's world in each, without waiting: a first run
+    then finds them ready."""
+    pool = workers()
+    if pool is None:
+        return
+    with _lock:
+        if _warming:
+            return
+        with contextlib.suppress(RuntimeError):  # shut down meanwhile (the server is stopping)
+            _warming.extend(pool.submit(prepare, scenario) for _ in range(default_workers()))
+
+
+_warming: list[Future[None]] = []
+
+
+def ready(timeout: float | None = None) -> bool:
+    """Wait until the workers ``warm`` started are ready (or ``timeout`` s); are they?"""
+    with _lock:
+        started = list(_warming)
+    done, _ = wait(started, timeout=timeout)
+    return bool(started) and len(done) == len(started)
+
+
+def _drop_workers(pool: ProcessPoolExecutor | None) -> None:
+    with _lock:
+        if pool is not None and _pool and _pool[0] is pool:
+            _pool.clear()
+            _warming.clear()
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def clear_cache() -> None:

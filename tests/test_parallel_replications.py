@@ -1,0 +1,157 @@
+"""Replications run side by side (``simulate(executor=...)``) give the figures of a serial run,
+bit for bit: the same KPIs, intervals, log, tables by zone and hour and utilisation, and the
+same progress; a failed replication stops the run; few replications wait to be gathered. And
+the dashboard's worker processes: none on one core, a killed pool replaced by a run here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner import scenario_from_dict
+from planner.executors import local_pool
+from planner.simulation import IN_FLIGHT, Results, simulate
+
+SMALL = {
+    "region": {"kind": "abstract", "population": 300_000, "travel_minutes": 12.0},
+    "dispatch": {"policy": "health-first"},
+    "fleet": {
+        "units": [
+            {"name": "A", "base": "base", "shift": "evening"},
+            {"name": "B", "base": "base", "shift": "day"},
+        ]
+    },
+    "run": {"replications": 7, "horizon_days": 60, "warmup_days": 7, "seed": 11},
+}
+
+
+def _same(a: Results, b: Results) -> None:
+    for name in ("kpis", "per_replication", "log", "by_zone", "by_hour"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    np.testing.assert_array_equal(a.utilisation, b.utilisation)
+
+
+@pytest.fixture(scope="module")
+def serial() -> Results:
+    return simulate(scenario_from_dict(SMALL))
+
+
+def test_threads_give_the_serial_figures(serial: Results) -> None:
+    with ThreadPoolExecutor(3) as pool:
+        _same(serial, simulate(scenario_from_dict(SMALL), executor=pool))
+    assert len(serial.per_replication) == 7
+    assert serial.log["replication"].drop_duplicates().tolist() == list(range(7))
+
+
+@pytest.mark.shell
+def test_worker_processes_give_the_serial_figures(serial: Results) -> None:
+    with local_pool(2) as pool:
+        _same(serial, simulate(scenario_from_dict(SMALL), executor=pool.executor))
+
+
+def test_a_streamed_log_is_the_same(tmp_path: Path, serial: Results) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        simulate(scenario_from_dict(SMALL), log_to=tmp_path / "calls.parquet", executor=pool)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "calls.parquet"), serial.log, check_exact=True
+    )
+
+
+def test_progress_comes_in_order() -> None:
+    told: list[tuple[int, int]] = []
+    with ThreadPoolExecutor(2) as pool:
+        simulate(
+            scenario_from_dict(SMALL),
+            replications=5,
+            executor=pool,
+            progress=lambda done, total: told.append((done, total)),
+        )
+    assert told == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+
+
+class _Recording(Executor):
+    """Runs each item when it is submitted; counts how many were given ahead of the one being
+    gathered; fails item ``fail`` (if set)."""
+
+    def __init__(self, fail: int | None = None) -> None:
+        self.futures: list[Future[Any]] = []
+        self.fail = fail
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        f: Future[Any] = Future()
+        self.futures.append(f)
+        if len(self.futures) - 1 == self.fail:
+            f.set_exception(RuntimeError("replication failed"))
+        elif self.fail is None or len(self.futures) - 1 < self.fail:
+            f.set_result(fn(*args, **kwargs))
+        # after the failed one: left pending, as in a pool still working on them
+        return f
+
+
+def test_few_replications_wait_to_be_gathered() -> None:
+    seen: list[int] = []
+    pool = _Recording()
+    simulate(
+        scenario_from_dict(SMALL),
+        executor=pool,
+        progress=lambda done, total: seen.append(len(pool.futures)),
+    )
+    # replication r is gathered once r + IN_FLIGHT have been given out (all, at the end)
+    assert IN_FLIGHT == 4
+    assert seen == [4, 5, 6, 7, 7, 7, 7]
+
+
+def test_a_failed_replication_stops_the_run_and_cancels_the_rest() -> None:
+    pool = _Recording(fail=1)
+    with pytest.raises(RuntimeError, match="replication failed"):
+        simulate(scenario_from_dict(SMALL), executor=pool)
+    assert len(pool.futures) == IN_FLIGHT + 1  # replication 1 is gathered after 0..4 went out
+    assert [f.cancelled() for f in pool.futures] == [False, False, True, True, True]
+
+
+# -- the dashboard's workers ------------------------------------------------------------------
+
+
+def test_no_worker_processes_on_one_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner.dashboard import state
+
+    monkeypatch.setattr(state, "default_workers", lambda: 1)
+    assert state.workers() is None
+    state.warm(scenario_from_dict(SMALL))  # nothing to start
+    assert state.ready(timeout=0) is False
+
+
+class _Broken(Executor):
+    def __init__(self) -> None:
+        self.shut = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        f: Future[Any] = Future()
+        f.set_exception(BrokenProcessPool("a worker was killed"))
+        return f
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.shut = True
+
+
+def test_a_killed_pool_is_replaced_by_a_run_here(
+    monkeypatch: pytest.MonkeyPatch, serial: Results
+) -> None:
+    from planner.dashboard import state
+
+    broken = _Broken()
+    monkeypatch.setattr(state, "_pool", [broken])
+    monkeypatch.setattr(state, "default_workers", lambda: 2)
+    state.clear_cache()
+    res = state.simulated(scenario_from_dict(SMALL), "scenario")
+    _same(serial, res)
+    assert broken.shut
+    assert state._pool == []  # the next run starts new workers
+    state.clear_cache()
