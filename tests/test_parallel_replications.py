@@ -155,3 +155,20 @@ def test_a_killed_pool_is_replaced_by_a_run_here(
     assert broken.shut
     assert state._pool == []  # the next run starts new workers
     state.clear_cache()
+
+
+@pytest.mark.parametrize("script", ["planner/dashboard/entry/dashboard.py", "app.py"])
+def test_a_worker_does_not_draw_the_dashboard(script: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker started while Streamlit runs the script imports it as "__mp_main__" (Streamlit's
+    __main__ then); drawing the app there cost each worker seconds and filled the log."""
+    import runpy
+
+    from planner.dashboard import app
+
+    drawn: list[str] = []
+    monkeypatch.setattr(app, "main", lambda: drawn.append(script))
+    path = str(Path(__file__).resolve().parent.parent / script)
+    runpy.run_path(path, run_name="__mp_main__")
+    assert drawn == []
+    runpy.run_path(path, run_name="__main__")  # as Streamlit runs it
+    assert drawn == [script]
