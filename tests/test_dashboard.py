@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import planner
 from planner.compare import baseline_of, paired_differences, paired_table, police_hours_freed
-from planner.dashboard import model, serve
+from planner.dashboard import model, serve, state
 from planner.dashboard.pages.scenario import inline, parse_inline
 from planner.dashboard.text import JOINER, _raw, plain, ui_keys, words
 from planner.economics import appraise, headline
@@ -735,3 +735,23 @@ def test_the_health_first_share_has_one_name_in_the_dashboard_and_the_report(lan
     assert len(names) == 1, names
     if lang == "en":  # the command line prints the KPI's own label
         assert names == {next(k.label for k in KPIS if k.key == "share_health_first")}
+
+
+@pytest.mark.parametrize(
+    ("lang", "simulated", "before"),
+    [
+        ("en", "Simulated in ", "Simulated before with the same settings"),
+        ("nb", "Simulert på ", "Simulert før med de samme innstillingene"),
+    ],
+)
+def test_a_run_found_simulated_before_says_so(lang: str, simulated: str, before: str) -> None:
+    """Not "Simulated in 0.0 s": a run whose results were all in the cache says it found them."""
+    state.clear_cache()
+    at = _run(_app(lang), reps=2)
+    said = [c.value for c in at.sidebar.caption]
+    assert any(c.startswith(simulated) and c.endswith(" s.") for c in said), said
+    assert at.session_state.run.from_cache is False
+    again = _run(_app(lang), reps=2)  # another session, the same scenario
+    assert again.session_state.run.from_cache is True
+    assert any(c.startswith(before) for c in (x.value for x in again.sidebar.caption))
+    assert not any(c.startswith(simulated) for c in (x.value for x in again.sidebar.caption))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from planner.dashboard import state
-from planner.dashboard.model import merged, resize_fleet, set_value, simulation_key, validate
+from planner.dashboard.model import Run, merged, resize_fleet, set_value, simulation_key, validate
 from planner.dashboard.pages import compare, economics, map_page, optimise, results, scenario
 from planner.dashboard.text import LANG_NAMES, LANGS, Words, plain, words
 from planner.dashboard.view import num
@@ -111,7 +111,7 @@ def _run_panel(w: Words) -> None:
     elif run is not None and simulation_key(s) != run.key:
         side.warning(w("stale"))
     elif run is not None:
-        side.caption(w("done_in", seconds=num(run.seconds, w, 1)))
+        side.caption(_done(w, run))
 
 
 def _execute(w: Words) -> None:
@@ -129,7 +129,12 @@ def _execute(w: Words) -> None:
         bar.progress(done / total, text=w("running", what=label, done=done, total=total))
 
     st.session_state.run = state.execute(s, progress)
-    slot.success(w("done_in", seconds=num(st.session_state.run.seconds, w, 1)))
+    slot.success(_done(w, st.session_state.run))
+
+
+def _done(w: Words, run: Run) -> str:
+    """How the last run was made: simulated in so many seconds, or found simulated before."""
+    return w("done_cached") if run.from_cache else w("done_in", seconds=num(run.seconds, w, 1))
 
 
 def main() -> None:

@@ -226,6 +226,7 @@ class Run:
     results: Results
     baseline: Results | None
     seconds: float
+    from_cache: bool = False  # every result was simulated before (this session or another)
 
     @property
     def key(self) -> str:

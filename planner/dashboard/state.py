@@ -190,13 +190,11 @@ def simulated(scenario: Scenario, label: str, progress: Progress | None = None) 
 def execute(scenario: Scenario, progress: Progress | None = None) -> Run:
     """Simulate a scenario and, for a service, today's service on the same calls."""
     started = time.perf_counter()
+    today = baseline_of(scenario) if scenario.units_are_active else None
+    kept = cached(scenario) is not None and (today is None or cached(today) is not None)
     res = simulated(scenario, "scenario", progress)
-    base = (
-        simulated(baseline_of(scenario), "baseline", progress)
-        if scenario.units_are_active
-        else None
-    )
-    return Run(scenario, res, base, time.perf_counter() - started)
+    base = simulated(today, "baseline", progress) if today is not None else None
+    return Run(scenario, res, base, time.perf_counter() - started, from_cache=kept)
 
 
 # -- the server's worker processes -------------------------------------------------------------
