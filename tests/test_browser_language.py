@@ -151,3 +151,44 @@ def test_a_switch_of_language_keeps_the_page_working_and_plays_the_day(
         page.screenshot(path=str(shots / "nb-kart-avspilling.png"), full_page=True)
         browser.close()
     assert all(_is_local(url, server) for url in requested)
+
+
+def _shown(page: object, label: str) -> str:
+    """The choice a selectbox shows, in the words the browser draws."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)  # type: ignore[attr-defined]
+    return str(box.locator("input").first.input_value() or box.inner_text())
+
+
+def test_a_switch_of_language_keeps_every_choice_shown(server: str) -> None:
+    """Streamlit sends a choice's label to the browser: switched to English, a radio showed no
+    page chosen and a selectbox its bokmål words, though the choices were unchanged."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser, page, _ = local_page(p, server)
+        page.goto(f"{server}/?lang=nb")
+        settle(page)
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("Kart", exact=True).click()
+        settle(page)
+        page.get_by_test_id("stSelectbox").filter(has_text="Fargelegg soner etter").click()
+        page.get_by_role("option", name="Responstid, median (min)").click()
+        settle(page)
+        page.get_by_text("Oslo: bydeler", exact=True).click()
+        settle(page)
+        sidebar.get_by_text("English", exact=True).click()
+        settle(page)
+        expect(page.get_by_role("heading", name="Map", exact=True)).to_be_visible()
+        expect(sidebar.get_by_role("radio", name="Map", exact=True)).to_be_checked()
+        expect(page.get_by_role("radio", name="Oslo: city districts", exact=True)).to_be_checked()
+        assert _shown(page, "Shade zones by") == "Response time, median (min)"
+        sidebar.get_by_text("Optimise", exact=True).click()
+        settle(page)
+        page.get_by_test_id("stSelectbox").filter(has_text="Target KPI").click()
+        page.get_by_role("option", name="Police officer-hours", exact=True).click()
+        settle(page)
+        sidebar.get_by_text("Norsk (bokmål)", exact=True).click()
+        settle(page)
+        expect(sidebar.get_by_role("radio", name="Optimer", exact=True)).to_be_checked()
+        assert _shown(page, "Mål for nøkkeltall") == "Polititimer (tjenestepersoner)"
+        browser.close()

@@ -149,6 +149,7 @@ def main() -> None:
         key="lang",
         format_func=lambda code: LANG_NAMES[code],
         horizontal=True,
+        on_change=state.relabel,
     )
     w = words(lang)
     # the page's language, for screen readers, hyphenation and translation tools (a constant
@@ -163,7 +164,7 @@ def main() -> None:
         w("page"),
         list(PAGES),
         index=_index(list(PAGES), st.query_params.get("page")),
-        key="page",
+        key=state.worded("page"),
         format_func=lambda p: w(f"page_{p}"),
     )
     # on a phone the sidebar covers the page: it closes once a page is chosen (a constant

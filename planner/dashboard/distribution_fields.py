@@ -597,7 +597,7 @@ def distribution_input(
                 KINDS,
                 index=KINDS.index(kind),
                 format_func=lambda k: w(f"dist_{k}"),
-                key=key,
+                key=state.worded(key),
                 on_change=_kind_changed,
                 args=(path, key),
             )

@@ -1136,6 +1136,7 @@ def render(run: Run, w: Words, key: str = "playback") -> None:
     ``streamlit.components.v1.html``, which Streamlit 1.67 marks as deprecated in its favour."""
     import streamlit as st
 
+    from planner.dashboard import state
     from planner.region import load_region
     from planner.report import number
 
@@ -1172,7 +1173,7 @@ def render(run: Run, w: Words, key: str = "playback") -> None:
             days,
             index=days.index(busiest),
             format_func=option,
-            key=f"{key}_day_{run.key}",
+            key=state.worded(f"{key}_day_{run.key}"),
         )
     shown = results
     if run.baseline is not None:
@@ -1181,7 +1182,7 @@ def render(run: Run, w: Words, key: str = "playback") -> None:
                 w("playback_service"),
                 ["scenario", "baseline"],
                 format_func=lambda k: w(f"playback_service_{k}"),
-                key=f"{key}_service",
+                key=state.worded(f"{key}_service"),
                 horizontal=True,
             )
         if which == "baseline":

@@ -144,6 +144,26 @@ def sync() -> None:
             ss[key] = want
 
 
+def worded(key: str) -> str:
+    """Note that the choice widget under ``key`` (a radio, selectbox or multiselect) names its
+    choices in the reader's language, for ``relabel``; returns the key."""
+    st.session_state.setdefault("worded", set()).add(key)
+    return key
+
+
+def relabel() -> None:
+    """After a language switch (the language radio's callback), set each ``worded`` choice to
+    its own value, so that its label in the new language is sent to the browser.
+
+    Streamlit sends the browser a choice's label, not the choice: once every label is in
+    another language, a radio would show nothing chosen and a selectbox the old words, though
+    the choice itself is unchanged."""
+    ss = st.session_state
+    for key in sorted(ss.get("worded", ())):
+        if key in ss:
+            ss[key] = ss[key]
+
+
 def gen() -> int:
     return int(st.session_state.gen)
 

@@ -141,7 +141,7 @@ def _session_section(w: Words) -> None:
         list(offer),
         default=[k for k in ("shipped:baseline", "current") if k in offer],
         format_func=lambda k: offer[k][0],
-        key="compare_pick",
+        key=state.worded("compare_pick"),
     )
     current, problems = validate(state.raw())
     if current is None:  # its [run] section pairs every scenario; it must be valid first

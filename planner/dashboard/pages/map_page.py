@@ -23,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 from shapely.ops import polylabel
 
 from planner import maps
-from planner.dashboard import playback
+from planner.dashboard import playback, state
 from planner.dashboard.model import Run, zone_figures
 from planner.dashboard.text import Words, plain
 from planner.dashboard.view import current, num, percent
@@ -549,12 +549,15 @@ def render(w: Words) -> None:
     left, right = st.columns([3, 1])
     with right:
         metric = st.selectbox(
-            w("map_metric"), list(METRICS), key="map_metric", format_func=lambda k: w(f"metric_{k}")
+            w("map_metric"),
+            list(METRICS),
+            key=state.worded("map_metric"),
+            format_func=lambda k: w(f"metric_{k}"),
         )
         view = st.radio(
             w("map_view"),
             list(choices),
-            key="map_view",
+            key=state.worded("map_view"),
             horizontal=True,
             format_func=lambda k: (
                 w("map_view_region")

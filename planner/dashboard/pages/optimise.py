@@ -60,7 +60,7 @@ def render(w: Words) -> None:
         w("target_kpi"),
         keys,
         index=keys.index("share_health_first"),
-        key="opt_kpi",
+        key=state.worded("opt_kpi"),
         format_func=w.kpi,
     )
     better = KPI_BY_KEY[kpi].better
