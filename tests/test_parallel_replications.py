@@ -157,6 +157,7 @@ def test_a_killed_pool_is_replaced_by_a_run_here(
     state.clear_cache()
 
 
+@pytest.mark.shell  # the dashboard's scripts, not the core: out of mutation runs
 @pytest.mark.parametrize("script", ["planner/dashboard/entry/dashboard.py", "app.py"])
 def test_a_worker_does_not_draw_the_dashboard(script: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker started while Streamlit runs the script imports it as "__mp_main__" (Streamlit's
