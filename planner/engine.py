@@ -111,6 +111,43 @@ class Engine:
         self.eta_rows = [
             [world.base_to_cell[prof, u.base].tolist() for u in self.units] for prof in (0, 1)
         ]
+        bases = np.array([u.base for u in self.units], dtype=int)
+        self.on_duty_count = [sum(u.on_duty[h] for u in self.units) for h in range(168)]
+        # the units that come on (off) duty at each hour of the week, and how many on-duty
+        # units are free as of hour ``_hour`` (hours since the start): kept up to date as units
+        # go busy and free (``_free_on_duty``), so a call that finds every unit busy is told at
+        # once, without a look at each unit
+        self._turns = [
+            (
+                [u for u in self.units if u.on_duty[h] and not u.on_duty[h - 1]],
+                [u for u in self.units if u.on_duty[h - 1] and not u.on_duty[h]],
+            )
+            for h in range(168)
+        ]
+        self._hour = 0
+        self._free = self.on_duty_count[0]
+        # per hour of the week: the quickest drive to each cell of any unit then on duty, so
+        # whether a call is within reach is known without a look at each unit
+        duty = np.array([u.on_duty for u in self.units], dtype=bool).reshape(-1, 168)
+        patterns, which = np.unique(duty.T, axis=0, return_inverse=True)
+        self._pattern: list[int] = which.reshape(-1).tolist()
+        self._reach = [
+            [
+                np.fmin.reduce(world.base_to_cell[prof][bases[on]], axis=0).tolist()
+                if on.any()
+                else []
+                for prof in (0, 1)
+            ]
+            for on in patterns
+        ]
+        # per traffic profile and cell, every unit's index by its drive from base to the cell
+        # (ties by index: a stable sort); NaN drives last
+        self.nearest = [
+            np.argsort(world.base_to_cell[prof][bases], axis=0, kind="stable").T.tolist()
+            if len(bases)
+            else []
+            for prof in (0, 1)
+        ]
 
     # --- the story of a call -------------------------------------------------------------
     # Calls and units move by callbacks on SimPy timeouts rather than by one generator process
@@ -150,18 +187,14 @@ class Engine:
         self._next_arrival()
         now = self.env.now
         hour = int(now) // 60 % 168
-        on_duty = [u for u in self.units if u.on_duty[hour]]
-        if not on_duty:
+        if not self.on_duty_count[hour]:
             # shifts are known at call taking: police are sent as if no service existed
             return self._police_alone(i, self.t_police[i], Reason.NO_UNIT_ON_DUTY)
-        limit = self.s.dispatch.max_response_minutes
-        reach = [(self._eta(u, i, now), u.index) for u in on_duty]
-        reach = [r for r in reach if r[0] <= limit]
-        if not reach:
+        chosen = self._quickest_free(i, hour)
+        if chosen is None:
             return self._to_police(i, Reason.OUT_OF_REACH)
-        free = [r for r in reach if not self.units[r[1]].busy]
-        if free:
-            return self._send(i, self.units[min(free)[1]])
+        if chosen >= 0:
+            return self._send(i, self.units[chosen])
         # No timer for the deadline: a waiting call is checked when a unit could take it, and one
         # past its deadline goes to police as of that deadline (police need no engine state).
         bisect.insort(
@@ -169,11 +202,59 @@ class Engine:
         )
         return None
 
+    def _quickest_free(self, i: int, hour: int) -> int | None:
+        """The free on-duty unit that reaches call ``i`` first within the dispatch limit (the
+        lowest index of those with the same ETA); -1 if every on-duty unit within the limit is
+        busy; None if none is within it.
+
+        The units are looked at in order of their drive to the call's cell (``nearest``), so
+        the search stops at the first free one, or at the first beyond the limit: its cost
+        does not grow with the fleet while the nearest units are free."""
+        prof, cell, mob = self.peak[hour], self.cell[i], self.mob[i]
+        limit = self.s.dispatch.max_response_minutes
+        if not self._free_on_duty():  # every unit on duty is busy: within reach of one?
+            # mob + the quickest drive is the least of mob + each drive (rounding is monotone)
+            return -1 if mob + self._reach[self._pattern[hour]][prof][cell] <= limit else None
+        drive, units = self.eta_rows[prof], self.units
+        reachable, best, best_eta = False, -1, NAN
+        for u in self.nearest[prof][cell]:
+            eta = mob + drive[u][cell]
+            if not eta <= limit or eta > best_eta:  # beyond the limit (or NaN), or slower
+                break
+            unit = units[u]
+            if not unit.on_duty[hour]:
+                continue
+            reachable = True
+            if not unit.busy and (best < 0 or u < best):
+                # drives in order; mob + drive can round two drives to one ETA: lowest index
+                best, best_eta = u, eta
+        return best if reachable else None
+
+    def _free_on_duty(self) -> int:
+        """How many units are on duty and free now (``_free`` brought up to the hour)."""
+        hour = int(self.env.now) // 60
+        while self._hour < hour:
+            self._hour += 1
+            on, off = self._turns[self._hour % 168]
+            self._free += sum(not u.busy for u in on) - sum(not u.busy for u in off)
+        return self._free
+
+    def _busy(self, unit: _Unit, busy: bool) -> None:
+        """A unit goes busy (or free): the count of free on-duty units follows (brought up to
+        the hour first, while the unit's state is still the one the past hours saw)."""
+        self._free_on_duty()
+        if unit.on_duty[self._hour_now()] and unit.busy != busy:
+            self._free += -1 if busy else 1
+        unit.busy = busy
+
+    def _hour_now(self) -> int:
+        return int(self.env.now) // 60 % 168
+
     def _to_police(self, i: int, reason: Reason) -> None:
         self._police_alone(i, max(self.env.now, self.t_police[i]), reason)
 
     def _send(self, i: int, unit: _Unit) -> None:
-        unit.busy = True
+        self._busy(unit, True)
         now = self.env.now
         busy = self._unit_response(i, unit.index, now)
         self._at(now + busy, lambda: self._release(unit))
@@ -189,7 +270,7 @@ class Engine:
         )
 
     def _release(self, unit: _Unit) -> None:
-        unit.busy = False
+        self._busy(unit, False)
         if self.waiting and unit.on_duty[int(self.env.now) // 60 % 168]:
             self._take_waiting(unit)
 

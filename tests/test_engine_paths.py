@@ -867,3 +867,51 @@ def test_a_unit_still_busy_when_its_shift_starts_again_takes_nothing_new() -> No
     assert log["unit"].tolist() == [0, 1, 0]
     assert log["t_unit_free"].tolist()[:2] == [1553.0, 1558.0]
     assert log["t_dispatch"].iloc[2] == 1553.0
+
+
+def _only_unit_on(shift: dict[str, Any], wait: float = 90.0) -> dict[str, Any]:
+    return {
+        "dispatch": {"max_wait_minutes": wait},
+        "fleet": {
+            "shifts": {"short": shift},
+            "units": [{"name": "A", "base": "base", "shift": "short"}],
+        },
+    }
+
+
+def test_a_unit_freed_after_its_shift_is_free_on_its_next_shift() -> None:
+    # A is on duty Mondays and Tuesdays 00-01. The call at 0 is dispatched at 3 and A is free
+    # at 3 + 2 + 24 + 41 + 24 = 94, after its shift, with nothing else happening between; the
+    # call at 1,450 (Tuesday 00:10) is dispatched at 1,453 at once: A is free and on duty.
+    # (The engine counts the free units on duty as units go busy and free and as hours pass;
+    # counted wrongly, the second call would wait and go to police.)
+    over = _only_unit_on({"start_hour": 0, "hours": 1, "days": ["mon", "tue"]})
+    log = _log_at(over, [0.0, 1450.0])
+    assert log["unit"].tolist() == [0, 0]
+    assert log["t_unit_free"].tolist() == [94.0, 1450.0 + 94.0]
+    assert log["t_dispatch"].tolist() == [3.0, 1453.0]
+
+
+def test_a_unit_busy_when_its_shift_ends_and_starts_is_free_once_back() -> None:
+    # A on duty every day 00-01 and busy 1,500 min on scene from the call at 0 (free at
+    # 3 + 2 + 24 + 1,500 + 24 = 1,553, after Tuesday's shift has started and ended): the call at
+    # 1,445 waits (A busy), and goes to police at its deadline 1,448 + 90; the call at 2,885
+    # (Wednesday 00:05) finds A free and on duty.
+    over = _only_unit_on({"start_hour": 0, "hours": 1, "days": ["mon", "tue", "wed"]}, wait=90.0)
+    over["situations"] = situation(on_scene=fixed(1500.0))
+    log = _log_at(over, [0.0, 1445.0, 2885.0])
+    assert log["unit"].tolist() == [0, -1, 0]
+    assert log["reason"].tolist()[1] == "waited_too_long"
+    assert log["t_dispatch"].tolist()[2] == 2888.0
+
+
+def test_a_call_with_every_unit_on_duty_busy_waits_and_one_out_of_reach_goes_to_police() -> None:
+    # A (always) busy from 3 to 94; the call at 10 (known at 13, waiting up to 100 min) waits
+    # for it and is dispatched at 94; with the reach limit below the drive every call goes to
+    # police as out of reach, busy unit or not
+    log = _log_at({"dispatch": {"max_wait_minutes": 100.0}}, [0.0, 10.0])
+    assert log["unit"].tolist() == [0, 0]
+    assert log["t_dispatch"].tolist() == [3.0, 94.0]
+    far = _log_at({"dispatch": {"max_response_minutes": UNIT_MOB + T - 1}}, [0.0, 10.0])
+    assert far["unit"].tolist() == [-1, -1]
+    assert far["reason"].tolist() == ["out_of_reach", "out_of_reach"]
