@@ -64,6 +64,12 @@ def test_a_streamed_log_is_the_same(tmp_path: Path, serial: Results) -> None:
     )
 
 
+def test_a_streamed_log_runs_on_the_executor_too(tmp_path: Path) -> None:
+    pool = _Recording()
+    simulate(scenario_from_dict(SMALL), log_to=tmp_path / "calls.parquet", executor=pool)
+    assert len(pool.futures) == 7  # every replication went to the executor
+
+
 def test_progress_comes_in_order() -> None:
     told: list[tuple[int, int]] = []
     with ThreadPoolExecutor(2) as pool:
