@@ -129,6 +129,8 @@ def test_no_worker_processes_on_one_core(monkeypatch: pytest.MonkeyPatch) -> Non
     from planner.dashboard import state
 
     monkeypatch.setattr(state, "default_workers", lambda: 1)
+    monkeypatch.setattr(state, "_pool", [])
+    monkeypatch.setattr(state, "_warming", [])  # another test's dashboard may have started some
     assert state.workers() is None
     state.warm(scenario_from_dict(SMALL))  # nothing to start
     assert state.ready(timeout=0) is False
