@@ -999,3 +999,15 @@ def test_an_int_key_is_a_key_not_a_list_position() -> None:
         "region[1]: Keys should be strings (got 1)",
         "Region, «1» (region.1): navnet må være en tekst (fikk 1)",
     )
+
+
+def test_with_python_s_digit_limit_lifted_every_int_is_written_out() -> None:
+    """A limit of 0 is no limit (sys.set_int_max_str_digits): no int is then "too long"."""
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        assert nb_number(7) == "7"
+        assert nb_number(12345) == "12 345"
+        assert nb_number(10**5000) == "100" + " 000" * 1666  # 5,001 digits, in groups of 3
+    finally:
+        sys.set_int_max_str_digits(before)
