@@ -271,7 +271,7 @@ class Engine:
 
     def _release(self, unit: _Unit) -> None:
         self._busy(unit, False)
-        if self.waiting and unit.on_duty[int(self.env.now) // 60 % 168]:
+        if self.waiting and unit.on_duty[self._hour_now()]:
             self._take_waiting(unit)
 
     def _take_waiting(self, unit: _Unit) -> None:

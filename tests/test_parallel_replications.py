@@ -14,20 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from test_simulation import SMALL as SIMULATION_SMALL
 
 from planner import scenario_from_dict
 from planner.executors import local_pool
 from planner.simulation import IN_FLIGHT, Results, simulate
 
-SMALL = {
-    "region": {"kind": "abstract", "population": 300_000, "travel_minutes": 12.0},
-    "dispatch": {"policy": "health-first"},
-    "fleet": {
-        "units": [
-            {"name": "A", "base": "base", "shift": "evening"},
-            {"name": "B", "base": "base", "shift": "day"},
-        ]
-    },
+SMALL = {  # test_simulation's small scenario, over a shorter run with more replications
+    **SIMULATION_SMALL,
     "run": {"replications": 7, "horizon_days": 60, "warmup_days": 7, "seed": 11},
 }
 

@@ -220,6 +220,7 @@ def execute(scenario: Scenario, progress: Progress | None = None) -> Run:
 # -- the server's worker processes -------------------------------------------------------------
 
 _pool: list[ProcessPoolExecutor] = []
+_warming: list[Future[None]] = []  # each worker's ``prepare`` of the first scenario drawn
 
 
 def workers() -> ProcessPoolExecutor | None:
@@ -246,9 +247,6 @@ def warm(scenario: Scenario) -> None:
             return
         with contextlib.suppress(RuntimeError):  # shut down meanwhile (the server is stopping)
             _warming.extend(pool.submit(prepare, scenario) for _ in range(default_workers()))
-
-
-_warming: list[Future[None]] = []
 
 
 def ready(timeout: float | None = None) -> bool:
