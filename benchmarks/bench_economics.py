@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from planner import load_scenario, simulate
-from planner.compare import baseline_of
-from planner.economics import appraise, inputs, monte_carlo
-from planner.report import report, to_html, write_pdf
+from planner.economics.appraisal import appraise, inputs, monte_carlo
+from planner.report.document import report, to_html, write_pdf
+from planner.sim.compare import baseline_of
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,11 +20,11 @@ import numpy as np
 import simpy
 
 from planner import load_scenario
-from planner.demand import cell_weights, generate_calls
-from planner.engine import Engine
-from planner.region import load_region
-from planner.scenario import Scenario, scenario_from_dict
-from planner.world import build_world
+from planner.geo.region import load_region
+from planner.scenario.model import Scenario, scenario_from_dict
+from planner.sim.demand import cell_weights, generate_calls
+from planner.sim.engine import Engine
+from planner.sim.world import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 FLEETS = (4, 32, 96)

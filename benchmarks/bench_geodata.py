@@ -6,15 +6,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.region import geodata_dir, load_region
-from planner.travel import Places, travel_model
+from planner.geo.region import geodata_dir, load_region
+from planner.geo.travel import Places, travel_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT.parent / "shared" / "geodata-sources"
 
 
 def build() -> None:
-    from planner.geobuild import build_all
+    from planner.geo.build import build_all
 
     if not SOURCES.is_dir():
         print("geodata build: ../shared/geodata-sources absent, skipped")

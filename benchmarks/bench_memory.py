@@ -33,9 +33,9 @@ RUN = """
 import sys
 from pathlib import Path
 from planner import load_scenario
-from planner.compare import baseline_of
-from planner.event_log import DiscardLog
-from planner.simulation import simulate
+from planner.sim.compare import baseline_of
+from planner.sim.event_log import DiscardLog
+from planner.sim.run import simulate
 scenario_file, reps, out, mode = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 s = load_scenario(scenario_file)
 if mode == "streamed":

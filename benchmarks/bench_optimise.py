@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from planner import load_scenario
-from planner.coverage import CoverageModel
-from planner.optimise import instance
+from planner.optimise.coverage import CoverageModel
+from planner.optimise.loop import instance
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from planner import load_scenario, scenario_from_dict  # noqa: E402
-from planner.simulation import run_replication  # noqa: E402
-from planner.world import build_world  # noqa: E402
+from planner.sim.run import run_replication  # noqa: E402
+from planner.sim.world import build_world  # noqa: E402
 
 
 def default_year(reps: int = 5) -> None:

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from planner.executors import Pool, dask_pool, local_pool, run_items
-from planner.store import Store, StoredScenario
-from planner.sweep import ItemResult, Sweep, load_sweep, run_item
+from planner.store.database import Store, StoredScenario
+from planner.sweep.executors import Pool, dask_pool, local_pool, run_items
+from planner.sweep.grid import ItemResult, Sweep, load_sweep, run_item
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ from PIL import Image
 from test_browser import _is_local, local_page, server, settle  # noqa: F401
 
 from planner.dashboard.pages import map_page
-from planner.region import load_region
+from planner.geo.region import load_region
 
 REGION = "oslo_akershus"
 
@@ -29,7 +29,7 @@ def _default_units() -> list[str]:
     """The bases of the scenario the dashboard opens with."""
     from planner.dashboard.model import shipped_scenarios
     from planner.dashboard.state import DEFAULT_SCENARIO
-    from planner.scenario_file import scenario_from_mapping
+    from planner.scenario.loading import scenario_from_mapping
 
     s = scenario_from_mapping(shipped_scenarios()[DEFAULT_SCENARIO], DEFAULT_SCENARIO)
     return [u.base for u in s.fleet.units] if s.units_are_active else []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from planner.coverage import CoverageModel, InfeasiblePlacement, _integral
+from planner.optimise.coverage import CoverageModel, InfeasiblePlacement, _integral
 
 FAR = 50.0
 

@@ -17,16 +17,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import planner
-from planner.compare import baseline_of, paired_differences, paired_table, police_hours_freed
 from planner.dashboard import model, serve, state
 from planner.dashboard.pages.scenario import inline, parse_inline
 from planner.dashboard.text import JOINER, _raw, plain, ui_keys, words
-from planner.economics import appraise, headline
-from planner.kpis import KPIS
-from planner.optimise import Target
-from planner.parameters import registry
-from planner.region import load_region
-from planner.scenario_file import ScenarioError
+from planner.economics.appraisal import appraise, headline
+from planner.geo.region import load_region
+from planner.optimise.loop import Target
+from planner.scenario.loading import ScenarioError
+from planner.scenario.parameters import registry
+from planner.sim.compare import baseline_of, paired_differences, paired_table, police_hours_freed
+from planner.sim.kpis import KPIS
 
 ROOT = Path(__file__).resolve().parent.parent
 REPS = 3  # enough for intervals; keeps each page test to seconds
@@ -542,7 +542,7 @@ def test_stored_replications_are_compared_on_the_ones_both_have() -> None:
 
 
 def test_compare_page_reads_a_sweeps_store(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from planner.store import Store
+    from planner.store.database import Store
 
     store = tmp_path / "sweep.duckdb"
     done = cli(
@@ -723,7 +723,7 @@ def test_parameter_units_read_in_bokmaal_and_every_shown_unit_has_a_word() -> No
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_the_health_first_share_has_one_name_in_the_dashboard_and_the_report(lang: str) -> None:
-    from planner.report import text as report_text
+    from planner.report.document import text as report_text
 
     w = words(lang)
     names = {

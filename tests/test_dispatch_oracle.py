@@ -15,9 +15,9 @@ import pytest
 from conftest import ROOT
 
 from planner import load_scenario, scenario_from_dict
-from planner.engine import Engine
-from planner.scenario import Scenario
-from planner.simulation import run_replication
+from planner.scenario.model import Scenario
+from planner.sim.engine import Engine
+from planner.sim.run import run_replication
 
 
 def _plain_rule(e: Engine, i: int, hour: int) -> int | None:
@@ -64,7 +64,7 @@ def _crowded(units: int) -> Scenario:
     a short reach: calls that wait, calls out of reach and hours with every unit busy."""
     s = _short("oslo_akershus.toml")
     data = s.model_dump(mode="json", by_alias=True)
-    from planner.region import load_region
+    from planner.geo.region import load_region
 
     bases = load_region(s.region.name).base_ids
     shifts = ["day", "evening", "late", "night"]

@@ -24,8 +24,8 @@ from planner.dashboard import distribution_fields as df
 from planner.dashboard import model
 from planner.dashboard.pages.scenario import parse_inline
 from planner.dashboard.text import words
-from planner.distributions import Empirical, Gamma, Lognormal
-from planner.parameters import registry
+from planner.scenario.distributions import Empirical, Gamma, Lognormal
+from planner.scenario.parameters import registry
 
 EN, NB = words("en"), words("nb")
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from planner import load_scenario
-from planner.economics import (
+from planner.economics.appraisal import (
     Range,
     annual_hours_per_fte,
     annuity_factor,
@@ -373,7 +373,7 @@ def test_report_shows_the_frontier_when_the_results_have_one(
             "police_hours_freed_high": [13.1e3, 24.2e3],
         }
     )
-    from planner.files import results_folder
+    from planner.store.files import results_folder
 
     s = load_scenario(folder / "scenario.toml")  # as `planner optimize --out FOLDER` adds it
     with results_folder(folder, "optimise", s.scenario.name, s.region.name).staged() as stage:

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from planner import scenario_from_dict
-from planner.economics import (
+from planner.economics.appraisal import (
     Range,
     Service,
     annuity_factor,
@@ -37,7 +37,7 @@ from planner.economics import (
     service,
     tornado,
 )
-from planner.scenario import Scenario
+from planner.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -480,7 +480,7 @@ DIRECTION = {
 
 
 def _stated_ranges() -> dict[str, dict[str, Any]]:
-    text = (ROOT / "planner" / "data" / "uncertainty.toml").read_text("utf-8")
+    text = (ROOT / "src" / "planner" / "data" / "uncertainty.toml").read_text("utf-8")
     return tomllib.loads(text)["ranges"]
 
 

@@ -32,10 +32,11 @@ import pandas as pd
 import pytest
 import simpy
 
-from planner import scenario_from_dict, simulation
-from planner.demand import CallStream
-from planner.parameters import default_values
-from planner.simulation import run_replication
+from planner import scenario_from_dict
+from planner.scenario.parameters import default_values
+from planner.sim import run as simulation
+from planner.sim.demand import CallStream
+from planner.sim.run import run_replication
 
 NAN = math.nan
 T = 24.0  # every drive, minutes
@@ -807,7 +808,7 @@ def test_a_call_needing_no_time_to_reach_health_is_taken_at_once() -> None:
 
 
 def test_an_event_in_the_past_is_refused() -> None:
-    from planner.engine import Engine
+    from planner.sim.engine import Engine
 
     engine = object.__new__(Engine)  # only the clock is needed
     engine.env = simpy.Environment(initial_time=10.0)

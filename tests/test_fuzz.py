@@ -42,7 +42,7 @@ import pytest
 import tomli_w
 from hypothesis import strategies as st
 
-from planner.parameters import deep_merge, default_values
+from planner.scenario.parameters import deep_merge, default_values
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -192,10 +192,10 @@ class _Runs:
             out = self.folder / f"run{self.through_cli}"
             _check(_call(self.cli, "run", f, "--out", out), one_line=False)
             return
-        from planner.compare import baseline_of
-        from planner.economics import appraise, headline
-        from planner.scenario_file import load_scenario
-        from planner.simulation import simulate
+        from planner.economics.appraisal import appraise, headline
+        from planner.scenario.loading import load_scenario
+        from planner.sim.compare import baseline_of
+        from planner.sim.run import simulate
 
         self.through_core += 1
         s = load_scenario(f)
@@ -456,7 +456,7 @@ def test_special_files_wherever_a_path_is_taken(fast_cli, fuzz, tmp_path: Path, 
 
 @pytest.mark.parametrize("use", ["report", "run --out"])
 def test_a_path_too_long_is_one_line(cli, tmp_path: Path, use: str) -> None:
-    # found by this fuzzing: an OSError (ENAMETOOLONG) traceback in planner/files.py, now one line
+    # found by this fuzzing: an OSError (ENAMETOOLONG) traceback in planner/store/files.py, now one line
     tiny = tmp_path / "tiny.toml"
     tiny.write_text(tomli_w.dumps(TINY), "utf-8")
     long = tmp_path / ("x" * 5000)

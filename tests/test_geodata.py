@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.region import available_regions, geodata_dir, load_region
+from planner.geo.region import available_regions, geodata_dir, load_region
 
 CURATED = geodata_dir() / "curated"
 REGIONS = ("oslo_akershus", "bergen")
@@ -92,7 +92,7 @@ def test_every_cell_lies_in_its_own_zone_on_the_display_map(region: str) -> None
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_every_cell_in_exactly_one_source_zone(region: str, shared_sources: Path) -> None:
-    from planner.geobuild import build_zones, load_sources
+    from planner.geo.build import build_zones, load_sources
 
     spec = tomllib.loads((CURATED / "regions.toml").read_text("utf-8"))[region]
     src = load_sources(shared_sources)
@@ -122,7 +122,7 @@ def test_grid_population_matches_the_sources_readme(shared_sources: Path) -> Non
 def test_build_is_reproducible_and_matches_the_committed_files(
     shared_sources: Path, tmp_path: Path
 ) -> None:
-    from planner.geobuild import build_all
+    from planner.geo.build import build_all
 
     build_all(shared_sources, CURATED, tmp_path)
     for region in REGIONS:

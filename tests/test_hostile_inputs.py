@@ -22,9 +22,9 @@ from typing import Any
 import tomli_w
 from hypothesis import strategies as st
 
-from planner.parameters import deep_merge
-from planner.scenario_file import load_scenario
-from planner.sweep import load_sweep
+from planner.scenario.loading import load_scenario
+from planner.scenario.parameters import deep_merge
+from planner.sweep.grid import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_EXAMPLES = 700

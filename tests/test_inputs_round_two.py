@@ -21,9 +21,9 @@ import tomli_w
 from pydantic import ValidationError
 
 from planner import scenario_from_dict, simulate
-from planner.distributions import MAX_MINUTES
-from planner.scenario import MAX_CALLS_PER_REPLICATION
-from planner.scenario_file import ScenarioError, load_scenario
+from planner.scenario.distributions import MAX_MINUTES
+from planner.scenario.loading import ScenarioError, load_scenario
+from planner.scenario.model import MAX_CALLS_PER_REPLICATION
 
 ROOT = Path(__file__).resolve().parent.parent
 SIMS = ROOT / "simulations"

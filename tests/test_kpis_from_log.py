@@ -1,6 +1,6 @@
 """Every KPI ``simulate`` reports, recomputed from the event log alone with plain numpy.
 
-Nothing here computes a KPI with ``planner.kpis`` (only its list of keys is read): each
+Nothing here computes a KPI with ``planner.sim.kpis`` (only its list of keys is read): each
 definition is written out again from what the KPI claims to measure (README, the KPI labels), so
 a change to a KPI's code that changes its meaning, or an engine column that stops meaning what
 the KPI assumes, fails here.
@@ -29,9 +29,9 @@ import pytest
 from scipy import stats
 
 from planner import load_scenario, scenario_from_dict
-from planner.kpis import KPIS
-from planner.scenario import Scenario
-from planner.simulation import simulate
+from planner.scenario.model import Scenario
+from planner.sim.kpis import KPIS
+from planner.sim.run import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 OSLO = ROOT / "simulations" / "oslo_akershus.toml"

@@ -21,11 +21,11 @@ from PIL import Image
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from planner import maps
 from planner.dashboard.pages import map_page
 from planner.dashboard.text import words
-from planner.region import geodata_dir, load_region
-from planner.report import png
+from planner.geo.region import geodata_dir, load_region
+from planner.report import maps
+from planner.report.document import png
 
 REGION = "oslo_akershus"
 SEA = (10.62, 59.62)  # the Oslofjord off Drøbak, between Asker and Frogn: no zone holds it
@@ -349,7 +349,7 @@ def test_the_region_map_is_written_whole_with_norwegian_numbers(region, tmp_path
 
 def test_the_report_uses_this_map(region) -> None:
     """report.map_figure draws maps.share_map: the report's map is the one tested here."""
-    from planner import report
+    from planner.report import document as report
 
     class B:  # the two things map_figure reads from a results bundle
         zone_shares = _shares(region)

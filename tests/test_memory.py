@@ -16,8 +16,11 @@ import pyarrow.parquet as pq
 import pytest
 from rich.console import Console
 
-from planner import budget, load_scenario, scenario_from_dict
-from planner.budget import (
+from planner import load_scenario, scenario_from_dict
+from planner.cli.progress import progress
+from planner.scenario.model import Scenario
+from planner.sim import budget
+from planner.sim.budget import (
     BASE_BYTES,
     KEPT_BYTES_PER_CALL,
     SECONDS_PER_CALL,
@@ -31,12 +34,10 @@ from planner.budget import (
     refusal,
     run_refusal,
 )
-from planner.demand import cell_weights, generate_calls
-from planner.event_log import DiscardLog, ParquetLog
-from planner.progress import progress
-from planner.scenario import Scenario
-from planner.simulation import Results, simulate
-from planner.world import build_world
+from planner.sim.demand import cell_weights, generate_calls
+from planner.sim.event_log import DiscardLog, ParquetLog
+from planner.sim.run import Results, simulate
+from planner.sim.world import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 OSLO = ROOT / "simulations" / "oslo_akershus.toml"

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 
 from planner import load_scenario
-from planner.coverage import CoverageModel, InfeasiblePlacement
-from planner.optimise import Target, instance
-from planner.staffing import (
+from planner.optimise.coverage import CoverageModel, InfeasiblePlacement
+from planner.optimise.loop import Target, instance
+from planner.optimise.staffing import (
     InfeasibleRoster,
     ShiftPattern,
     assign_to_vehicles,
     solve_roster,
     units_needed,
 )
-from planner.world import erlang_c
+from planner.sim.world import erlang_c
 
 ROOT = Path(__file__).resolve().parent.parent
 

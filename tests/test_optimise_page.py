@@ -11,10 +11,10 @@ from test_dashboard import ROOT, shown
 from planner.dashboard import serve
 from planner.dashboard.pages.optimise import readable, stop_words
 from planner.dashboard.text import words
-from planner.optimise import Outcome, Stop, Target, instance, propose
-from planner.parameters import deep_merge
-from planner.scenario import scenario_from_dict
-from planner.scenario_file import load_scenario
+from planner.optimise.loop import Outcome, Stop, Target, instance, propose
+from planner.scenario.loading import load_scenario
+from planner.scenario.model import scenario_from_dict
+from planner.scenario.parameters import deep_merge
 
 TARGET = Target("share_health_first", ">=", 0.9)
 
@@ -178,7 +178,7 @@ def test_progress_lines_say_what_was_simulated_as_the_command_line_prints_it() -
     """The progress events' English lines (what `planner optimize` prints), worked by hand."""
     from types import SimpleNamespace
 
-    from planner.optimise import PointDone, RoundDone
+    from planner.optimise.loop import PointDone, RoundDone
 
     results = SimpleNamespace(kpi=lambda key: {"share_health_first": 0.87654}[key])
     proposal = SimpleNamespace(

@@ -17,8 +17,8 @@ import pytest
 from test_simulation import SMALL as SIMULATION_SMALL
 
 from planner import scenario_from_dict
-from planner.executors import local_pool
-from planner.simulation import IN_FLIGHT, Results, simulate
+from planner.sim.run import IN_FLIGHT, Results, simulate
+from planner.sweep.executors import local_pool
 
 SMALL = {  # test_simulation's small scenario, over a shorter run with more replications
     **SIMULATION_SMALL,
@@ -160,7 +160,7 @@ def test_a_killed_pool_is_replaced_by_a_run_here(
 
 
 @pytest.mark.shell  # the dashboard's scripts, not the core: out of mutation runs
-@pytest.mark.parametrize("script", ["planner/dashboard/entry/dashboard.py", "app.py"])
+@pytest.mark.parametrize("script", ["src/planner/dashboard/entry/dashboard.py", "app.py"])
 def test_a_worker_does_not_draw_the_dashboard(script: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker started while Streamlit runs the script imports it as "__mp_main__" (Streamlit's
     __main__ then); drawing the app there cost each worker seconds and filled the log."""

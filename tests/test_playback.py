@@ -31,10 +31,10 @@ from planner.dashboard.playback import (
     script_json,
 )
 from planner.dashboard.text import Words, ui_keys
-from planner.region import load_region
-from planner.scenario import Shift, Unit
-from planner.simulation import Results
-from planner.world import build_world
+from planner.geo.region import load_region
+from planner.scenario.model import Shift, Unit
+from planner.sim.run import Results
+from planner.sim.world import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "simulations" / "oslo_akershus.toml"
@@ -500,10 +500,10 @@ def _dashboard_part() -> None:
     """The playback as the dashboard draws it, for a run of one replication (AppTest runs the
     function's body alone: it imports all it needs)."""
     import planner
-    from planner.compare import baseline_of
     from planner.dashboard.model import Run, simulations_dir
     from planner.dashboard.playback import render
     from planner.dashboard.text import Words
+    from planner.sim.compare import baseline_of
 
     s = planner.load_scenario(simulations_dir() / "oslo_akershus.toml")
     s = s.model_copy(update={"run": s.run.model_copy(update={"replications": 1})})

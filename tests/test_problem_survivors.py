@@ -1,4 +1,4 @@
-"""Exact values for the scenario loader's problems (planner/scenario_file.py), each worked out
+"""Exact values for the scenario loader's problems (planner/scenario/loading.py), each worked out
 by hand from the code and data/problem_text.toml: the files ``read_bytes`` refuses, the limits
 of ``parse_toml``, pydantic's errors as ``describe_problems`` types them, numbers and values
 the Norwegian way, the names ``param_name`` gives and the fallbacks of a problem said in
@@ -25,8 +25,8 @@ import pytest
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from planner import scenario_file
-from planner.scenario_file import (
+from planner.scenario import loading as scenario_file
+from planner.scenario.loading import (
     MAX_BYTES,
     Problem,
     ScenarioError,

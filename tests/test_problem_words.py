@@ -20,10 +20,8 @@ import pytest
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from planner import scenario_file
-from planner.parameters import deep_merge, default_values
-from planner.scenario import Scenario, scenario_from_dict
-from planner.scenario_file import (
+from planner.scenario import loading as scenario_file
+from planner.scenario.loading import (
     MAX_BYTES,
     Problem,
     ScenarioError,
@@ -34,6 +32,8 @@ from planner.scenario_file import (
     parse_toml,
     scenario_from_mapping,
 )
+from planner.scenario.model import Scenario, scenario_from_dict
+from planner.scenario.parameters import deep_merge, default_values
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ_EXAMPLES = 400
@@ -145,8 +145,8 @@ def test_numbers_the_norwegian_way() -> None:
 
 def test_the_core_imports_neither_the_dashboard_nor_the_report() -> None:
     code = (
-        "import sys, planner.scenario_file as f; f.Problem; "
-        "bad = [m for m in sys.modules if m.startswith(('planner.dashboard', 'planner.report', "
+        "import sys, planner.scenario.loading as f; f.Problem; "
+        "bad = [m for m in sys.modules if m.startswith(('planner.dashboard', 'planner.report.document', "
         "'streamlit', 'matplotlib'))]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -375,8 +375,8 @@ def test_the_data_file_has_a_case_for_each_own_message() -> None:
     # each `raise ValueError` of a check in the schema has its message here (one id serves the
     # two unknown-zone checks and the two all-zero-weights checks): a new check needs bokmål
     raises = sum(
-        (ROOT / "planner" / name).read_text("utf-8").count("raise ValueError(")
-        for name in ("scenario.py", "distributions.py")
+        (ROOT / "src" / "planner" / "scenario" / name).read_text("utf-8").count("raise ValueError(")
+        for name in ("model.py", "distributions.py")
     )
     assert raises == len(OWN_CHECKS) + 2, "a check was added or removed: update problem_text"
 
@@ -434,7 +434,7 @@ def test_file_problems_in_bokmal() -> None:
 
 
 def test_files_on_disk_in_bokmal(tmp_path: Path) -> None:
-    from planner.scenario_file import load_scenario
+    from planner.scenario.loading import load_scenario
 
     for path, bokmal in (
         (tmp_path, f"{tmp_path}: er en mappe, ikke en scenariofil"),

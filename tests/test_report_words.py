@@ -9,10 +9,10 @@ import pytest
 from test_dashboard import ROOT
 
 from planner.dashboard.text import _raw, words
-from planner.kpis import KPIS
-from planner.report import assumption_rows
-from planner.report import text as report_text
-from planner.scenario_file import load_scenario
+from planner.report.document import assumption_rows
+from planner.report.document import text as report_text
+from planner.scenario.loading import load_scenario
+from planner.sim.kpis import KPIS
 
 # (dashboard words, report words) that name the same figure
 SAME_FIGURE = {

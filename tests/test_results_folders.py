@@ -2,7 +2,7 @@
 what planner did not write, a frontier reaches a report only from the same scenario and region,
 and a tampered results folder is one line naming the file.
 
-The kill test runs ``planner run`` in a subprocess that wraps planner.files' own functions to
+The kill test runs ``planner run`` in a subprocess that wraps planner.store.files' own functions to
 SIGKILL itself at one point of the write phase (no hook in the production code), then checks
 the folder is the old run or the new run, whole, and that the next run removes the leftovers.
 """
@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 import tomli_w
 
-from planner.files import (
+from planner.store.files import (
     REPORT_GENERATOR,
     mismatch,
     read_manifest,
@@ -164,7 +164,7 @@ def test_a_baseline_only_run_does_not_keep_the_previous_economics(cli: Any, tmp_
 
 KILLER = r"""
 import os, signal, sys
-import planner.files as files
+import planner.store.files as files
 
 point, k = sys.argv[1], int(sys.argv[2])
 
@@ -494,7 +494,7 @@ def _attach_frontier(folder: Path, scenario: str, region: str) -> None:
 def test_optimize_into_a_run_folder_brings_its_frontier_to_the_report(
     cli: Any, bergen_run: Path, tmp_path: Path
 ) -> None:
-    from planner.report import load_bundle
+    from planner.report.document import load_bundle
 
     folder = tmp_path / "run"
     shutil.copytree(bergen_run, folder)
@@ -526,7 +526,7 @@ def test_optimize_into_a_run_folder_brings_its_frontier_to_the_report(
 
 
 def test_a_frontier_of_another_region_never_reaches_a_run_report(cli: Any, tmp_path: Path) -> None:
-    from planner.report import load_bundle
+    from planner.report.document import load_bundle
 
     folder = tmp_path / "out"
     _attach_frontier(folder, "bergen small", "bergen")  # optimize left a Bergen frontier here
@@ -550,7 +550,7 @@ def test_a_frontier_of_another_region_never_reaches_a_run_report(cli: Any, tmp_p
 
 
 def test_a_frontier_not_in_the_manifest_is_ignored(bergen_run: Path, tmp_path: Path) -> None:
-    from planner.report import load_bundle
+    from planner.report.document import load_bundle
 
     folder = tmp_path / "run"
     shutil.copytree(bergen_run, folder)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from ortools.linear_solver import pywraplp
 
-from planner.staffing import InfeasibleRoster, ShiftPattern, solve_roster
+from planner.optimise.staffing import InfeasibleRoster, ShiftPattern, solve_roster
 
 MON, SUN = 0, 6
 

@@ -14,7 +14,7 @@ so a correct sampler fails one such check in about 16,000; goodness-of-fit tests
 p > P_MIN = 0.001. Every generator is seeded, so the outcome is fixed: these bounds say how
 unlucky the fixed seeds would have to be for a correct sampler to fail.
 
-The arrival process (planner.demand) is a Poisson process whose rate is piecewise constant by
+The arrival process (planner.sim.demand) is a Poisson process whose rate is piecewise constant by
 hour: rate_per_1000_per_year * population / 1000 * growth * zone factor * hour-of-week weight /
 (365 * 24) calls an hour. Its hourly counts are independent Poisson variables, checked by a
 chi-square over the 168 hours of the week; where the calls fall is checked by a chi-square over
@@ -36,10 +36,10 @@ import pytest
 from scipy import stats
 
 import planner
-from planner.demand import CallStream, cell_weights, generate_calls
-from planner.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
-from planner.region import load_region
-from planner.world import build_world
+from planner.geo.region import load_region
+from planner.scenario.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
+from planner.sim.demand import CallStream, cell_weights, generate_calls
+from planner.sim.world import build_world
 
 N = 100_000
 Z = 4.0  # standard errors allowed on a moment (see the module docstring)
@@ -295,7 +295,7 @@ def test_checks_reject_ignored_or_reversed_weights() -> None:
 def profile_weights(profile: str | list[float]) -> np.ndarray:
     """168 hour-of-week weights, Monday 00-01 first, mean 1, read from the TOML profiles.
 
-    The layout is the one planner.demand documents: Monday to Thursday follow the ``weekday``
+    The layout is the one planner.sim.demand documents: Monday to Thursday follow the ``weekday``
     day, Friday and Saturday the ``friday_saturday_night`` day, except that a night belongs to
     the evening before it: Friday 00-06 (Thursday night) is a weekday's, Sunday 00-06 (Saturday
     night) the late one's, and Sunday 06-24 a weekday's.

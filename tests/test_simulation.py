@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from planner import load_scenario, scenario_from_dict
-from planner.compare import paired_differences, police_hours_freed
-from planner.simulation import simulate
+from planner.sim.compare import paired_differences, police_hours_freed
+from planner.sim.run import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 SIMS = ROOT / "simulations"
@@ -32,7 +32,7 @@ SMALL = {
 
 def _kpis_in_a_new_process(path: Path, seed: int) -> dict:
     code = (
-        "import json,sys;from planner import load_scenario;from planner.simulation import simulate;"
+        "import json,sys;from planner import load_scenario;from planner.sim.run import simulate;"
         f"r=simulate(load_scenario(sys.argv[1]),replications=3,seed={seed});"
         "print(json.dumps(r.per_replication.to_dict(orient='list')))"
     )

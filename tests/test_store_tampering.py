@@ -27,8 +27,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from planner.store import SCHEMA_VERSION, Store, damage_lines
-from planner.sweep import load_sweep
+from planner.store.database import SCHEMA_VERSION, Store, damage_lines
+from planner.sweep.grid import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 5

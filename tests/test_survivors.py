@@ -14,24 +14,24 @@ import pytest
 from scipy import stats
 
 from planner import load_scenario
-from planner.compare import (
+from planner.economics.appraisal import appraise, evaluate, headline, inputs, service_cost
+from planner.geo.travel import TrafficRules
+from planner.optimise.coverage import CoverageModel, Placement
+from planner.optimise.staffing import Roster, ShiftPattern, assign_to_vehicles, units_needed
+from planner.scenario.model import Scenario
+from planner.sim.compare import (
     baseline_of,
     calls_differ,
     paired_differences,
     police_hours_freed,
     with_baseline,
 )
-from planner.compare import (
+from planner.sim.compare import (
     paired_table as paired_differences_table,
 )
-from planner.coverage import CoverageModel, Placement
-from planner.economics import appraise, evaluate, headline, inputs, service_cost
-from planner.kpis import KPIS, on_duty_minutes, summarise
-from planner.scenario import Scenario
-from planner.simulation import simulate
-from planner.staffing import Roster, ShiftPattern, assign_to_vehicles, units_needed
-from planner.travel import TrafficRules
-from planner.world import PoliceDistrict, erlang_c, police_wait
+from planner.sim.kpis import KPIS, on_duty_minutes, summarise
+from planner.sim.run import simulate
+from planner.sim.world import PoliceDistrict, erlang_c, police_wait
 
 
 def _with(s: Scenario, section: str, **fields: Any) -> Scenario:
@@ -345,7 +345,7 @@ def test_on_duty_minutes_of_no_mission_is_an_empty_array() -> None:
 
 
 def test_the_traffic_rules_are_the_scenarios(oslo: Scenario) -> None:
-    from planner.world import _rules
+    from planner.sim.world import _rules
 
     travel = oslo.travel.model_copy(
         update={
@@ -503,7 +503,7 @@ def _replication_frame(replication: int, arrivals: list[float], zone: str) -> pd
 
 
 def test_replications_keep_the_ones_added_so_far_with_whole_numbered_replications() -> None:
-    from planner.simulation import Replications
+    from planner.sim.run import Replications
 
     util = np.full(168, 0.5)
     parts = Replications(warmup=0.0, total=3)
@@ -520,7 +520,7 @@ def test_replications_keep_the_ones_added_so_far_with_whole_numbered_replication
 def test_utilisation_leaves_hours_no_unit_is_on_duty_empty_without_a_warning() -> None:
     import warnings
 
-    from planner.simulation import Replications
+    from planner.sim.run import Replications
 
     parts = Replications(warmup=0.0, total=2)
     a, b = np.full(168, np.nan), np.full(168, np.nan)
@@ -538,7 +538,7 @@ def test_utilisation_leaves_hours_no_unit_is_on_duty_empty_without_a_warning() -
 
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 8])
 def test_rows_gives_every_row_in_the_order_added_numbered_from_zero(count: int) -> None:
-    from planner.simulation import _Rows
+    from planner.sim.run import _Rows
 
     rows = _Rows()
     rows.add(pd.DataFrame({"v": pd.Series([], dtype=float)}))  # no rows: only its columns
@@ -560,7 +560,7 @@ def test_rows_gives_every_row_in_the_order_added_numbered_from_zero(count: int) 
 
 
 def test_busy_minutes_by_a_time_worked_by_hand() -> None:
-    from planner.kpis import _busy_until
+    from planner.sim.kpis import _busy_until
 
     start, end = np.array([30.0, 10.0]), np.array([50.0, 20.0])  # given out of order
     t = np.array([0.0, 10.0, 15.0, 25.0, 30.0, 40.0, 60.0])
@@ -568,7 +568,7 @@ def test_busy_minutes_by_a_time_worked_by_hand() -> None:
 
 
 def _period(warmup: float, horizon: float, hours_on: list[int]) -> Any:
-    from planner.kpis import Period
+    from planner.sim.kpis import Period
 
     on = np.zeros((1, 168))
     on[0, hours_on] = 1
@@ -578,7 +578,7 @@ def _period(warmup: float, horizon: float, hours_on: list[int]) -> Any:
 def test_half_a_minute_on_shift_busy_throughout_is_all_busy() -> None:
     import warnings
 
-    from planner.kpis import on_shift_utilisation
+    from planner.sim.kpis import on_shift_utilisation
 
     log = pd.DataFrame({"unit": [0], "t_dispatch": [0.0], "t_unit_free": [60.0]})
     period = _period(59.5, 60.0, [0])  # counting starts 30 s before the shift's hour ends
@@ -591,7 +591,7 @@ def test_half_a_minute_on_shift_busy_throughout_is_all_busy() -> None:
 def test_a_share_among_no_calls_is_empty_without_a_warning() -> None:
     import warnings
 
-    from planner.kpis import _share
+    from planner.sim.kpis import _share
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -600,8 +600,8 @@ def test_a_share_among_no_calls_is_empty_without_a_warning() -> None:
 
 
 def test_a_call_at_the_end_of_the_warm_up_is_counted() -> None:
-    from planner.kpis import replication_kpis
-    from planner.simulation import period_of, run_replication
+    from planner.sim.kpis import replication_kpis
+    from planner.sim.run import period_of, run_replication
 
     s = load_scenario("simulations/mmc_check.toml")
     s = s.model_copy(update={"run": s.run.model_copy(update={"horizon_days": 3, "warmup_days": 0})})
@@ -618,8 +618,8 @@ def test_unit_mobilisation_is_drawn_from_its_own_stream() -> None:
     """A random unit mobilisation (the default is fixed) is drawn from the call stream's own
     generator for it: reproducible, varying, with the mean asked for, and nothing else moves."""
     from planner import scenario_from_dict
-    from planner.demand import cell_weights, generate_calls
-    from planner.world import build_world
+    from planner.sim.demand import cell_weights, generate_calls
+    from planner.sim.world import build_world
 
     run = {"run": {"horizon_days": 30.0, "warmup_days": 0.0, "seed": 11}}
     varying = {"fleet": {"mobilisation": {"dist": "lognormal", "mean": 4.0, "sd": 2.0}}}
@@ -638,7 +638,7 @@ def test_unit_mobilisation_is_drawn_from_its_own_stream() -> None:
 def test_hourly_utilisation_counts_only_between_the_warm_up_and_the_horizon() -> None:
     import warnings
 
-    from planner.kpis import on_shift_utilisation, utilisation_by_hour
+    from planner.sim.kpis import on_shift_utilisation, utilisation_by_hour
 
     # busy 0-30; counting from 59.5 to 60: half a minute on shift, none of it busy
     log = pd.DataFrame({"unit": [0], "t_dispatch": [0.0], "t_unit_free": [30.0]})
@@ -656,7 +656,7 @@ def test_hourly_utilisation_counts_only_between_the_warm_up_and_the_horizon() ->
 
 def test_an_abstract_region_has_ten_patrols_unless_told() -> None:
     from planner import scenario_from_dict
-    from planner.world import build_world
+    from planner.sim.world import build_world
 
     police = {"other_work_utilisation": 0.6, "other_job": 45.0}
     s = scenario_from_dict({"region": {"kind": "abstract"}, "police": police})
@@ -668,12 +668,12 @@ def test_an_abstract_region_has_ten_patrols_unless_told() -> None:
 
 
 def test_the_log_names_each_calls_demand_cell() -> None:
-    from planner.simulation import run_replication
+    from planner.sim.run import run_replication
 
     s = load_scenario("simulations/oslo_akershus.toml")
     s = s.model_copy(update={"run": s.run.model_copy(update={"horizon_days": 2, "warmup_days": 0})})
     log, _, _ = run_replication(s, 0)
-    from planner.region import load_region
+    from planner.geo.region import load_region
 
     cells = load_region("oslo_akershus").cells
     assert log["cell"].between(0, len(cells) - 1).all()
@@ -725,7 +725,7 @@ def test_evaluate_reads_missing_effects_as_none_and_a_nil_simulated_share_as_no_
 
 
 def test_annuities_for_several_horizons_at_one_rate() -> None:
-    from planner.economics import annuity_factor
+    from planner.economics.appraisal import annuity_factor
 
     # sum of 1.04^-t for t = 1..n is (1 - 1.04^-n) / 0.04: 8.1109 for 10 years, 13.5903 for 20
     got = annuity_factor(0.04, np.array([10.0, 20.0]))

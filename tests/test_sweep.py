@@ -15,14 +15,14 @@ import pandas as pd
 import psutil
 import pytest
 
-from planner import parameters
-from planner.compare import baseline_of
-from planner.kpis import KPIS
-from planner.parameters import default_values
-from planner.scenario_file import ScenarioError, load_scenario
-from planner.simulation import simulate
-from planner.store import Store, StoredScenario, StoreError
-from planner.sweep import expand, load_sweep, planner_version, run_item, scenario_hash
+from planner.scenario import parameters
+from planner.scenario.loading import ScenarioError, load_scenario
+from planner.scenario.parameters import default_values
+from planner.sim.compare import baseline_of
+from planner.sim.kpis import KPIS
+from planner.sim.run import simulate
+from planner.store.database import Store, StoredScenario, StoreError
+from planner.sweep.grid import expand, load_sweep, planner_version, run_item, scenario_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = ROOT / "simulations" / "sweep_check.toml"
@@ -153,7 +153,7 @@ def test_local_and_dask_give_identical_values(cli, tmp_path: Path) -> None:
 
 
 def test_unreachable_scheduler_is_one_line(cli, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("planner.executors.DASK_CONNECT_SECONDS", 1)
+    monkeypatch.setattr("planner.sweep.executors.DASK_CONNECT_SECONDS", 1)
     r = cli("sweep", CHECK, "--store", tmp_path / "s.duckdb", "--scheduler", "tcp://127.0.0.1:9")
     assert r.code == 2 and len(r.err.splitlines()) == 1
     assert "cannot reach a Dask scheduler at tcp://127.0.0.1:9" in r.err
@@ -547,7 +547,7 @@ def test_a_schema_1_store_is_upgraded_in_one_step(cli, tmp_path: Path) -> None:
 
 def test_scenario_hash_is_the_same_in_another_process(tmp_path: Path) -> None:
     code = (
-        "import sys; from planner.sweep import load_sweep; "
+        "import sys; from planner.sweep.grid import load_sweep; "
         "print(' '.join(s.hash for s in load_sweep(sys.argv[1]).scenarios))"
     )
     other = subprocess.run(
@@ -563,7 +563,8 @@ def test_scenario_hash_changes_with_a_default_the_geodata_or_the_planner(
     a default a resume would have mixed two models' replications under one hash."""
     import shutil
 
-    from planner import region, sweep
+    from planner.geo import region
+    from planner.sweep import grid as sweep
 
     before = load_sweep(CHECK).scenarios
     raw = parameters._raw()

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from planner import scenario_from_dict
-from planner.kpis import interval
-from planner.simulation import simulate
-from planner.world import erlang_c
+from planner.sim.kpis import interval
+from planner.sim.run import simulate
+from planner.sim.world import erlang_c
 
 KINDS = (
     "suicidal",
@@ -140,7 +140,7 @@ def test_invariants_on_the_abstract_queue() -> None:
 
 def test_utilisation_and_overtime_against_a_minute_by_minute_count() -> None:
     """Two units with their own shifts; busy minutes counted one by one, on shift and off."""
-    from planner.kpis import Period, overtime_minutes, utilisation_by_hour
+    from planner.sim.kpis import Period, overtime_minutes, utilisation_by_hour
 
     rng = np.random.default_rng(3)
     horizon, warm = 3 * 10080.0, 600.0

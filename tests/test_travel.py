@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.drive_times import TOLERANCE, compare_reference, reference_table
-from planner.region import load_region
-from planner.travel import Places, TrafficRules, travel_model
+from planner.geo.drive_times import TOLERANCE, compare_reference, reference_table
+from planner.geo.region import load_region
+from planner.geo.travel import Places, TrafficRules, travel_model
 
 SHARED_SOURCES = Path(__file__).resolve().parent.parent.parent / "shared" / "geodata-sources"
 
@@ -82,7 +82,7 @@ def osm_network():  # type: ignore[no-untyped-def]
     pbf = SHARED_SOURCES / "oslo-center.osm.pbf"
     if not pbf.is_file():
         pytest.skip("the OSM extract (../shared/geodata-sources/oslo-center.osm.pbf) is absent")
-    from planner.osm import import_osm
+    from planner.geo.osm import import_osm
 
     return import_osm(pbf)
 

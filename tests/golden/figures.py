@@ -41,9 +41,9 @@ def _clean(x: float) -> float | None:
 
 def figures(run: str = "full") -> dict[str, Any]:
     from planner import load_scenario
-    from planner.compare import baseline_of
-    from planner.economics import appraise
-    from planner.simulation import simulate
+    from planner.economics.appraisal import appraise
+    from planner.sim.compare import baseline_of
+    from planner.sim.run import simulate
 
     scenario = load_scenario(SCENARIO)
     if run == "short":

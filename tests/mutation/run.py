@@ -2,8 +2,8 @@
 """Mutation-test planner's core modules with mutmut and report the score per module.
 
     python tests/mutation/run.py                      # the ten core modules (pyproject's only_mutate)
-    python tests/mutation/run.py kpis distributions   # just these (``kpis``, ``planner/kpis.py``
-                                                      # and ``planner.kpis`` all mean the same)
+    python tests/mutation/run.py kpis distributions   # just these (``kpis``, ``planner/sim/kpis.py``
+                                                      # and ``planner.sim.kpis`` all mean the same)
     python tests/mutation/run.py --report-only        # the table again, from the last results
     python tests/mutation/run.py --fail-under 85      # exit 1 if any chosen module is below 85 %
 
@@ -38,15 +38,21 @@ def configured_modules() -> list[str]:
 
 
 def as_path(name: str) -> str:
-    """``kpis``, ``planner.kpis``, ``planner/kpis.py`` -> ``planner/kpis.py``."""
-    name = name.removesuffix(".py").replace("/", ".").replace("\\", ".")
+    """``kpis``, ``sim.kpis``, ``planner.sim.kpis``, ``src/planner/sim/kpis.py`` ->
+    ``src/planner/sim/kpis.py``; a bare name is looked up among the configured modules."""
+    name = name.removesuffix(".py").replace("/", ".").replace("\\", ".").removeprefix("src.")
+    if "." not in name:
+        found = [p for p in configured_modules() if Path(p).stem == name]
+        if len(found) == 1:
+            return found[0]
     if not name.startswith("planner."):
         name = "planner." + name
-    return name.replace(".", "/") + ".py"
+    return "src/" + name.replace(".", "/") + ".py"
 
 
 def module_of(path: str) -> str:
-    return path.removesuffix(".py").replace("/", ".")
+    """``src/planner/sim/kpis.py`` -> ``planner.sim.kpis`` (mutmut's name for the module)."""
+    return path.removesuffix(".py").removeprefix("src/").replace("/", ".")
 
 
 def mutmut_command() -> list[str]:
@@ -62,7 +68,7 @@ def environment() -> dict[str, str]:
     env.pop("MUTANT_UNDER_TEST", None)
     # Python processes the tests start in other folders must import the mutated copy, not the
     # editable install (which points at the checkout); see pythonpath/sitecustomize.py.
-    extra = [str(ROOT / "mutants"), str(ROOT / "tests" / "mutation" / "pythonpath")]
+    extra = [str(ROOT / "mutants" / "src"), str(ROOT / "tests" / "mutation" / "pythonpath")]
     env["PYTHONPATH"] = os.pathsep.join([*extra, *filter(None, [env.get("PYTHONPATH")])])
     return env
 
@@ -72,7 +78,7 @@ def run_mutmut(
 ) -> float:
     """Run mutmut on every mutant of ``paths``; with ``again``, only on the mutants of every
     function that the last results show with a mutant not killed (or not tested), and of the
-    functions ``also`` names (``planner.engine.xǁEngineǁ_eta``: a function changed since)."""
+    functions ``also`` names (``planner.sim.engine.xǁEngineǁ_eta``: a function changed since)."""
     names = [module_of(p) + ".*" for p in paths]
     if again:
         functions = {key.rsplit("__mutmut_", 1)[0] for p in paths for key in left_to_test(p)}
@@ -93,9 +99,9 @@ def left_to_test(path: str) -> list[str]:
 
 
 def _mutmut(cmd: list[str]) -> float:
-    # mutants/ must exist before mutmut starts: Python skips, for good, a PYTHONPATH folder that
+    # mutants/src must exist before mutmut starts: Python skips, for good, a PYTHONPATH folder that
     # is missing at start-up, and the tests would then import the editable checkout instead.
-    (ROOT / "mutants").mkdir(exist_ok=True)
+    (ROOT / "mutants" / "src").mkdir(parents=True, exist_ok=True)
     print("$", " ".join(cmd), flush=True)
     start = time.monotonic()
     done = subprocess.run(cmd, cwd=ROOT, env=environment(), check=False)
@@ -106,7 +112,7 @@ def _mutmut(cmd: list[str]) -> float:
 
 
 def function_of(key: str) -> str:
-    """``planner.kpis.xǁSummaryǁmean__mutmut_3`` -> ``Summary.mean``."""
+    """``planner.sim.kpis.xǁSummaryǁmean__mutmut_3`` -> ``Summary.mean``."""
     name = key.rsplit(".", 1)[-1].rsplit("__mutmut_", 1)[0]
     if name.startswith("xǁ"):
         return ".".join(part for part in name[2:].split("ǁ") if part)
@@ -233,7 +239,7 @@ def main() -> int:
         default=[],
         metavar="FUNCTION",
         help="with --again: functions changed since the last results, all of whose mutants are "
-        "tested again (names as mutmut gives them, e.g. 'planner.kpis.x_interval')",
+        "tested again (names as mutmut gives them, e.g. 'planner.sim.kpis.x_interval')",
     )
     parser.add_argument("--fail-under", type=float, metavar="PCT", help="exit 1 below this score")
     args = parser.parse_args()

@@ -1,0 +1,202 @@
+"""The call stream: when, where and what kind of crisis calls arrive, with their hidden truths.
+
+The stream is drawn before the engine runs and does not depend on the service design, so two
+scenarios with the same demand and seed face the very same calls (common random numbers).
+Every attribute has its own random stream, and every call draws every attribute whether or not
+a policy uses it: adding a unit must not shift the draws of later calls.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+
+from planner.scenario.model import Scenario
+
+MINUTES_PER_WEEK = 168 * 60
+NIGHT_ENDS = 6
+"""Hour of day (06:00) before which an hour belongs to the previous evening's night."""
+
+# One stream per source of randomness, in a fixed order (appending new ones keeps old draws).
+STREAMS = (
+    "arrivals",
+    "place",
+    "kind",
+    "channel",
+    "police_needed",
+    "flagged",
+    "transport",
+    "medical",
+    "force_transport",
+    "on_scene",
+    "police_alone",
+    "handover_ambulance",
+    "handover_police",
+    "handling",
+    "pass_on",
+    "unit_mobilisation",
+    "police_mobilisation",
+    "backup_check",
+    "police_wait",
+    "within_hour",
+    "police_car_today",
+)
+
+
+@cache
+def _profiles() -> dict[str, dict[str, object]]:
+    text = resources.files("planner.data").joinpath("hour_of_week.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def hour_of_week_weights(profile: str | list[float]) -> np.ndarray:
+    """168 weights, Monday 00-01 first, with mean 1 (so the yearly volume is unchanged)."""
+    if isinstance(profile, str):
+        p = _profiles()[profile]
+        weekday = np.asarray(p["weekday"], dtype=float)
+        late = np.asarray(p["friday_saturday_night"], dtype=float)
+        # a night belongs to the evening before it: the late profile's small hours (00-06) fall
+        # on Saturday and Sunday morning, after Friday and Saturday evening
+        early = slice(0, NIGHT_ENDS)
+        friday, sunday = late.copy(), weekday.copy()
+        friday[early], sunday[early] = weekday[early], late[early]
+        w = np.concatenate([weekday, weekday, weekday, weekday, friday, late, sunday])
+    else:
+        w = np.asarray(profile, dtype=float)
+    return w / w.mean()
+
+
+def streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
+    """Independent generators for every source of randomness of one replication."""
+    root = np.random.SeedSequence(entropy=seed, spawn_key=(replication,))
+    children = root.spawn(len(STREAMS))
+    return {
+        name: np.random.Generator(np.random.PCG64(s))
+        for name, s in zip(STREAMS, children, strict=True)
+    }
+
+
+@dataclass(frozen=True)
+class CallStream:
+    """One replication's calls, sorted by arrival time; every array has one entry per call."""
+
+    t: np.ndarray  # arrival, minutes from the start of the run (a Monday 00:00)
+    cell: np.ndarray  # index into the region's demand cells
+    kind: np.ndarray  # index into kinds
+    channel: np.ndarray  # index into channels
+    police_needed: np.ndarray  # the truth: police must come (force, entry, violence)
+    flagged: np.ndarray  # triage's risk screening says police should come
+    transport: np.ndarray  # the patient is taken to a receiving facility
+    medical: np.ndarray  # ... by ordinary ambulance (medical need)
+    force_transport: np.ndarray  # ... in a police car when police were needed
+    police_car_today: np.ndarray  # ... in a police car when police handle the call alone
+    on_scene: np.ndarray  # minutes, health crew on scene
+    police_alone: np.ndarray  # minutes, police on scene when they handle it alone
+    handover_ambulance: np.ndarray
+    handover_police: np.ndarray
+    handling: np.ndarray
+    pass_on: np.ndarray
+    unit_mobilisation: np.ndarray
+    police_mobilisation: np.ndarray
+    backup_check: np.ndarray
+    police_wait_u: np.ndarray  # two uniforms per call for the police availability draw
+    kinds: tuple[str, ...]
+    channels: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+def cell_weights(
+    scenario: Scenario, populations: np.ndarray, zone_of_cell: np.ndarray
+) -> np.ndarray:
+    """Expected calls per year in each demand cell."""
+    d = scenario.demand
+    factor = np.array([d.zone_rate_factors.get(str(z), 1.0) for z in zone_of_cell])
+    return populations * factor * d.rate_per_1000_per_year / 1000.0 * d.growth_factor
+
+
+def generate_calls(
+    scenario: Scenario,
+    cell_rates: np.ndarray,
+    replication: int,
+) -> CallStream:
+    """Draw one replication's calls over the run horizon (piecewise-constant hourly rates)."""
+    rng = streams(scenario.run.seed, replication)
+    hours = int(np.ceil(scenario.run.horizon_days * 24))
+    weights = hour_of_week_weights(scenario.demand.hour_of_week_profile)
+    per_hour = cell_rates.sum() / (365.0 * 24.0) * weights[np.arange(hours) % 168]
+    counts = rng["arrivals"].poisson(per_hour)
+    start = np.repeat(np.arange(hours, dtype=float) * 60.0, counts)
+    t = np.sort(start + rng["within_hour"].random(start.size) * 60.0)
+    t = t[t < scenario.run.horizon_days * 1440.0]
+    n = t.size
+
+    kinds = tuple(scenario.situations)
+    sits = [scenario.situations[k] for k in kinds]
+    shares = np.array([s.share for s in sits])
+    kind = rng["kind"].choice(len(kinds), size=n, p=shares / shares.sum())
+    cell = rng["place"].choice(cell_rates.size, size=n, p=cell_rates / cell_rates.sum())
+    ch = scenario.call_handling.channel_shares
+    channels = tuple(ch)
+    channel = rng["channel"].choice(len(channels), size=n, p=np.array([ch[c] for c in channels]))
+
+    def per_kind(attr: str) -> np.ndarray:
+        return np.array([getattr(s, attr) for s in sits])[kind]
+
+    police_needed = rng["police_needed"].random(n) < per_kind("p_police_needed")
+    tri = scenario.triage
+    u_flag = rng["flagged"].random(n)
+    flagged = np.where(
+        police_needed, u_flag < tri.screening_sensitivity, u_flag < tri.screening_false_positive
+    )
+    transport = rng["transport"].random(n) < per_kind("p_transport")
+    medical = transport & (rng["medical"].random(n) < scenario.dispatch.ordinary_ambulance_share)
+    force_transport = (
+        transport
+        & police_needed
+        & (rng["force_transport"].random(n) < scenario.dispatch.police_transport_when_force)
+    )
+
+    police_car_today = transport & (
+        rng["police_car_today"].random(n) < scenario.dispatch.police_car_share_today
+    )
+
+    def by_kind(stream: str, attr: str) -> np.ndarray:
+        # one child stream per kind, so a kind whose law draws more or fewer variates (fixed:
+        # none; gamma: by rejection) leaves every other kind's values as they were
+        out = np.empty(n)
+        for i, (s, g) in enumerate(zip(sits, rng[stream].spawn(len(sits)), strict=True)):
+            idx = np.flatnonzero(kind == i)
+            out[idx] = getattr(s, attr).sample(g, idx.size)
+        return out
+
+    f, d, c = scenario.facilities, scenario.dispatch, scenario.call_handling
+    return CallStream(
+        t=t,
+        cell=cell,
+        kind=kind,
+        channel=channel,
+        police_needed=police_needed,
+        flagged=flagged,
+        transport=transport,
+        medical=medical,
+        force_transport=force_transport,
+        police_car_today=police_car_today,
+        on_scene=by_kind("on_scene", "on_scene"),
+        police_alone=by_kind("police_alone", "police_alone"),
+        handover_ambulance=f.handover_ambulance.sample(rng["handover_ambulance"], n),
+        handover_police=f.handover_police.sample(rng["handover_police"], n),
+        handling=c.handling.sample(rng["handling"], n),
+        pass_on=c.pass_on.sample(rng["pass_on"], n),
+        unit_mobilisation=scenario.fleet.mobilisation.sample(rng["unit_mobilisation"], n),
+        police_mobilisation=scenario.police.mobilisation.sample(rng["police_mobilisation"], n),
+        backup_check=d.backup_check.sample(rng["backup_check"], n),
+        police_wait_u=rng["police_wait"].random((n, 2)),
+        kinds=kinds,
+        channels=channels,
+    )

@@ -1,0 +1,405 @@
+"""The discrete-event engine: psychiatric ambulance units, shifts, queueing and police fallback.
+
+SimPy runs the contested part — units that are free or busy, on or off duty, and calls that wait
+for them. Everything a call does once a responder is chosen is a fixed sequence of durations
+(drive, scene, transport, handover, drive back) drawn in advance, so each call's story is a
+short generator: ask for a unit, hold it for the computed time, give it back.
+
+Police are not simulated as individual patrols: their availability for a psychiatric call comes
+from an M/M/c model of their other work (see ``world.PoliceDistrict``), psychiatric calls being a
+small share of police work.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import simpy
+
+from planner.scenario.model import Scenario
+from planner.sim.demand import CallStream
+from planner.sim.events import MODE_CODE, REASON_CODE, Reason, TransportMode
+from planner.sim.world import World, police_wait
+
+URGENCY_RANK = {"acute": 0, "urgent": 1, "planned": 2}
+NAN = math.nan
+
+
+@dataclass
+class _Unit:
+    index: int
+    base: int
+    on_duty: list[bool]
+    busy: bool = False
+
+
+@dataclass(order=True)
+class _Waiting:
+    rank: tuple[int, float, int]
+    call: int = field(compare=False)
+    deadline: float = field(compare=False)
+
+
+class EventLog:
+    """Column arrays, one row per call; the single source of every KPI."""
+
+    COLUMNS: ClassVar[dict[str, Any]] = {
+        "unit": -1,
+        "reason": 0,  # position in events.Reason
+        "t_health_alerted": NAN,  # the health service (AMK) knows of the call
+        "t_police_alerted": NAN,  # police are alerted (NaN when they never come)
+        "t_dispatch": NAN,
+        "t_first_on_scene": NAN,
+        "t_unit_on_scene": NAN,
+        "t_police_on_scene": NAN,
+        "t_scene_end": NAN,
+        "transport_mode": 0,  # position in events.TransportMode
+        "t_handover_end": NAN,
+        "t_unit_free": NAN,
+        "patrol_minutes": 0.0,
+        "unit_minutes": 0.0,
+        "police_involved": False,
+        "backup": False,
+    }
+
+    def __init__(self, n: int) -> None:
+        self.cols: dict[str, list[Any]] = {k: [v] * n for k, v in self.COLUMNS.items()}
+
+
+class Engine:
+    """One replication: a SimPy environment over one call stream."""
+
+    def __init__(self, scenario: Scenario, world: World, calls: CallStream) -> None:
+        self.s, self.w, self.c = scenario, world, calls
+        self.env = simpy.Environment()
+        self.log = EventLog(len(calls))
+        base_index = {b: i for i, b in enumerate(world.base_ids)}
+        shifts = scenario.fleet.shifts
+        self.units = [
+            _Unit(i, base_index.get(u.base, 0), shifts[u.shift].on_duty())
+            for i, u in enumerate(scenario.fleet.units)
+        ]
+        self.waiting: list[_Waiting] = []
+        self._seq = itertools.count()
+        # plain Python lists: scalar indexing of numpy arrays is slow in the hot loop
+        self.cell = calls.cell.tolist()
+        self.mob = calls.unit_mobilisation.tolist()
+        sits = [scenario.situations[k] for k in calls.kinds]
+        self.rank = [URGENCY_RANK[sits[k].urgency] for k in calls.kind.tolist()]
+        self.max_wait = [
+            scenario.dispatch.max_wait_planned_minutes
+            if r == 2
+            else scenario.dispatch.max_wait_minutes
+            for r in self.rank
+        ]
+        eligible_kind = [s.health_first_eligible for s in sits]
+        active = scenario.units_are_active
+        self.eligible = [active and eligible_kind[k] for k in calls.kind.tolist()]
+        joint = scenario.call_handling.joint_notification
+        police_first = [ch == "police_112" for ch in calls.channels]
+        h, p = calls.handling, np.where(joint, 0.0, calls.pass_on)
+        by_police = np.array(police_first)[calls.channel]
+        self.t_health = (calls.t + h + np.where(by_police, p, 0.0)).tolist()
+        self.t_police = (calls.t + h + np.where(by_police, 0.0, p)).tolist()
+        self.peak = world.peak.tolist()
+        self.eta_rows = [
+            [world.base_to_cell[prof, u.base].tolist() for u in self.units] for prof in (0, 1)
+        ]
+        bases = np.array([u.base for u in self.units], dtype=int)
+        self.on_duty_count = [sum(u.on_duty[h] for u in self.units) for h in range(168)]
+        # the units that come on (off) duty at each hour of the week, and how many on-duty
+        # units are free as of hour ``_hour`` (hours since the start): kept up to date as units
+        # go busy and free (``_free_on_duty``), so a call that finds every unit busy is told at
+        # once, without a look at each unit
+        self._turns = [
+            (
+                [u for u in self.units if u.on_duty[h] and not u.on_duty[h - 1]],
+                [u for u in self.units if u.on_duty[h - 1] and not u.on_duty[h]],
+            )
+            for h in range(168)
+        ]
+        self._hour = 0
+        self._free = self.on_duty_count[0]
+        # per hour of the week: the quickest drive to each cell of any unit then on duty, so
+        # whether a call is within reach is known without a look at each unit
+        duty = np.array([u.on_duty for u in self.units], dtype=bool).reshape(-1, 168)
+        patterns, which = np.unique(duty.T, axis=0, return_inverse=True)
+        self._pattern: list[int] = which.reshape(-1).tolist()
+        self._reach = [
+            [
+                np.fmin.reduce(world.base_to_cell[prof][bases[on]], axis=0).tolist()
+                if on.any()
+                else []
+                for prof in (0, 1)
+            ]
+            for on in patterns
+        ]
+        # per traffic profile and cell, every unit's index by its drive from base to the cell
+        # (ties by index: a stable sort); NaN drives last
+        self.nearest = [
+            np.argsort(world.base_to_cell[prof][bases], axis=0, kind="stable").T.tolist()
+            if len(bases)
+            else []
+            for prof in (0, 1)
+        ]
+
+    # --- the story of a call -------------------------------------------------------------
+    # Calls and units move by callbacks on SimPy timeouts rather than by one generator process
+    # per call: the story is the same (arrive, find a unit or queue or go to police, hold the
+    # unit, free it), at a third of the events.
+    def run(self) -> EventLog:
+        reason = Reason.BASELINE if not self.s.units_are_active else Reason.NOT_ELIGIBLE
+        self.log.cols["t_health_alerted"] = list(self.t_health)
+        for i in range(len(self.c)):
+            if not self.eligible[i]:
+                self._police_alone(i, self.t_police[i], reason)
+        self._order = sorted(
+            (i for i in range(len(self.c)) if self.eligible[i]), key=self.t_health.__getitem__
+        )
+        self._next = 0
+        self._next_arrival()
+        self.env.process(self._shift_starts())
+        self.env.run()
+        for entry in self.waiting:  # calls still waiting when the run ends
+            self._expire(entry)
+        self.waiting.clear()
+        return self.log
+
+    def _at(self, when: float, then: Callable[[], None]) -> None:
+        delay = when - self.env.now
+        if delay < 0:
+            raise ValueError(f"negative delay {delay} at t = {self.env.now}")
+        self.env.timeout(delay).callbacks.append(lambda _e: then())
+
+    def _next_arrival(self) -> None:
+        if self._next < len(self._order):
+            i = self._order[self._next]
+            self._next += 1
+            self._at(self.t_health[i], lambda: self._call_arrives(i))
+
+    def _call_arrives(self, i: int) -> None:
+        self._next_arrival()
+        now = self.env.now
+        hour = int(now) // 60 % 168
+        if not self.on_duty_count[hour]:
+            # shifts are known at call taking: police are sent as if no service existed
+            return self._police_alone(i, self.t_police[i], Reason.NO_UNIT_ON_DUTY)
+        chosen = self._quickest_free(i, hour)
+        if chosen is None:
+            return self._to_police(i, Reason.OUT_OF_REACH)
+        if chosen >= 0:
+            return self._send(i, self.units[chosen])
+        # No timer for the deadline: a waiting call is checked when a unit could take it, and one
+        # past its deadline goes to police as of that deadline (police need no engine state).
+        bisect.insort(
+            self.waiting, _Waiting((self.rank[i], now, next(self._seq)), i, now + self.max_wait[i])
+        )
+        return None
+
+    def _quickest_free(self, i: int, hour: int) -> int | None:
+        """The free on-duty unit that reaches call ``i`` first within the dispatch limit (the
+        lowest index of those with the same ETA); -1 if every on-duty unit within the limit is
+        busy; None if none is within it.
+
+        The units are looked at in order of their drive to the call's cell (``nearest``), so
+        the search stops at the first free one, or at the first beyond the limit: its cost
+        does not grow with the fleet while the nearest units are free."""
+        prof, cell, mob = self.peak[hour], self.cell[i], self.mob[i]
+        limit = self.s.dispatch.max_response_minutes
+        if not self._free_on_duty():  # every unit on duty is busy: within reach of one?
+            # mob + the quickest drive is the least of mob + each drive (rounding is monotone)
+            return -1 if mob + self._reach[self._pattern[hour]][prof][cell] <= limit else None
+        drive, units = self.eta_rows[prof], self.units
+        reachable, best, best_eta = False, -1, NAN
+        for u in self.nearest[prof][cell]:
+            eta = mob + drive[u][cell]
+            if not eta <= limit or eta > best_eta:  # beyond the limit (or NaN), or slower
+                break
+            unit = units[u]
+            if not unit.on_duty[hour]:
+                continue
+            reachable = True
+            if not unit.busy and (best < 0 or u < best):
+                # drives in order; mob + drive can round two drives to one ETA: lowest index
+                best, best_eta = u, eta
+        return best if reachable else None
+
+    def _free_on_duty(self) -> int:
+        """How many units are on duty and free now (``_free`` brought up to the hour)."""
+        hour = int(self.env.now) // 60
+        while self._hour < hour:
+            self._hour += 1
+            on, off = self._turns[self._hour % 168]
+            self._free += sum(not u.busy for u in on) - sum(not u.busy for u in off)
+        return self._free
+
+    def _busy(self, unit: _Unit, busy: bool) -> None:
+        """A unit goes busy (or free): the count of free on-duty units follows (brought up to
+        the hour first, while the unit's state is still the one the past hours saw)."""
+        self._free_on_duty()
+        if unit.on_duty[self._hour_now()] and unit.busy != busy:
+            self._free += -1 if busy else 1
+        unit.busy = busy
+
+    def _hour_now(self) -> int:
+        return int(self.env.now) // 60 % 168
+
+    def _to_police(self, i: int, reason: Reason) -> None:
+        self._police_alone(i, max(self.env.now, self.t_police[i]), reason)
+
+    def _send(self, i: int, unit: _Unit) -> None:
+        self._busy(unit, True)
+        now = self.env.now
+        busy = self._unit_response(i, unit.index, now)
+        self._at(now + busy, lambda: self._release(unit))
+
+    # --- dispatch ------------------------------------------------------------------------
+    def _eta(self, unit: _Unit, i: int, now: float) -> float:
+        prof = self.peak[int(now) // 60 % 168]
+        return self.mob[i] + self.eta_rows[prof][unit.index][self.cell[i]]
+
+    def _expire(self, entry: _Waiting) -> None:
+        self._police_alone(
+            entry.call, max(entry.deadline, self.t_police[entry.call]), Reason.WAITED_TOO_LONG
+        )
+
+    def _release(self, unit: _Unit) -> None:
+        self._busy(unit, False)
+        if self.waiting and unit.on_duty[self._hour_now()]:
+            self._take_waiting(unit)
+
+    def _take_waiting(self, unit: _Unit) -> None:
+        now, limit = self.env.now, self.s.dispatch.max_response_minutes
+        expired = [e for e in self.waiting if e.deadline < now]
+        for e in expired:
+            self.waiting.remove(e)
+            self._expire(e)
+        for entry in self.waiting:
+            if self._eta(unit, entry.call, now) <= limit:
+                self.waiting.remove(entry)
+                self._send(entry.call, unit)
+                return
+
+    def _shift_starts(self) -> Generator[simpy.Event, Any, None]:
+        """At each hour a unit comes on duty, let it take a waiting call."""
+        if not self.units:
+            return
+        horizon = self.s.run.horizon_days * 1440.0
+        starts = [
+            [u for u in self.units if u.on_duty[h] and not u.on_duty[(h - 1) % 168]]
+            for h in range(168)
+        ]
+        hour = 1
+        while hour * 60.0 < horizon:
+            yield self.env.timeout(hour * 60.0 - self.env.now)
+            for u in starts[hour % 168]:
+                if not u.busy and self.waiting:
+                    self._take_waiting(u)
+            hour += 1
+            while hour * 60.0 < horizon and not starts[hour % 168]:
+                hour += 1
+
+    # --- what responders do once chosen -------------------------------------------------
+    def _police_arrival(self, i: int, start: float) -> tuple[float, float]:
+        """(time a patrol is assigned, time it is on scene) for police alerted at ``start``."""
+        w, c = self.w, self.c
+        cell = self.cell[i]
+        wait = police_wait(w.districts[int(w.cell_district[cell])], c.police_wait_u[i])
+        assigned = start + wait
+        return assigned, assigned + float(c.police_mobilisation[i]) + float(
+            w.police_to_cell[w.profile(assigned), cell]
+        )
+
+    def _police_alone(self, i: int, start: float, reason: Reason) -> None:
+        w, c, col = self.w, self.c, self.log.cols
+        cell = self.cell[i]
+        assigned, on_scene = self._police_arrival(i, start)
+        end = on_scene + float(c.police_alone[i])
+        mode = TransportMode.NONE
+        handover_end = NAN
+        if c.transport[i]:
+            if c.medical[i] or not c.police_car_today[i]:
+                mode = TransportMode.AMBULANCE
+            else:
+                mode = TransportMode.POLICE_CAR
+                handover_end = (
+                    end
+                    + float(w.cell_to_facility[w.profile(end), cell])
+                    + float(c.handover_police[i])
+                )
+        released = handover_end if mode is TransportMode.POLICE_CAR else end
+        col["reason"][i] = REASON_CODE[reason]
+        col["t_police_alerted"][i] = start
+        col["t_dispatch"][i] = start
+        col["t_first_on_scene"][i] = on_scene
+        col["t_police_on_scene"][i] = on_scene
+        col["t_scene_end"][i] = end
+        col["transport_mode"][i] = MODE_CODE[mode]
+        col["t_handover_end"][i] = handover_end
+        col["patrol_minutes"][i] = released - assigned
+        col["police_involved"][i] = True
+
+    def _unit_response(self, i: int, unit_index: int, now: float) -> float:
+        """Write the call's timeline for a unit dispatched at ``now``; return its busy minutes."""
+        w, c, col = self.w, self.c, self.log.cols
+        unit, cell = self.units[unit_index], self.cell[i]
+        base = unit.base
+        unit_on_scene = now + self._eta(unit, i, now)
+        end = unit_on_scene + float(c.on_scene[i])
+        police_on_scene = NAN
+        police_assigned = NAN
+        police_leave = NAN
+        alerted = NAN
+        needed, flagged = bool(c.police_needed[i]), bool(c.flagged[i])
+        if flagged or needed:
+            alerted = self.t_police[i] if flagged else unit_on_scene
+            police_assigned, police_on_scene = self._police_arrival(i, alerted)
+            check = float(c.backup_check[i])
+            if needed:
+                end = max(end, police_on_scene + check)
+                police_leave = end
+            else:  # police stay until the crew is there, then check and leave
+                police_leave = max(police_on_scene, unit_on_scene) + check
+        mode, handover_end = TransportMode.NONE, NAN
+        if c.transport[i]:
+            drive = float(w.cell_to_facility[w.profile(end), cell])
+            if c.medical[i]:
+                mode = TransportMode.AMBULANCE
+            elif c.force_transport[i]:
+                mode = TransportMode.POLICE_CAR
+                handover_end = end + drive + float(c.handover_police[i])
+                police_leave = handover_end
+            else:
+                mode = TransportMode.PSYCH_AMBULANCE
+                handover_end = end + drive + float(c.handover_ambulance[i])
+        if mode is TransportMode.PSYCH_AMBULANCE:
+            facility = int(w.cell_facility[cell])
+            free = handover_end + float(w.facility_to_base[w.profile(handover_end), facility, base])
+        else:
+            free = end + float(w.cell_to_base[w.profile(end), cell, base])
+        # police are on scene before the crew only when alerted at triage (backup comes after
+        # the crew); fmin ignores the NaN of a call without police
+        first = float(np.fmin(unit_on_scene, police_on_scene))
+        col["unit"][i] = unit_index
+        col["t_police_alerted"][i] = alerted
+        col["t_dispatch"][i] = now
+        col["t_first_on_scene"][i] = first
+        col["t_unit_on_scene"][i] = unit_on_scene
+        col["t_police_on_scene"][i] = police_on_scene
+        col["t_scene_end"][i] = end
+        col["transport_mode"][i] = MODE_CODE[mode]
+        col["t_handover_end"][i] = handover_end
+        col["t_unit_free"][i] = free
+        col["unit_minutes"][i] = free - now
+        col["patrol_minutes"][i] = (
+            0.0 if math.isnan(police_assigned) else police_leave - police_assigned
+        )
+        col["police_involved"][i] = flagged or needed
+        col["backup"][i] = needed and not flagged
+        return free - now

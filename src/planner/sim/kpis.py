@@ -1,0 +1,396 @@
+"""Key figures from the event log, per replication, with 95 % intervals across replications.
+
+Every KPI is a function of the event log alone, so a figure can never disagree with what
+happened in the simulation. Calls that arrive during the warm-up are simulated but not counted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from planner.sim.events import FALLBACK_REASONS, Reason, TransportMode
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a replication's KPIs are counted over: the years after warm-up and the fleet's duty.
+
+    ``on_duty`` holds one row per unit, 168 hours of the week (Monday 00-01 first), 1 when the
+    unit is on shift in that hour.
+    """
+
+    warmup: float  # minutes
+    horizon: float  # minutes
+    on_duty: np.ndarray
+    police_fte_hours: float
+    officers_per_patrol: int
+
+    @property
+    def years(self) -> float:
+        return (self.horizon - self.warmup) / (365.0 * 1440.0)
+
+    @property
+    def units(self) -> int:
+        return int(self.on_duty.shape[0])
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    unit: str
+    better: str  # "higher" | "lower" | ""
+    compute: Callable[[pd.DataFrame, Period], float]
+    counted_calls: bool = True  # False: a time average over the whole log after the warm-up
+
+
+def _share(mask: pd.Series, among: pd.Series) -> float:
+    n = int(among.sum())
+    return float((mask & among).sum() / n) if n else math.nan
+
+
+def _q(series: pd.Series, q: float) -> float:
+    return float(series.quantile(q))  # NaN for no calls
+
+
+def _police_car_officer_hours(d: pd.DataFrame, p: Period) -> float:
+    """Officer-hours from scene end to handover end on police-car transports by police alone."""
+    alone = (d["unit"] < 0) & (d["transport_mode"] == TransportMode.POLICE_CAR)
+    minutes = (d["t_handover_end"] - d["t_scene_end"])[alone]
+    return float(minutes.sum()) / 60.0 * p.officers_per_patrol
+
+
+def _per_unit_year(total: float, p: Period) -> float:
+    return total / p.units / p.years if p.units else math.nan
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("calls_per_year", "Crisis calls", "per year", "", lambda d, p: len(d) / p.years),
+    Kpi(
+        "response_median",
+        "Response time, median",
+        "min",
+        "lower",
+        lambda d, p: _q(d["response_minutes"], 0.5),
+    ),
+    Kpi(
+        "response_p90",
+        "Response time, 90th percentile",
+        "min",
+        "lower",
+        lambda d, p: _q(d["response_minutes"], 0.9),
+    ),
+    Kpi(
+        "share_health_first",
+        "Eligible calls met health-first",
+        "share",
+        "higher",
+        lambda d, p: _share(d["health_first"], d["eligible_kind"]),
+    ),
+    Kpi(
+        "unit_missions_per_year",
+        "Psychiatric ambulance missions",
+        "per year",
+        "",
+        lambda d, p: float(d["health_first"].sum()) / p.years,
+    ),
+    Kpi(
+        "share_police_in_unit_missions",
+        "Unit missions that needed police",
+        "share",
+        "lower",
+        lambda d, p: _share(d["police_involved"], d["health_first"]),
+    ),
+    Kpi(
+        "police_officer_hours",
+        "Police officer-hours",
+        "h per year",
+        "lower",
+        lambda d, p: float(d["officer_hours"].sum()) / p.years,
+    ),
+    Kpi(
+        "police_patrol_hours",
+        "Police patrol-hours",
+        "h per year",
+        "lower",
+        lambda d, p: float(d["patrol_minutes"].sum()) / 60.0 / p.years,
+    ),
+    Kpi(
+        "police_fte",
+        "Police FTE",
+        "FTE",
+        "lower",
+        lambda d, p: float(d["officer_hours"].sum()) / p.years / p.police_fte_hours,
+    ),
+    Kpi(
+        "patrol_hours_per_police_mission",
+        "Patrol-hours per call police attend",
+        "h",
+        "",
+        lambda d, p: (
+            float(d.loc[d["police_involved"], "patrol_minutes"].mean()) / 60.0
+            if d["police_involved"].any()
+            else math.nan
+        ),
+    ),
+    Kpi(
+        "share_police_involved",
+        "Share of calls met by uniformed police",
+        "share",
+        "lower",
+        lambda d, p: float(d["police_involved"].mean()) if len(d) else math.nan,
+    ),
+    Kpi(
+        "share_police_car",
+        "Transported patients driven in a police car",
+        "share",
+        "lower",
+        lambda d, p: _share(
+            d["transport_mode"] == TransportMode.POLICE_CAR,
+            d["transport_mode"] != TransportMode.NONE,
+        ),
+    ),
+    Kpi(
+        "police_encounters_per_year",
+        "Encounters with uniformed police",
+        "per year",
+        "lower",
+        lambda d, p: float(d["police_involved"].sum()) / p.years,
+    ),
+    Kpi(
+        "police_car_transports_per_year",
+        "Patients driven in a police car",
+        "per year",
+        "lower",
+        lambda d, p: float((d["transport_mode"] == TransportMode.POLICE_CAR).sum()) / p.years,
+    ),
+    Kpi(
+        "ambulance_transports_per_year",
+        "Patients driven by ordinary ambulance",
+        "per year",
+        "",
+        lambda d, p: float((d["transport_mode"] == TransportMode.AMBULANCE).sum()) / p.years,
+    ),
+    Kpi(
+        "fallbacks_per_year",
+        "Eligible calls that fell back to police",
+        "per year",
+        "lower",
+        lambda d, p: (
+            float(
+                (d["eligible_kind"] & ~d["health_first"] & d["reason"].isin(FALLBACK_REASONS)).sum()
+            )
+            / p.years
+        ),
+    ),
+    Kpi(
+        "fallbacks_no_unit_free",
+        "... of which waited too long (no unit free)",
+        "per year",
+        "lower",
+        lambda d, p: float((d["reason"] == Reason.WAITED_TOO_LONG).sum()) / p.years,
+    ),
+    Kpi(
+        "queue_wait_mean",
+        "Wait for a unit, mean (unit missions)",
+        "min",
+        "lower",
+        lambda d, p: (
+            float(d.loc[d["health_first"], "queue_minutes"].mean())
+            if d["health_first"].any()
+            else math.nan
+        ),
+    ),
+    Kpi(
+        "unit_utilisation",
+        "Unit utilisation on shift",
+        "share",
+        "",
+        lambda d, p: on_shift_utilisation(d, p),
+        counted_calls=False,
+    ),
+    Kpi(
+        "overtime_hours_per_unit",
+        "Overtime: busy after the shift, per unit",
+        "h per year",
+        "lower",
+        lambda d, p: _per_unit_year(float(d["overtime_minutes"].sum()) / 60.0, p),
+    ),
+    Kpi(
+        "overtime_unit_hours",
+        "Overtime: busy after the shift, all units",
+        "h per year",
+        "lower",
+        lambda d, p: float(d["overtime_minutes"].sum()) / 60.0 / p.years,
+    ),
+    Kpi(
+        "police_car_officer_hours",
+        "Police officer-hours on police-car transports of calls police handle alone",
+        "h per year",
+        "lower",
+        lambda d, p: _police_car_officer_hours(d, p) / p.years,
+    ),
+    Kpi(
+        "share_missions_overtime",
+        "Unit missions that end after the shift",
+        "share",
+        "lower",
+        lambda d, p: _share(d["overtime_minutes"] > 0, d["health_first"]),
+    ),
+)
+KPI_BY_KEY = {k.key: k for k in KPIS}
+
+
+def replication_kpis(log: pd.DataFrame, period: Period) -> dict[str, float]:
+    """The KPIs of one replication's log (rows of that replication only).
+
+    Calls that arrive in the warm-up are not counted; utilisation counts busy time after it.
+    """
+    counted = log[log["t_arrival"] >= period.warmup]
+    return {k.key: k.compute(counted if k.counted_calls else log, period) for k in KPIS}
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and a t-interval across replications (a single replication has no interval)."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return (math.nan,) * 3
+    mean = float(v.mean())
+    if v.size < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    return mean, mean - half, mean + half
+
+
+def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
+    """KPI table: one row per KPI with mean, 95 % interval, unit and label."""
+    rows = []
+    labels = {k.key: (k.label, k.unit) for k in KPIS}
+    for key in per_rep.columns:
+        if key == "replication":
+            continue
+        mean, lo, hi = interval(per_rep[key].to_numpy())
+        label, unit = labels.get(key, (key, ""))
+        rows.append(
+            {"kpi": key, "label": label, "unit": unit, "mean": mean, "ci_low": lo, "ci_high": hi}
+        )
+    return pd.DataFrame(rows)
+
+
+def on_duty_minutes(on_duty: np.ndarray, unit: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Minutes unit ``unit[i]`` has been on shift from time 0 to ``t[i]`` (weeks repeat)."""
+    if len(t) == 0:
+        return np.zeros(0)
+    duty = np.asarray(on_duty)[unit]  # (n, 168) flags: sums and products of them are exact
+    cum = np.concatenate([np.zeros((len(t), 1)), np.cumsum(duty, axis=1) * 60.0], axis=1)
+    weeks, within = np.divmod(np.asarray(t, dtype=float), 168 * 60.0)
+    hour = np.minimum((within // 60).astype(int), 167)
+    rows = np.arange(len(t))
+    return weeks * cum[:, 168] + cum[rows, hour] + (within - hour * 60.0) * duty[rows, hour]
+
+
+def overtime_minutes(
+    on_duty: np.ndarray, unit: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """Minutes of each mission [start, end] that fall outside its unit's shift (0 for none)."""
+    out = np.zeros(len(unit))
+    busy = np.asarray(unit) >= 0
+    if busy.any():
+        u, a, b = np.asarray(unit)[busy], np.asarray(start)[busy], np.asarray(end)[busy]
+        on = on_duty_minutes(on_duty, u, b) - on_duty_minutes(on_duty, u, a)
+        out[busy] = np.maximum((b - a) - on, 0.0)
+    return out
+
+
+def _busy_until(start: np.ndarray, end: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Busy minutes from 0 to each ``t`` of one unit whose missions [start, end] do not overlap."""
+    order = np.argsort(start)
+    a, b = start[order], end[order]
+    done = np.concatenate([[0.0], np.cumsum(b - a)])
+    k = np.searchsorted(a, t, side="right")  # missions begun by t
+    last = np.maximum(k - 1, 0)
+    partial = np.where(k > 0, np.minimum(t, b[last]) - a[last], 0.0)
+    return done[last] + partial
+
+
+def busy_by_hour(log: pd.DataFrame, period: Period) -> tuple[np.ndarray, np.ndarray]:
+    """(busy on shift, on-shift minutes) of the fleet, each summed by hour of week.
+
+    Busy time counts only within the unit's own shift and after the warm-up, so busy / on shift
+    cannot exceed 1; busy time after a shift ends is overtime (``overtime_minutes``).
+    """
+    busy, duty = np.zeros(168), np.zeros(168)
+    first, last = int(period.warmup // 60), int(np.ceil(period.horizon / 60))
+    edges = np.clip(np.arange(first, last + 1) * 60.0, period.warmup, period.horizon)
+    slot_hour = np.arange(first, last) % 168
+    length = np.diff(edges)
+    missions = log[log["unit"] >= 0]
+    unit = missions["unit"].to_numpy()
+    a, b = missions["t_dispatch"].to_numpy(float), missions["t_unit_free"].to_numpy(float)
+    for u in range(period.units):
+        on = np.asarray(period.on_duty[u], dtype=float)[slot_hour]
+        duty += np.bincount(slot_hour, weights=length * on, minlength=168)
+        mine = unit == u
+        if mine.any():
+            # a running sum of mission lengths: clip the rounding of its differences to the slot
+            per_slot = np.clip(np.diff(_busy_until(a[mine], b[mine], edges)), 0.0, length)
+            busy += np.bincount(slot_hour, weights=per_slot * on, minlength=168)
+    return busy, duty
+
+
+def utilisation_by_hour(log: pd.DataFrame, period: Period) -> np.ndarray:
+    """Share of on-shift unit time spent on missions, for each of the 168 hours of the week."""
+    busy, duty = busy_by_hour(log, period)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(duty > 0, busy / duty, np.nan)
+
+
+def on_shift_utilisation(log: pd.DataFrame, period: Period) -> float:
+    """Share of all on-shift unit time spent on missions (at most 1)."""
+    busy, duty = busy_by_hour(log, period)
+    return float(busy.sum() / duty.sum()) if duty.sum() > 0 else math.nan
+
+
+def by_group(log: pd.DataFrame, warmup: float, column: str) -> pd.DataFrame:
+    """Median and 90th percentile response time by a column, with intervals over replications."""
+    return group_intervals(group_rows(log, warmup, column), column)
+
+
+def group_rows(log: pd.DataFrame, warmup: float, column: str) -> pd.DataFrame:
+    """Per replication and value of a column: median, 90th percentile and count of the counted
+    calls' response times. Rows of several logs concatenated in replication order are the rows
+    of their concatenated log, so a long run can keep these instead of its log."""
+    counted = log[log["t_arrival"] >= warmup]
+    return (
+        counted.groupby(["replication", column])["response_minutes"]
+        .agg(median="median", p90=lambda s: s.quantile(0.9), calls="size")
+        .reset_index()
+    )
+
+
+def group_intervals(per: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``by_group``'s table from ``group_rows``' rows: means and intervals over replications."""
+    rows = []
+    for g, part in per.groupby(column):
+        m, mlo, mhi = interval(part["median"].to_numpy())
+        p, plo, phi = interval(part["p90"].to_numpy())
+        rows.append(
+            {
+                column: g,
+                "calls": float(part["calls"].mean()),
+                "median": m,
+                "median_low": mlo,
+                "median_high": mhi,
+                "p90": p,
+                "p90_low": plo,
+                "p90_high": phi,
+            }
+        )
+    return pd.DataFrame(rows)

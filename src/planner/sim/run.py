@@ -1,0 +1,332 @@
+"""The analyst's entry point: ``simulate(scenario)`` runs replications and gathers results."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.scenario.model import Run, Scenario, scenario_from_dict
+from planner.sim.demand import CallStream, cell_weights, generate_calls
+from planner.sim.engine import Engine
+from planner.sim.event_log import LogSink, MemoryLog, ParquetLog
+from planner.sim.events import REASONS, TRANSPORT_MODES
+from planner.sim.kpis import (
+    Period,
+    group_intervals,
+    group_rows,
+    overtime_minutes,
+    replication_kpis,
+    summarise,
+    utilisation_by_hour,
+)
+from planner.sim.world import World, build_world
+
+
+@dataclass(frozen=True)
+class Results:
+    """What a simulation returns: KPI table with intervals, per-replication KPIs, the event log.
+
+    ``log`` has one row per call and replication; when the run streamed its log to a file or
+    discarded it (``simulate(log_to=...)``) it is empty, with the log's columns and types.
+    """
+
+    scenario: Scenario
+    kpis: pd.DataFrame  # kpi, label, unit, mean, ci_low, ci_high
+    per_replication: pd.DataFrame  # one row per replication, one column per KPI
+    log: pd.DataFrame  # one row per call and replication (empty when streamed or discarded)
+    utilisation: np.ndarray  # 168 hours of week, mean over replications
+    by_zone: pd.DataFrame
+    by_hour: pd.DataFrame
+
+    def kpi(self, key: str) -> float:
+        return float(self.kpis.set_index("kpi").loc[key, "mean"])
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary (what ``planner run`` writes)."""
+        return {
+            "scenario": self.scenario.scenario.name,
+            "replications": len(self.per_replication),
+            "seed": self.scenario.run.seed,
+            "kpis": self.kpis.replace({np.nan: None}).to_dict(orient="records"),
+            "per_replication": self.per_replication.replace({np.nan: None}).to_dict(orient="list"),
+            "utilisation_by_hour_of_week": [None if np.isnan(u) else u for u in self.utilisation],
+        }
+
+
+def _log_frame(
+    scenario: Scenario,
+    world: World,
+    calls: CallStream,
+    cols: dict[str, list[Any]],
+    replication: int,
+    on_duty: np.ndarray,
+) -> pd.DataFrame:
+    """The event log as a table: the call's attributes, the engine's columns, and what follows
+    from them alone (names for codes, response and queue times, officer-hours, overtime)."""
+    sits = [scenario.situations[k] for k in calls.kinds]
+    eligible_kind = np.array([s.health_first_eligible for s in sits])[calls.kind]
+    frame = pd.DataFrame(
+        {
+            "replication": replication,
+            "call": np.arange(len(calls)),
+            "t_arrival": calls.t,
+            "hour_of_week": (calls.t // 60).astype(int) % 168,
+            "zone": world.cell_zone[calls.cell],
+            "cell": calls.cell,
+            "kind": np.array(calls.kinds)[calls.kind],
+            "channel": np.array(calls.channels)[calls.channel],
+            "eligible_kind": eligible_kind,
+            "police_needed": calls.police_needed,
+            "flagged": calls.flagged,
+            **{k: np.asarray(v) for k, v in cols.items()},
+        }
+    )
+    frame["reason"] = np.array([str(r) for r in REASONS])[frame["reason"].to_numpy(int)]
+    frame["transport_mode"] = np.array([str(m) for m in TRANSPORT_MODES])[
+        frame["transport_mode"].to_numpy(int)
+    ]
+    frame["health_first"] = frame["unit"] >= 0
+    frame["response_minutes"] = frame["t_first_on_scene"] - frame["t_arrival"]
+    frame["queue_minutes"] = np.where(
+        frame["health_first"], frame["t_dispatch"] - frame["t_health_alerted"], np.nan
+    )
+    frame["officer_hours"] = frame["patrol_minutes"] / 60.0 * scenario.police.officers_per_patrol
+    frame["overtime_minutes"] = overtime_minutes(
+        on_duty,
+        frame["unit"].to_numpy(),
+        frame["t_dispatch"].to_numpy(float),
+        frame["t_unit_free"].to_numpy(float),
+    )
+    return frame
+
+
+def fleet_on_duty(scenario: Scenario) -> np.ndarray:
+    """(units, 168) flags: is unit u on shift in hour h of the week?"""
+    shifts = scenario.fleet.shifts
+    rows = [shifts[u.shift].on_duty() for u in scenario.fleet.units]
+    return np.array(rows, dtype=bool).reshape(len(rows), 168)
+
+
+def period_of(scenario: Scenario) -> Period:
+    run = scenario.run
+    return Period(
+        run.warmup_days * 1440.0,
+        run.horizon_days * 1440.0,
+        fleet_on_duty(scenario),
+        scenario.costs.police_fte_hours,
+        scenario.police.officers_per_patrol,
+    )
+
+
+def run_replication(
+    scenario: Scenario, replication: int, world: World | None = None
+) -> tuple[pd.DataFrame, dict[str, float], np.ndarray]:
+    """One replication: (event log, KPIs, utilisation by hour of week)."""
+    world = world or build_world(scenario)
+    rates = cell_weights(scenario, world.cell_population, world.cell_zone)
+    calls = generate_calls(scenario, rates, replication)
+    engine = Engine(scenario, world, calls)
+    log = engine.run()
+    period = period_of(scenario)
+    frame = _log_frame(scenario, world, calls, log.cols, replication, period.on_duty)
+    return frame, replication_kpis(frame, period), utilisation_by_hour(frame, period)
+
+
+def simulate(
+    scenario: Scenario | dict[str, Any],
+    replications: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    log_to: Path | LogSink | None = None,
+    executor: Executor | None = None,
+) -> Results:
+    """Run a scenario's replications (defaults from its [run] section) and gather the results.
+
+    Replication r uses the streams of (seed, r): two scenarios with the same demand and seed
+    face the same calls, so their differences are paired (common random numbers).
+
+    ``log_to`` is where the call log goes: None keeps it all in ``Results.log`` (memory grows
+    with replications); a path streams it to that Parquet file (removed if the run fails);
+    a sink (``planner.sim.event_log``: ``DiscardLog()`` keeps nothing) receives it. Then only one
+    replication's log is in memory at a time and ``Results.log`` is empty; every figure is the
+    same as with the log in memory.
+
+    ``executor`` (a ``concurrent.futures`` executor, such as the process pool of
+    ``planner.sweep.executors.local_pool``) runs the replications side by side, a few ahead of the
+    one being gathered; they are gathered in order, so every figure and the log are the same,
+    bit for bit, as when they run one after another here.
+    """
+    if isinstance(scenario, dict):
+        scenario = scenario_from_dict(scenario)
+    if replications is not None or seed is not None:
+        scenario = scenario.model_copy(update={"run": replace_run(scenario, replications, seed)})
+    if isinstance(log_to, Path):
+        with ParquetLog(log_to) as sink:
+            return _replicate(scenario, sink, progress, executor)
+    return _replicate(scenario, MemoryLog() if log_to is None else log_to, progress, executor)
+
+
+IN_FLIGHT = 4
+"""Replications an executor is given ahead of the one being gathered: enough to keep a few
+workers busy, few enough that the logs waiting to be gathered stay small."""
+
+Replicated = tuple[pd.DataFrame, dict[str, float], np.ndarray]
+
+
+def _replications(scenario: Scenario, executor: Executor | None) -> Iterator[Replicated]:
+    """Each replication's (log, KPIs, utilisation), in order of replication."""
+    total = scenario.run.replications
+    if executor is None:
+        world = build_world(scenario)
+        for r in range(total):
+            yield run_replication(scenario, r, world)
+        return
+    ahead: deque[Future[Replicated]] = deque()
+    try:
+        for r in range(total):
+            ahead.append(executor.submit(run_replication, scenario, r))
+            if len(ahead) >= IN_FLIGHT:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        for f in ahead:  # a replication failed, or the caller stopped gathering
+            f.cancel()
+
+
+def _replicate(
+    scenario: Scenario,
+    sink: LogSink,
+    progress: Callable[[int, int], None] | None,
+    executor: Executor | None = None,
+) -> Results:
+    total = scenario.run.replications
+    parts = Replications(period_of(scenario).warmup, total)
+    for r, (frame, k, u) in enumerate(_replications(scenario, executor)):
+        parts.add(r, frame, k, u)
+        sink.write(frame)
+        del frame  # not alive during the next replication
+        if progress:
+            progress(r + 1, total)
+    return gather(scenario, parts, sink.frame())
+
+
+def prepare(scenario: Scenario) -> None:
+    """Build the scenario's world, kept for the replications that follow (sent to a worker
+    process ahead of a run, so its first replication does not wait for it)."""
+    build_world(scenario)
+
+
+def replace_run(scenario: Scenario, replications: int | None, seed: int | None) -> Run:
+    data = scenario.run.model_dump()
+    if replications is not None:
+        data["replications"] = replications
+    if seed is not None:
+        data["seed"] = seed
+    return Run.model_validate(data)
+
+
+class Replications:
+    """What is kept of each replication when its log is not: its KPIs, its utilisation by hour
+    of week, and its rows of ``kpis.group_rows`` by zone and by hour of day — about 1.5 kB and a
+    row per zone and hour of day a replication, held in arrays rather than one object each."""
+
+    def __init__(self, warmup: float, total: int) -> None:
+        self.warmup = warmup  # minutes
+        self.count = 0
+        self._replication = np.zeros(total, dtype=np.int64)
+        self._keys: tuple[str, ...] = ()
+        self._kpis = np.empty((total, 0))
+        self._utils = np.empty((total, 168))
+        self._zone, self._hour = _Rows(), _Rows()
+
+    def add(
+        self, replication: int, frame: pd.DataFrame, kpis: dict[str, float], util: np.ndarray
+    ) -> None:
+        i = self.count
+        if i == 0:
+            self._keys = tuple(kpis)
+            self._kpis = np.empty((len(self._replication), len(self._keys)))
+        self._replication[i] = replication
+        self._kpis[i] = [kpis[k] for k in self._keys]
+        self._utils[i] = util
+        self.count += 1
+        slim = frame[["replication", "t_arrival", "response_minutes", "zone"]]
+        self._zone.add(group_rows(slim, self.warmup, "zone"))
+        by_hour = slim.drop(columns="zone").assign(hour=frame["hour_of_week"] % 24)
+        self._hour.add(group_rows(by_hour, self.warmup, "hour"))
+
+    def per_replication(self) -> pd.DataFrame:
+        """One row per replication, one column per KPI (as ``pd.DataFrame`` of the dicts)."""
+        n = self.count
+        columns = {k: self._kpis[:n, j] for j, k in enumerate(self._keys)}
+        return pd.DataFrame({"replication": self._replication[:n], **columns})
+
+    def utilisation(self) -> np.ndarray:
+        """Mean over replications for each hour of the week (NaN where no unit is on duty)."""
+        util = np.full(168, np.nan)
+        if self.count:
+            stacked = self._utils[: self.count]
+            seen = ~np.isnan(stacked).all(axis=0)
+            util[seen] = np.nanmean(stacked[:, seen], axis=0)
+        return util
+
+    def by_zone(self) -> pd.DataFrame:
+        return group_intervals(self._zone.frame(), "zone")
+
+    def by_hour(self) -> pd.DataFrame:
+        return group_intervals(self._hour.frame(), "hour")
+
+
+class _Rows:
+    """The rows of many small frames in the order added, without a frame's overhead (some kB
+    however few its rows) for each: merged like a binary counter, so at most log2(n) frames are
+    held and each row is copied log2(n) times."""
+
+    def __init__(self) -> None:
+        self._levels: list[pd.DataFrame | None] = []  # level i: 2**i frames' rows, or None
+        self._empty: pd.DataFrame | None = None  # the columns, should no frame have rows
+
+    def add(self, rows: pd.DataFrame) -> None:
+        if self._empty is None:
+            self._empty = rows.iloc[:0]
+        if rows.empty:
+            return
+        carry = rows
+        for i, held in enumerate(self._levels):
+            if held is None:
+                self._levels[i] = carry
+                return
+            carry = pd.concat([held, carry], ignore_index=True)  # held rows are older
+            self._levels[i] = None
+        self._levels.append(carry)
+
+    def frame(self) -> pd.DataFrame:
+        parts = [f for f in reversed(self._levels) if f is not None]  # oldest first
+        if not parts:
+            return self._empty if self._empty is not None else pd.DataFrame()
+        return pd.concat(parts, ignore_index=True)  # numbered 0, 1, ... however many parts
+
+
+def gather(scenario: Scenario, parts: Replications, log: pd.DataFrame) -> Results:
+    """Results from what was kept of each replication (``log`` is only passed through)."""
+    per_rep = parts.per_replication()
+    return Results(
+        scenario=scenario,
+        kpis=summarise(per_rep),
+        per_replication=per_rep,
+        log=log,
+        utilisation=parts.utilisation(),
+        by_zone=parts.by_zone(),
+        by_hour=parts.by_hour(),
+    )
+
+
+__all__ = ["Replications", "Results", "gather", "prepare", "run_replication", "simulate"]

@@ -1,0 +1,224 @@
+"""The world a simulation runs in: demand cells, bases, facilities and travel-time tables.
+
+Built once per (region, scenario geography) and reused across replications and scenarios; the
+engine only indexes arrays. Travel tables are stacked [off-peak, peak] and picked by the hour of
+week, so rush hours and emergency driving come from the road model, not from the engine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from planner.geo.region import Region, load_region
+from planner.geo.travel import Places, TrafficRules, travel_model
+from planner.scenario.model import Scenario
+
+ABSTRACT_BASE = "base"
+
+
+@dataclass(frozen=True)
+class PoliceDistrict:
+    """Police availability from an M/M/c model of the patrols' other workload."""
+
+    patrols: int
+    p_wait: float  # chance every patrol is busy with other work when a call comes
+    mean_wait: float  # minutes until one is free, given that all are busy
+
+    @classmethod
+    def erlang(cls, patrols: int, utilisation: float, other_job: float) -> PoliceDistrict:
+        """No patrol (0) is (0, 1.0, inf): every call waits, for ever."""
+        offered = utilisation * patrols  # Erlangs of other work
+        return cls(
+            patrols,
+            erlang_c(patrols, offered),
+            other_job / (patrols - offered) if offered < patrols else math.inf,
+        )
+
+
+def erlang_c(servers: int, offered: float) -> float:
+    """Probability that an arrival waits in M/M/c (Erlang C), computed stably via Erlang B."""
+    if offered >= servers:
+        return 1.0
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = offered * b / (k + offered * b)
+    rho = offered / servers
+    return b / (1 - rho + rho * b)
+
+
+@dataclass(frozen=True)
+class World:
+    cell_zone: np.ndarray  # zone code of each demand cell
+    cell_population: np.ndarray
+    base_ids: tuple[str, ...]  # the bases the fleet uses, in order
+    facility_ids: tuple[str, ...]  # receiving facilities
+    cell_facility: np.ndarray  # index of each cell's receiving facility
+    cell_district: np.ndarray  # index of each cell's police district
+    districts: tuple[PoliceDistrict, ...]
+    district_names: tuple[str, ...]
+    peak: np.ndarray  # 168 ints: 1 in rush hours
+    base_to_cell: np.ndarray  # [profile, base, cell] emergency driving
+    cell_to_base: np.ndarray  # [profile, cell, base] normal driving back
+    cell_to_facility: np.ndarray  # [profile, cell] normal driving to its receiving facility
+    facility_to_base: np.ndarray  # [profile, facility, base] normal driving back
+    police_to_cell: np.ndarray  # [profile, cell] emergency, nearest station in its district
+
+    def profile(self, minute: float) -> int:
+        return int(self.peak[int(minute // 60) % 168])
+
+
+def _rules(s: Scenario) -> TrafficRules:
+    t = s.travel
+    return TrafficRules(
+        t.emergency_speed_factor, t.rush_hour_factor, tuple(t.rush_hours), t.emergency_rush_damping
+    )
+
+
+def build_world(scenario: Scenario, bases: tuple[str, ...] | None = None) -> World:
+    """The world for a scenario, cached on everything it depends on.
+
+    ``bases`` replaces the fleet's bases: the optimiser asks for every candidate base at once.
+    """
+    base_ids = (
+        bases if bases is not None else tuple(dict.fromkeys(u.base for u in scenario.fleet.units))
+    )
+    police = scenario.police
+    if scenario.region.kind == "abstract":
+        return _abstract_world(
+            scenario.region.population,
+            scenario.region.travel_minutes,
+            base_ids or (ABSTRACT_BASE,),
+            police.patrols.get("abstract", 10),
+            police.other_work_utilisation,
+            police.other_job,
+            police.travel_factor,
+        )
+    return _geodata_world(
+        scenario.region.name,
+        base_ids,
+        tuple(sorted(scenario.facilities.catchment_overrides.items())),
+        _rules(scenario),
+        tuple(sorted(police.patrols.items())),
+        police.other_work_utilisation,
+        police.other_job,
+        police.travel_factor,
+    )
+
+
+@lru_cache(maxsize=8)
+def _abstract_world(
+    population: int,
+    minutes: float,
+    base_ids: tuple[str, ...],
+    patrols: int,
+    utilisation: float,
+    other_job: float,
+    police_travel_factor: float,
+) -> World:
+    nb = len(base_ids)
+    const = np.full
+    return World(
+        cell_zone=np.array(["A"]),
+        cell_population=np.array([float(population)]),
+        base_ids=base_ids,
+        facility_ids=("F",),
+        cell_facility=np.zeros(1, dtype=int),
+        cell_district=np.zeros(1, dtype=int),
+        districts=(PoliceDistrict.erlang(patrols, utilisation, other_job),),
+        district_names=("abstract",),
+        peak=np.zeros(168, dtype=int),
+        base_to_cell=const((2, nb, 1), minutes),
+        cell_to_base=const((2, 1, nb), minutes),
+        cell_to_facility=const((2, 1), minutes),
+        facility_to_base=const((2, 1, nb), minutes),
+        police_to_cell=const((2, 1), minutes * police_travel_factor),
+    )
+
+
+def _places(frame: object) -> Places:
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    return Places.of(frame["lat"], frame["lon"], frame["kommune"])
+
+
+@lru_cache(maxsize=8)
+def _geodata_world(
+    region_name: str,
+    base_ids: tuple[str, ...],
+    overrides: tuple[tuple[str, str], ...],
+    rules: TrafficRules,
+    patrols: tuple[tuple[str, int], ...],
+    utilisation: float,
+    other_job: float,
+    police_travel_factor: float,
+) -> World:
+    region: Region = load_region(region_name)
+    travel = travel_model(region, rules)
+    cells = region.cells
+    fac = region.facilities.set_index("id")
+    zones = region.zones.set_index("zone_code")
+    catchment = zones["facility"].to_dict() | dict(overrides)
+    facility_ids = tuple(sorted(set(catchment.values())))
+    cell_places = _places(cells)
+    bases = _places(fac.loc[list(base_ids)]) if base_ids else Places.of([], [], [])
+    receiving = _places(fac.loc[list(facility_ids)])
+
+    def stack(origins: Places, dests: Places, mode: str) -> np.ndarray:
+        if len(origins) == 0 or len(dests) == 0:
+            return np.zeros((2, len(origins), len(dests)))
+        return np.stack(
+            [travel.matrix(origins, dests, peak=p, mode=mode) for p in (False, True)]  # type: ignore[arg-type]
+        )
+
+    cell_facility = cells["zone_code"].map(catchment).map(facility_ids.index).to_numpy()
+    to_fac = stack(cell_places, receiving, "normal")
+    district_names = tuple(region.police_districts)
+    cell_district = cells["zone_code"].map(zones["police_district"]).map(district_names.index)
+    # police come from the nearest station of the cell's own district
+    stations = region.facilities[region.facilities["kind"] == "police"]
+    from_station = stack(_places(stations), cell_places, "emergency")
+    station_district = stations["police_district"].to_numpy()
+    police = np.full((2, len(cells)), np.inf)
+    for d_idx, d in enumerate(district_names):
+        own = station_district == d
+        rows = cell_district.to_numpy() == d_idx
+        if own.any():
+            police[:, rows] = from_station[:, own][:, :, rows].min(axis=1)
+        else:
+            police[:, rows] = from_station[:, :, rows].min(axis=1)
+    defaults = dict(
+        zip(region.districts["police_district"], region.districts["patrols"], strict=True)
+    )
+    chosen = defaults | dict(patrols)
+    return World(
+        cell_zone=cells["zone_code"].to_numpy(),
+        cell_population=cells["population"].to_numpy(float),
+        base_ids=base_ids,
+        facility_ids=facility_ids,
+        cell_facility=cell_facility,
+        cell_district=cell_district.to_numpy(),
+        districts=tuple(
+            PoliceDistrict.erlang(int(chosen[d]), utilisation, other_job) for d in district_names
+        ),
+        district_names=district_names,
+        peak=np.array([int(rules.is_peak(h)) for h in range(168)]),
+        base_to_cell=stack(bases, cell_places, "emergency"),
+        cell_to_base=stack(cell_places, bases, "normal"),
+        cell_to_facility=np.take_along_axis(to_fac, cell_facility[None, :, None], axis=2)[:, :, 0],
+        facility_to_base=stack(receiving, bases, "normal"),
+        police_to_cell=police * police_travel_factor,
+    )
+
+
+def police_wait(district: PoliceDistrict, u: np.ndarray) -> float:
+    """Minutes until a patrol is free, from two uniforms (common random numbers)."""
+    if district.patrols == 0:
+        return math.inf
+    if u[0] >= district.p_wait:
+        return 0.0
+    return float(-math.log(max(u[1], 1e-300)) * district.mean_wait)
