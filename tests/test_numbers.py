@@ -127,7 +127,7 @@ def test_a_message_is_one_line_at_any_width(
 ) -> None:
     from rich.console import Console
 
-    import planner.cli as cli_module
+    import planner.cli.common as cli_module
 
     monkeypatch.setenv("COLUMNS", columns)
     monkeypatch.setattr(cli_module, "out", Console(soft_wrap=True))

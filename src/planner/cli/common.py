@@ -1,0 +1,236 @@
+"""What every ``planner`` command shares: the app, the consoles, loading a scenario, one-line
+errors, progress of a simulation, tables of KPIs and writing a results folder whole.
+
+Every user error ends the same way: one line per problem on stderr, naming the field or file,
+exit code 2, no traceback, nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.scenario.model import Scenario
+    from planner.sim.event_log import LogSink
+    from planner.sim.run import Results
+    from planner.store.files import Kind, ResultsFolder, Stage
+
+
+app = typer.Typer(
+    help="Size, place and appraise a psychiatric ambulance service for Oslo and Akershus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+geodata_app = typer.Typer(
+    help="Build, inspect and draw the region's geodata.", no_args_is_help=True
+)
+app.add_typer(geodata_app, name="geodata")
+
+MAX_SEED = 2**63 - 1
+"""Largest seed (as [run] seed): the command-line options are bounded the same way."""
+
+
+class PlainConsole(Console):
+    """A console that prints every string as it is written: rich markup (``[bold]``, ``[/]``,
+    ``[link=...]``) and emoji codes in a scenario's name or a path are shown, never obeyed, and
+    control characters (a terminal escape, a line break) are shown escaped, in messages, table
+    titles, headers and cells alike. Styled output is built from rich ``Text`` instead."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        kwargs.update(markup=False, emoji=False)
+        return super().render_str(printable(text), **kwargs)
+
+
+out = PlainConsole(soft_wrap=True)  # a message is one line at any width; tables fit the width
+err = PlainConsole(stderr=True, highlight=False, soft_wrap=True)
+
+
+def plain(text: object, style: str = "") -> Text:
+    """User text (a name, a path) for a spinner or styled line: never read as markup."""
+    return Text(printable(str(text)), style=style)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from planner.version import planner_version
+
+        out.print(f"planner {planner_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+def finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, got {value}")
+    return value
+
+
+class UserError(Exception):
+    """Bad input from the user: reported as lines, exit code 2."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def fail(lines: list[str]) -> None:
+    raise UserError(lines)
+
+
+def ok(message: str) -> Text:
+    """A green tick and a message that is printed as written (names may hold brackets)."""
+    return Text.assemble(("✓", "green"), " ", plain(message))
+
+
+def one_line(problems: list[str], path: Path) -> list[str]:
+    """The first problem, naming the file, and how many more `planner validate` would list."""
+    first = problems[0] if problems[0].startswith(str(path)) else f"{path}: {problems[0]}"
+    more = len(problems) - 1
+    if more:
+        first += f" (and {more} more problem{'s' if more > 1 else ''}: planner validate {path})"
+    return [first]
+
+
+def load(path: Path) -> Scenario:
+    from planner.scenario.loading import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        fail(one_line(exc.problems, path))
+        raise  # unreachable: fail raises
+
+
+def simulate_with_progress(
+    scenario: Scenario,
+    replications: int | None,
+    seed: int | None,
+    label: str,
+    log_to: Path | LogSink | None = None,
+) -> Results:
+    """Simulate with progress on stderr (a bar on a terminal, plain lines in a log); the call
+    log kept, streamed to ``log_to`` (a Parquet file) or dropped (a ``DiscardLog``)."""
+    from planner.cli.progress import progress
+    from planner.sim.run import simulate
+
+    total = replications or scenario.run.replications
+    with progress(err, printable(label), total, noun="replications") as tick:
+        return simulate(
+            scenario, replications, seed, progress=lambda _done, _n: tick(), log_to=log_to
+        )
+
+
+def refuse_too_big(scenario: Scenario, replications: int | None, simulations: int) -> None:
+    """One line, before anything runs, if the run would exceed this machine's memory or the time
+    a run may take unasked (``--force`` skips this)."""
+    from planner.sim.budget import run_refusal
+
+    asked = f"--replications {replications}" if replications is not None else None
+    reps = replications or scenario.run.replications
+    if reason := run_refusal(scenario, reps, simulations=simulations, asked=asked):
+        fail([reason])
+
+
+def write_text(path: Path, text: str) -> None:
+    path.write_text(text, "utf-8")
+
+
+def shown(value: float, unit: str) -> str:
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "share":
+        return f"{value:.1%}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}"
+
+
+def kpi_table(kpis: pd.DataFrame, title: str) -> Table:
+    table = Table("KPI", "mean", "95 % interval", "unit", title=title)
+    for r in kpis.itertuples():
+        ci = f"{shown(r.ci_low, r.unit)} – {shown(r.ci_high, r.unit)}"
+        table.add_row(r.label, shown(r.mean, r.unit), ci, "" if r.unit == "share" else r.unit)
+    return table
+
+
+def _region_name(scenario: Scenario) -> str:
+    return scenario.region.name if scenario.region.kind == "geodata" else "abstract"
+
+
+def open_results_folder(path: Path, kind: Kind, scenario: Scenario) -> ResultsFolder:
+    """The results folder a command will write, checked before any simulation (one line if
+    planner must not write there)."""
+    from planner.store.files import results_folder
+
+    with folder_errors():
+        return results_folder(path, kind, scenario.scenario.name, _region_name(scenario))
+
+
+@contextmanager
+def folder_errors() -> Iterator[None]:
+    """A FolderError (where planner must not or cannot write) is one line and exit code 2."""
+    from planner.store.files import FolderError
+
+    try:
+        yield
+    except FolderError as exc:
+        fail([str(exc)])
+
+
+@contextmanager
+def writing(folder: ResultsFolder) -> Iterator[Stage]:
+    """Stage a results folder and swap it in whole; a failure is one line, the old one kept."""
+    with folder_errors(), folder.staged() as stage:
+        yield stage
+
+
+def wrote(stage: Stage) -> None:
+    """Say what a results folder now holds: what was written, and what was kept."""
+    assert stage.committed is not None
+    c = stage.committed
+    line = f"wrote {stage.folder.path}/: {', '.join(stage.names)}"
+    if c.kept is not None:
+        what = "run" if c.kept.kind == "run" else "optimisation"
+        kept = ", ".join(f.name for f in c.kept.files)
+        line += f"; kept the {what} of the same scenario ({kept})"
+    if c.dropped is not None:
+        what = "run" if c.dropped.kind == "run" else "optimisation"
+        line += f"; dropped the {what} of {c.dropped.scenario!r} in {c.dropped.region}"
+    out.print(line)
+
+
+def write_json(path: Path, data: object) -> None:
+    write_text(path, json.dumps(data, indent=1, ensure_ascii=False))
+
+
+def printable(line: str) -> str:
+    """A problem stays on one line even when it quotes a key or value holding a line break or
+    another control character (TOML allows them in quoted keys): those are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)

@@ -1,0 +1,310 @@
+"""``planner run``, ``planner compare`` and ``planner report``: simulate a scenario (with today's
+service on the same calls and the appraisal), compare two, and write the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from planner.scenario.model import Scenario
+    from planner.store.files import FileTarget
+
+from planner.cli import common
+from planner.cli.common import (
+    MAX_SEED,
+    app,
+    fail,
+    folder_errors,
+    kpi_table,
+    load,
+    open_results_folder,
+    plain,
+    refuse_too_big,
+    shown,
+    simulate_with_progress,
+    write_json,
+    write_text,
+    writing,
+    wrote,
+)
+
+
+@app.command()
+def run(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    replications: Annotated[
+        int | None, typer.Option(min=1, max=100_000, help="Override [run] replications.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=MAX_SEED, help="Override [run] seed.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for events.parquet, summary.json, kpis.csv (default results/<name>).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Run even if it would exceed this machine's memory or 8 hours."
+        ),
+    ] = False,
+) -> None:
+    """Simulate a scenario: KPI table with intervals; the results folder written whole, the
+    call log streamed to it (memory does not grow with replications)."""
+    from planner.sim.event_log import DiscardLog
+
+    scenario = load(scenario_file)
+    text = scenario_file.read_text("utf-8")  # a regular file of UTF-8, as load found it
+    folder = open_results_folder(out_dir or Path("results") / scenario_file.stem, "run", scenario)
+    with_baseline_run = scenario.dispatch.policy != "baseline" and bool(scenario.fleet.units)
+    if not force:
+        refuse_too_big(scenario, replications, 2 if with_baseline_run else 1)
+    with writing(folder) as stage:
+        results = simulate_with_progress(
+            scenario,
+            replications,
+            seed,
+            f"simulating {scenario_file.name}",
+            log_to=stage.file("events.parquet"),
+        )
+        common.out.print(
+            kpi_table(
+                results.kpis,
+                f"{scenario.scenario.name} — {len(results.per_replication)} replications",
+            )
+        )
+        summary = results.summary() | {"scenario_file": str(scenario_file)}
+        economics: dict[str, object] | None = None
+        if with_baseline_run:
+            from planner.economics.appraisal import appraise, headline
+            from planner.sim.compare import baseline_of, with_baseline
+
+            base = simulate_with_progress(
+                baseline_of(scenario),
+                replications,
+                seed,
+                "simulating today's service (baseline)",
+                log_to=DiscardLog(),
+            )
+            summary = with_baseline(results, base) | {"scenario_file": str(scenario_file)}
+            appraisal = appraise(scenario, results.per_replication, base.per_replication)
+            economics = headline(scenario, appraisal, results.kpis)
+            common.out.print(_economics_table(economics, scenario))
+        stage.write("kpis.csv", lambda p: results.kpis.to_csv(p, index=False))
+        stage.write("summary.json", lambda p: write_json(p, summary))
+        stage.write("scenario.toml", lambda p: write_text(p, text))
+        if economics is not None:
+            stage.write("economics.json", lambda p: write_json(p, economics))
+    wrote(stage)
+
+
+def _economics_table(e: dict[str, object], scenario: Scenario) -> Table:
+    """What the service buys against today's, and its appraisal (R-109)."""
+
+    def row(label: str, key: str, fmt: str, unit: str) -> tuple[str, str, str, str]:
+        v = e[key]
+        scale = 1e6 if "million" in unit else 1.0
+        if isinstance(v, list):
+            lo, hi = fmt.format(v[1] / scale), fmt.format(v[2] / scale)
+            return (label, fmt.format(v[0] / scale), f"{lo} – {hi}", unit)
+        return (label, fmt.format(float(v) / scale), "", unit)  # type: ignore[arg-type]
+
+    a = scenario.appraisal
+    table = Table(
+        "against today's service",
+        "mean",
+        "95 % interval",
+        "unit",
+        title=(
+            f"What it buys, and its appraisal: {a.horizon_years} years at "
+            f"{a.discount_rate:.0%} real, tax-financing cost {a.tax_financing_cost:.0%}"
+        ),
+    )
+    for r in (
+        row("Cost of the service", "cost_per_year", "{:,.1f}", "NOK million / year"),
+        row("Staff", "fte", "{:,.1f}", "FTE"),
+        row("Police officer-hours freed", "police_hours_freed", "{:,.0f}", "h / year"),
+        row("... as police FTE", "police_fte_freed", "{:,.1f}", "FTE"),
+        row(
+            "Patients not driven in a police car",
+            "police_car_transports_avoided",
+            "{:,.0f}",
+            "per year",
+        ),
+        row(
+            "Encounters with uniformed police avoided",
+            "police_encounters_avoided",
+            "{:,.0f}",
+            "per year",
+        ),
+        row("Net present value", "npv", "{:,.1f}", "NOK million"),
+        row("Net cost per year", "annual_net_cost", "{:,.1f}", "NOK million / year"),
+        row("Break-even price of a police hour", "break_even_police_hour", "{:,.0f}", "NOK / h"),
+        row("Cost per health-first response", "cost_per_health_first_response", "{:,.0f}", "NOK"),
+        row("Probability NPV > 0 (Monte Carlo)", "probability_npv_positive", "{:.1%}", ""),
+    ):
+        table.add_row(*r)
+    return table
+
+
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="Scenario A (e.g. the baseline).")],
+    b: Annotated[Path, typer.Argument(help="Scenario B.")],
+    replications: Annotated[
+        int | None, typer.Option(min=2, max=100_000, help="Replications for both.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=MAX_SEED, help="Seed for both (default: A's).")
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Run even if it would exceed this machine's memory or 8 hours."
+        ),
+    ] = False,
+) -> None:
+    """Paired differences B − A on the same calls (common random numbers), with intervals."""
+    from planner.sim.compare import paired_differences, police_hours_freed
+    from planner.sim.event_log import DiscardLog
+
+    sa, sb = load(a), load(b)
+    _same_calls(a, sa, b, sb)
+    seed = sa.run.seed if seed is None else seed
+    reps = replications or max(sa.run.replications, 2)
+    if not force:
+        refuse_too_big(sa, reps, 2)
+    ra = simulate_with_progress(sa, reps, seed, f"simulating {a.name}", log_to=DiscardLog())
+    rb = simulate_with_progress(sb, reps, seed, f"simulating {b.name}", log_to=DiscardLog())
+    diff = paired_differences(ra, rb)
+    table = Table(
+        "KPI",
+        f"A: {a.stem}",
+        f"B: {b.stem}",
+        "B − A",
+        "95 % interval",
+        "unit",
+        title=f"{sb.scenario.name} against {sa.scenario.name} — {reps} paired replications",
+    )
+    for r in diff.itertuples():
+        ci = f"{shown(r.ci_low, r.unit)} – {shown(r.ci_high, r.unit)}"
+        table.add_row(
+            r.label,
+            shown(r.a, r.unit),
+            shown(r.b, r.unit),
+            shown(r.difference, r.unit),
+            ci,
+            "" if r.unit == "share" else r.unit,
+        )
+    common.out.print(table)
+    freed, lo, hi = police_hours_freed(ra, rb)
+    fte = sa.costs.police_fte_hours
+    common.out.print(
+        f"Police officer-hours freed: {freed:,.0f} a year (95 % interval {lo:,.0f} – {hi:,.0f}), "
+        f"{freed / fte:.1f} police FTE"
+    )
+
+
+def _same_calls(a: Path, sa: Scenario, b: Path, sb: Scenario) -> None:
+    """Refuse, in one line, two scenarios whose differences could not be paired call by call."""
+    from planner.sim.compare import calls_differ
+
+    differ = calls_differ(sa, sb)
+    if not differ:
+        return
+    shown = [f"{path} {va!r} in A, {vb!r} in B" for path, va, vb in differ[:3]]
+    if len(differ) > 3:
+        shown.append(f"and {len(differ) - 3} more")
+    fail(
+        [
+            f"compare: {a} and {b} do not meet the same calls ({'; '.join(shown)}): paired "
+            "differences need the same region, demand and run.horizon_days"
+        ]
+    )
+
+
+@app.command()
+def report(
+    results_dir: Annotated[
+        Path | None, typer.Argument(help="A results folder from `planner run`.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
+    lang: Annotated[str, typer.Option(help="nb (Norwegian bokmål) or en.")] = "nb",
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Report file (default RESULTS/report-<lang>.<format>; from a store "
+            "report-<hash>-<lang>.<format> here).",
+        ),
+    ] = None,
+    store_path: Annotated[
+        Path | None,
+        typer.Option("--store", help="Report from a results store (`planner sweep`) instead."),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="With --store: the scenario's name, hash or hash prefix."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, max=MAX_SEED, help="With --store: the seed, if stored under several."),
+    ] = None,
+) -> None:
+    """A short report for decision-makers: headline, map, frontier, sensitivity, assumptions."""
+    from planner.report.document import Bundle, ReportError, load_bundle, report_of
+    from planner.report.from_store import load_store_bundle
+    from planner.store.database import DEFAULT_PATH
+    from planner.store.files import write_atomically
+
+    if fmt not in ("html", "pdf"):
+        fail([f"--format: must be html or pdf, got {fmt!r}"])
+    from_store = store_path is not None or scenario is not None
+    if from_store == (results_dir is not None):
+        fail(["report: give a results folder, or --scenario (and --store) for a swept one"])
+    if from_store and scenario is None:
+        fail(["--scenario: which scenario of the store to report on (`planner store list`)"])
+    where = results_dir or store_path or DEFAULT_PATH
+    with common.err.status(plain(f"composing the report on {where}")):
+        try:
+            bundle: Bundle = (
+                load_bundle(results_dir)
+                if results_dir is not None
+                else load_store_bundle(where, str(scenario), seed)
+            )
+            if out_file is not None:
+                target = out_file
+            elif results_dir is not None:
+                target = results_dir / f"report-{lang}.{fmt}"
+            else:
+                target = Path(f"report-{bundle.scenario_file.split()[-1]}-{lang}.{fmt}")
+            checked = _report_target(target, "--out" if out_file is not None else "report")
+            composed = report_of(bundle, lang)
+        except ReportError as exc:
+            fail([str(exc)])
+            raise  # unreachable
+    if fmt == "html":
+        from planner.report.document import to_html
+
+        page = to_html(composed)
+        write_atomically(target, lambda p: write_text(p, page), mode=checked.mode)
+    else:
+        from planner.report.document import write_pdf
+
+        write_atomically(target, lambda p: write_pdf(composed, p), mode=checked.mode)
+    common.out.print(f"wrote {target}")
+
+
+def _report_target(path: Path, option: str) -> FileTarget:
+    """The report file to write: absent, or a report planner wrote (one line otherwise)."""
+    from planner.store.files import file_target
+
+    with folder_errors():
+        return file_target(path, option)
