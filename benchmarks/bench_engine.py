@@ -20,8 +20,9 @@ import numpy as np
 import simpy
 
 from planner import load_scenario
-from planner.geo.region import load_region
-from planner.scenario.model import Scenario, scenario_from_dict
+from planner.geo.geodata import load_region
+from planner.scenario.loading import scenario_from_dict
+from planner.scenario.model import Scenario
 from planner.sim.demand import cell_weights, generate_calls
 from planner.sim.engine import Engine
 from planner.sim.world import build_world

@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.geo.region import geodata_dir, load_region
+from planner.geo.geodata import geodata_dir, load_region
 from planner.geo.travel import Places, travel_model
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ from PIL import Image
 from test_browser import _is_local, local_page, server, settle  # noqa: F401
 
 from planner.dashboard.pages import map_page
-from planner.geo.region import load_region
+from planner.geo.geodata import load_region
 
 REGION = "oslo_akershus"
 

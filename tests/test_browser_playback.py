@@ -19,7 +19,7 @@ from test_browser import CHROMIUM, FLAGS, _missing
 import planner
 from planner.dashboard.playback import Day, Projection, day_of, playback_html
 from planner.dashboard.text import Words
-from planner.geo.region import load_region
+from planner.geo.geodata import load_region
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ("file://", "about:", "data:")

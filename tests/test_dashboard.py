@@ -21,7 +21,7 @@ from planner.dashboard import model, serve, state
 from planner.dashboard.pages.scenario import inline, parse_inline
 from planner.dashboard.text import JOINER, _raw, plain, ui_keys, words
 from planner.economics.appraisal import appraise, headline
-from planner.geo.region import load_region
+from planner.geo.geodata import load_region
 from planner.optimise.loop import Target
 from planner.scenario.loading import ScenarioError
 from planner.scenario.parameters import registry

@@ -64,7 +64,7 @@ def _crowded(units: int) -> Scenario:
     a short reach: calls that wait, calls out of reach and hours with every unit busy."""
     s = _short("oslo_akershus.toml")
     data = s.model_dump(mode="json", by_alias=True)
-    from planner.geo.region import load_region
+    from planner.geo.geodata import load_region
 
     bases = load_region(s.region.name).base_ids
     shifts = ["day", "evening", "late", "night"]

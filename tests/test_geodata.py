@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.geo.region import available_regions, geodata_dir, load_region
+from planner.geo.geodata import available_regions, geodata_dir, load_region
 
 CURATED = geodata_dir() / "curated"
 REGIONS = ("oslo_akershus", "bergen")

@@ -23,7 +23,7 @@ from shapely.geometry import Point
 
 from planner.dashboard.pages import map_page
 from planner.dashboard.text import words
-from planner.geo.region import geodata_dir, load_region
+from planner.geo.geodata import geodata_dir, load_region
 from planner.report import maps
 from planner.report.document import png
 

@@ -12,8 +12,7 @@ from planner.dashboard import serve
 from planner.dashboard.pages.optimise import readable, stop_words
 from planner.dashboard.text import words
 from planner.optimise.loop import Outcome, Stop, Target, instance, propose
-from planner.scenario.loading import load_scenario
-from planner.scenario.model import scenario_from_dict
+from planner.scenario.loading import load_scenario, scenario_from_dict
 from planner.scenario.parameters import deep_merge
 
 TARGET = Target("share_health_first", ">=", 0.9)

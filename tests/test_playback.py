@@ -31,7 +31,7 @@ from planner.dashboard.playback import (
     script_json,
 )
 from planner.dashboard.text import Words, ui_keys
-from planner.geo.region import load_region
+from planner.geo.geodata import load_region
 from planner.scenario.model import Shift, Unit
 from planner.sim.run import Results
 from planner.sim.world import build_world

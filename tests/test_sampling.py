@@ -36,7 +36,7 @@ import pytest
 from scipy import stats
 
 import planner
-from planner.geo.region import load_region
+from planner.geo.geodata import load_region
 from planner.scenario.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
 from planner.sim.demand import CallStream, cell_weights, generate_calls
 from planner.sim.world import build_world

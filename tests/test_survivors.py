@@ -673,7 +673,7 @@ def test_the_log_names_each_calls_demand_cell() -> None:
     s = load_scenario("simulations/oslo_akershus.toml")
     s = s.model_copy(update={"run": s.run.model_copy(update={"horizon_days": 2, "warmup_days": 0})})
     log, _, _ = run_replication(s, 0)
-    from planner.geo.region import load_region
+    from planner.geo.geodata import load_region
 
     cells = load_region("oslo_akershus").cells
     assert log["cell"].between(0, len(cells) - 1).all()

@@ -563,7 +563,7 @@ def test_scenario_hash_changes_with_a_default_the_geodata_or_the_planner(
     a default a resume would have mixed two models' replications under one hash."""
     import shutil
 
-    from planner.geo import region
+    from planner.geo import geodata
     from planner.sweep import grid as sweep
 
     before = load_sweep(CHECK).scenarios
@@ -581,12 +581,12 @@ def test_scenario_hash_changes_with_a_default_the_geodata_or_the_planner(
     monkeypatch.undo()
 
     for name in ("same", "edited"):
-        shutil.copytree(region.geodata_dir() / "bergen", tmp_path / name / "bergen")
+        shutil.copytree(geodata.geodata_dir() / "bergen", tmp_path / name / "bergen")
     with (tmp_path / "edited" / "bergen" / "road_edges.csv").open("a") as f:
         f.write("\n")
     hashes = []
     for name in ("same", "edited"):
-        monkeypatch.setattr(region, "geodata_dir", lambda name=name: tmp_path / name)
+        monkeypatch.setattr(geodata, "geodata_dir", lambda name=name: tmp_path / name)
         hashes.append([s.hash for s in load_sweep(CHECK).scenarios])
     assert hashes[0] == [s.hash for s in before]  # a copy of the same files: the same hash
     assert not set(hashes[1]) & set(hashes[0])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from planner.geo.drive_times import TOLERANCE, compare_reference, reference_table
-from planner.geo.region import load_region
+from planner.geo.geodata import load_region
 from planner.geo.travel import Places, TrafficRules, travel_model
 
 SHARED_SOURCES = Path(__file__).resolve().parent.parent.parent / "shared" / "geodata-sources"

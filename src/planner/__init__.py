@@ -1,7 +1,7 @@
 """planner: size, place and appraise a psychiatric ambulance service for Oslo and Akershus."""
 
-from planner.scenario.loading import ScenarioError, load_scenario
-from planner.scenario.model import Scenario, scenario_from_dict
+from planner.scenario.loading import ScenarioError, load_scenario, scenario_from_dict
+from planner.scenario.model import Scenario
 from planner.sim.run import Results, simulate
 from planner.version import __version__
 

@@ -37,7 +37,7 @@ def geodata_build(
     import time
 
     from planner.geo.build import BuildError, build_all
-    from planner.geo.region import geodata_dir
+    from planner.geo.geodata import geodata_dir
 
     root = geodata_dir()
     started = time.perf_counter()
@@ -78,7 +78,7 @@ def geodata_build(
 
 
 def _region(name: str) -> Region:
-    from planner.geo.region import available_regions, load_region
+    from planner.geo.geodata import available_regions, load_region
 
     if name not in available_regions():
         fail([f"--region: {name!r} is not built; choose one of {', '.join(available_regions())}"])
@@ -152,7 +152,8 @@ def geodata_import_osm(
     ],
 ) -> None:
     """Build a drivable road network from an OpenStreetMap extract."""
-    from planner.geo.osm import OsmError, import_osm, write_network
+    from planner.geo.osm import OsmError, import_osm
+    from planner.store.files import write_atomically
 
     if not pbf.is_file():
         fail([f"{pbf}: no such file"])
@@ -161,5 +162,6 @@ def geodata_import_osm(
             net = import_osm(pbf)
     except OsmError as exc:
         fail([f"{pbf}: {exc}"])
-    write_network(net, out_dir)
+    write_atomically(out_dir / "osm_nodes.csv", lambda p: net.nodes.to_csv(p, index=False))
+    write_atomically(out_dir / "osm_edges.csv", lambda p: net.edges.to_csv(p, index=False))
     common.out.print(f"wrote {len(net.nodes):,} nodes and {len(net.edges):,} edges to {out_dir}")

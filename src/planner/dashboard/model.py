@@ -184,7 +184,7 @@ _UNITS_IN_NAME = re.compile(r"\b(\d+) (units?|enheter|enhet)\b")
 
 
 def _first_unit(raw: dict[str, Any]) -> dict[str, Any]:
-    from planner.geo.region import load_region
+    from planner.geo.geodata import load_region
 
     m = merged(raw)
     shift = "evening" if "evening" in m["fleet"]["shifts"] else next(iter(m["fleet"]["shifts"]))

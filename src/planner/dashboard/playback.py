@@ -1137,7 +1137,7 @@ def render(run: Run, w: Words, key: str = "playback") -> None:
     import streamlit as st
 
     from planner.dashboard import state
-    from planner.geo.region import load_region
+    from planner.geo.geodata import load_region
     from planner.report.document import number
 
     st.subheader(w("playback_title"))

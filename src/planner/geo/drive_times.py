@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planner.geo.region import geodata_dir, load_region
+from planner.geo.geodata import geodata_dir, load_region
 from planner.geo.travel import Places, travel_model
 
 TOLERANCE = 0.25

@@ -19,8 +19,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from planner.store.files import write_atomically
-
 
 class OsmError(Exception):
     pass
@@ -90,7 +88,7 @@ def import_osm(pbf: Path, road_model_toml: Path | None = None) -> OsmNetwork:
     """Read the drivable ways of an extract into a directed graph with driving minutes."""
     from pyrosm import OSM
 
-    from planner.geo.region import geodata_dir
+    from planner.geo.geodata import geodata_dir
 
     settings = tomllib.loads(
         (road_model_toml or geodata_dir() / "curated" / "road-model.toml").read_text("utf-8")
@@ -132,8 +130,3 @@ def import_osm(pbf: Path, road_model_toml: Path | None = None) -> OsmNetwork:
     both = both[both["u"].isin(keep) & both["v"].isin(keep)].reset_index(drop=True)
     cols = ["u", "v", "length_km", "highway", "speed_kmh", "minutes"]
     return OsmNetwork(nodes=n, edges=both[cols])
-
-
-def write_network(net: OsmNetwork, folder: Path) -> None:
-    write_atomically(folder / "osm_nodes.csv", lambda p: net.nodes.to_csv(p, index=False))
-    write_atomically(folder / "osm_edges.csv", lambda p: net.edges.to_csv(p, index=False))

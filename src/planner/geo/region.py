@@ -1,37 +1,26 @@
 """The built geodata of a region: zones, demand cells, facilities, police districts, roads.
 
-Reads only the project's own committed files (``geodata/<region>/``), so an installed package works
-without the raw sources. Loaded once per process and shared: regions are immutable.
+A ``Region`` is data only; ``planner.geo.geodata`` reads one from the project's files and the
+scenario loader gives it to the scenario that names it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
-
-from planner.bundled import bundled
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 
-def geodata_dir() -> Path:
-    """Where the built geodata lives: inside an installed wheel, else the source checkout."""
-    return bundled("geodata")
-
-
-@cache
-def available_regions() -> tuple[str, ...]:
-    root = geodata_dir()
-    if not root.is_dir():
-        return ()
-    return tuple(sorted(p.name for p in root.iterdir() if (p / "zones.geojson").is_file()))
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Region:
-    """One region's geography. Tables are shared; treat them as read-only."""
+    """One region's geography. Tables are shared; treat them as read-only.
+
+    A region is known by its name: two regions of one name are equal and hash alike (in a
+    process, every region of a name is read from the same folder, ``planner.geo.geodata``), so
+    a copy sent to a worker process finds the travel tables built there for the first one."""
 
     name: str
     zones: gpd.GeoDataFrame  # zone_code, zone_name, kind, kommune, population, facility, ...
@@ -40,6 +29,12 @@ class Region:
     districts: pd.DataFrame  # police_district, name, patrols, source
     nodes: pd.DataFrame  # id, name, lat, lon, kommune
     edges: pd.DataFrame  # a, b, road, road_class, speed_kmh, length_km
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Region) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("Region", self.name))
 
     @property
     def zone_codes(self) -> list[str]:
@@ -73,28 +68,3 @@ class Region:
             str(i): (str(n).split(" (")[0].strip() or str(i)) if isinstance(n, str) else str(i)
             for i, n in zip(rows["id"], rows["name"], strict=True)
         }
-
-
-_TEXT = {"zone_code": str, "kommune": str, "cell_id": str, "id": str, "a": str, "b": str}
-
-
-@cache
-def load_region(name: str) -> Region:
-    folder = geodata_dir() / name
-    if not (folder / "zones.geojson").is_file():
-        raise FileNotFoundError(f"no built geodata for region {name!r} in {folder}")
-
-    def table(file: str) -> pd.DataFrame:
-        return pd.read_csv(folder / file, dtype=_TEXT, keep_default_na=False, na_values=[""])
-
-    zones = gpd.read_file(folder / "zones.geojson")
-    zones["zone_code"] = zones["zone_code"].astype(str)
-    return Region(
-        name=name,
-        zones=zones,
-        cells=table("cells.csv"),
-        facilities=table("facilities.csv"),
-        districts=table("police_districts.csv"),
-        nodes=table("road_nodes.csv"),
-        edges=table("road_edges.csv"),
-    )

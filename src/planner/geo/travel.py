@@ -134,7 +134,8 @@ class TravelModel:
 
 def travel_model(region: object, rules: TrafficRules | None = None) -> TravelModel:
     """The road travel model of a built region (its graph and its road_model.toml)."""
-    from planner.geo.region import Region, geodata_dir
+    from planner.geo.geodata import geodata_dir
+    from planner.geo.region import Region
     from planner.geo.roads import road_model
 
     assert isinstance(region, Region)

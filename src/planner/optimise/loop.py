@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from planner.economics.appraisal import WEEKS_PER_YEAR, service_cost, unit_hour_cost
-from planner.geo.region import load_region
 from planner.optimise.coverage import CoverageModel, Placement
 from planner.optimise.staffing import DAYS, Roster, assign_to_vehicles, solve_roster, units_needed
-from planner.scenario.model import Scenario, scenario_from_dict
+from planner.scenario.loading import scenario_from_dict
+from planner.scenario.model import Scenario
 from planner.scenario.parameters import deep_merge
 from planner.sim.compare import baseline_of, police_hours_freed
 from planner.sim.demand import cell_weights, hour_of_week_weights
@@ -124,7 +124,7 @@ def instance(scenario: Scenario) -> Instance:
     """Candidate bases, response times and eligible demand of a scenario's region."""
     if scenario.region.kind != "geodata":
         raise ValueError("region: the optimiser needs a geodata region (oslo_akershus, bergen)")
-    bases = tuple(load_region(scenario.region.name).base_ids)
+    bases = tuple(scenario.geodata.base_ids)
     world = build_world(scenario, bases)
     hours = hour_of_week_weights(scenario.demand.hour_of_week_profile)
     hours = hours / hours.mean()

@@ -348,7 +348,7 @@ def bundle_of(
 
 
 def map_figure(b: Bundle, lang: str) -> Figure:
-    from planner.geo.region import load_region
+    from planner.geo.geodata import load_region
     from planner.report.maps import share_map
 
     region = load_region(b.scenario.region.name)
@@ -644,7 +644,7 @@ def base_names_of(scenario: Scenario) -> dict[str, str]:
     """Base id -> the name people use, from the region's geodata (ids if it is not there)."""
     if scenario.region.kind != "geodata":
         return {}
-    from planner.geo.region import load_region
+    from planner.geo.geodata import load_region
 
     try:
         return load_region(scenario.region.name).place_names("base")

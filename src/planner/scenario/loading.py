@@ -23,13 +23,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from planner.scenario.model import Scenario, scenario_from_dict
-from planner.scenario.parameters import lookup
+from planner.scenario.model import Scenario
+from planner.scenario.parameters import deep_merge, default_values, lookup
 from planner.words import dashboard_words, number
+
+if TYPE_CHECKING:
+    from planner.geo.region import Region
 
 MAX_BYTES = 1_000_000
 _DIST_TAGS = {"fixed", "exponential", "lognormal", "gamma", "empirical"}
@@ -550,6 +553,117 @@ def _toml_key(text: str) -> str:
 
 def _file_problem(kind: str, origin: object, english: str, **context: Any) -> Problem:
     return Problem("", kind, {"origin": str(origin), **context}, english)
+
+
+# -- a scenario and its region ------------------------------------------------------------------
+
+
+def scenario_from_dict(data: dict[str, Any]) -> Scenario:
+    """Merge a scenario's overrides onto the defaults, validate the whole, and give it its
+    region's geodata (checked against it: ``bind_region``). Raises pydantic's ValidationError."""
+    merged = deep_merge(default_values(), data)
+    try:
+        scenario = Scenario.model_validate(merged)
+    except ValidationError as exc:
+        unknown = _unknown_region(merged, exc.errors())
+        if unknown is None:
+            raise
+        errors = [e for e in exc.errors() if e["loc"][:1] == ("scenario",)]
+        errors += [unknown, *(e for e in exc.errors() if e["loc"][:1] != ("scenario",))]
+        raise _invalid(errors) from None
+    unknown = _unknown_region(merged, [])
+    if unknown is not None:
+        raise _invalid([unknown])
+    return bind_region(scenario)
+
+
+def bind_region(scenario: Scenario, region: Region | None = None) -> Scenario:
+    """The scenario with its region's geodata (read here unless given), once the scenario is
+    checked against it: its units' bases, its police districts, its zones and catchments exist
+    there, and its people do not make more calls than one replication may hold. A scenario on
+    an abstract region is returned as it is."""
+    if scenario.region.kind != "geodata":
+        return scenario
+    if region is None:
+        from planner.geo.geodata import load_region  # geopandas: imported when first needed
+
+        region = load_region(scenario.region.name)
+    try:
+        scenario.check_volume(_zone_populations(region))
+        _check_against(scenario, region)
+    except ValueError as exc:
+        raise _invalid([_value_error((), exc, scenario.model_dump())]) from None
+    bound = scenario.model_copy()
+    bound._geodata = region
+    return bound
+
+
+def _check_against(s: Scenario, region: Region) -> None:
+    name = s.region.name
+    bases = set(region.base_ids)
+    for i, u in enumerate(s.fleet.units):
+        if u.base not in bases:
+            raise ValueError(
+                f"fleet.units[{i}].base {u.base!r} is not a candidate base of "
+                f"{name} (see `planner geodata list bases`)"
+            )
+    districts = set(region.police_districts)
+    for d in s.police.patrols:
+        if d not in districts:
+            raise ValueError(
+                f"police.patrols has {d!r}, not a police district of {name} "
+                f"({', '.join(sorted(districts))})"
+            )
+    receiving = set(region.receiving_ids)
+    zones = set(region.zone_codes)
+    for zone in s.demand.zone_rate_factors:
+        if zone not in zones:
+            raise ValueError(f"demand.zone_rate_factors: unknown zone {zone!r}")
+    for zone, fac in s.facilities.catchment_overrides.items():
+        if zone not in zones:
+            raise ValueError(f"facilities.catchment_overrides: unknown zone {zone!r}")
+        if fac not in receiving:
+            raise ValueError(
+                f"facilities.catchment_overrides[{zone!r}]: {fac!r} is not a receiving "
+                f"facility ({', '.join(sorted(receiving))})"
+            )
+
+
+@cache
+def _zone_populations(region: Region) -> dict[str, float]:
+    """Each zone's population in a region's demand cells (the people the calls come from)."""
+    cells = region.cells
+    totals = cells.groupby(cells["zone_code"].astype(str))["population"].sum()
+    return {str(z): float(p) for z, p in totals.items()}
+
+
+def _unknown_region(data: dict[str, Any], errors: list[Any]) -> Any:
+    """The error for a [region] whose fields are valid but whose name has no built geodata
+    (None if there is none), as pydantic would report it at ``region``."""
+    if any(e["loc"][:1] == ("region",) for e in errors):
+        return None
+    section = data.get("region")
+    if not isinstance(section, dict) or section.get("kind", "geodata") != "geodata":
+        return None
+    from planner.geo.geodata import available_regions
+
+    name = section.get("name")
+    known = available_regions()
+    if not isinstance(name, str) or name in known:
+        return None
+    exc = ValueError(
+        f"region.name {name!r} has no built geodata; choose one of "
+        f"{', '.join(known)} or kind = 'abstract'"
+    )
+    return _value_error(("region",), exc, section)
+
+
+def _value_error(loc: tuple[str | int, ...], exc: ValueError, value: Any) -> Any:
+    return {"type": "value_error", "loc": loc, "input": value, "ctx": {"error": exc}}
+
+
+def _invalid(errors: list[Any]) -> ValidationError:
+    return ValidationError.from_exception_data("Scenario", errors)
 
 
 def scenario_from_mapping(data: Any, origin: str = "scenario") -> Scenario:

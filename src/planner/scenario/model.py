@@ -8,22 +8,24 @@ Unknown keys are errors: a misspelt parameter must never silently fall back to i
 from __future__ import annotations
 
 import math
-from functools import cache
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from planner.scenario.distributions import LIMITS as DISTRIBUTION_LIMITS
 from planner.scenario.distributions import Distribution
-from planner.scenario.parameters import deep_merge, default_values, lookup
+from planner.scenario.parameters import lookup
+
+if TYPE_CHECKING:
+    from planner.geo.region import Region as GeoRegion
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Minutes = Annotated[float, Field(ge=0.0, le=100_000.0, allow_inf_nan=False)]
@@ -66,19 +68,6 @@ class Region(_Section):
     name: Key = _field("region.name")
     population: int = _field("region.population", ge=1, le=50_000_000)
     travel_minutes: Minutes = _field("region.travel_minutes")
-
-    @model_validator(mode="after")
-    def _known_region(self) -> Region:
-        if self.kind == "geodata":
-            from planner.geo.region import available_regions
-
-            known = available_regions()
-            if self.name not in known:
-                raise ValueError(
-                    f"region.name {self.name!r} has no built geodata; choose one of "
-                    f"{', '.join(known)} or kind = 'abstract'"
-                )
-        return self
 
 
 class Demand(_Section):
@@ -334,6 +323,7 @@ class Scenario(_Section):
     appraisal: Appraisal
     optimise: Optimise
     run: Run
+    _geodata: Any = PrivateAttr(default=None)  # a planner.geo.region.Region, see ``geodata``
 
     @field_validator("situations")
     @classmethod
@@ -344,44 +334,24 @@ class Scenario(_Section):
         return v
 
     @model_validator(mode="after")
-    def _refers_to_region(self, info: ValidationInfo) -> Scenario:
+    def _consistent(self) -> Scenario:
+        # what the region's files say (bases, districts, zones, the calls its people make) is
+        # checked by the loader against the region (planner.scenario.loading.bind_region)
         if self.run.warmup_days >= self.run.horizon_days:
             raise ValueError("run.warmup_days must be shorter than run.horizon_days")
         if self.region.kind != "geodata":
-            self._check_volume({"A": float(self.region.population)})
-            return self
-        from planner.geo.region import load_region
-
-        region = load_region(self.region.name)
-        self._check_volume(_zone_populations(self.region.name))
-        bases = set(region.base_ids)
-        for i, u in enumerate(self.fleet.units):
-            if u.base not in bases:
-                raise ValueError(
-                    f"fleet.units[{i}].base {u.base!r} is not a candidate base of "
-                    f"{self.region.name} (see `planner geodata list bases`)"
-                )
-        districts = set(region.police_districts)
-        for d in self.police.patrols:
-            if d not in districts:
-                raise ValueError(
-                    f"police.patrols has {d!r}, not a police district of {self.region.name} "
-                    f"({', '.join(sorted(districts))})"
-                )
-        receiving = set(region.receiving_ids)
-        zones = set(region.zone_codes)
-        for zone in self.demand.zone_rate_factors:
-            if zone not in zones:
-                raise ValueError(f"demand.zone_rate_factors: unknown zone {zone!r}")
-        for zone, fac in self.facilities.catchment_overrides.items():
-            if zone not in zones:
-                raise ValueError(f"facilities.catchment_overrides: unknown zone {zone!r}")
-            if fac not in receiving:
-                raise ValueError(
-                    f"facilities.catchment_overrides[{zone!r}]: {fac!r} is not a receiving "
-                    f"facility ({', '.join(sorted(receiving))})"
-                )
+            self.check_volume({"A": float(self.region.population)})
         return self
+
+    @property
+    def geodata(self) -> GeoRegion:
+        """The region's built geodata, given to the scenario by the loader that read it."""
+        if self._geodata is None:
+            raise LookupError(
+                f"region {self.region.name!r}: this scenario was not given its geodata; "
+                "read it with planner.load_scenario or planner.scenario_from_dict"
+            )
+        return self._geodata
 
     def expected_calls(self, zone_population: dict[str, float]) -> float:
         """Calls one replication is expected to have, given each zone's population."""
@@ -390,7 +360,8 @@ class Scenario(_Section):
         per_year = weighted * d.rate_per_1000_per_year / 1000.0 * d.growth_factor
         return per_year * self.run.horizon_days / 365.0
 
-    def _check_volume(self, zone_population: dict[str, float]) -> None:
+    def check_volume(self, zone_population: dict[str, float]) -> None:
+        """Refuse a scenario that expects more calls in one replication than one may hold."""
         calls = self.expected_calls(zone_population)
         if calls <= MAX_CALLS_PER_REPLICATION:
             return
@@ -413,16 +384,6 @@ class Scenario(_Section):
     @property
     def units_are_active(self) -> bool:
         return self.dispatch.policy == "health-first" and bool(self.fleet.units)
-
-
-@cache
-def _zone_populations(region_name: str) -> dict[str, float]:
-    """Each zone's population in a region's demand cells (the people the calls come from)."""
-    from planner.geo.region import load_region
-
-    cells = load_region(region_name).cells
-    totals = cells.groupby(cells["zone_code"].astype(str))["population"].sum()
-    return {str(z): float(p) for z, p in totals.items()}
 
 
 def field_limits(path: str) -> str:
@@ -484,8 +445,3 @@ def _nested_metadata(annotation: Any) -> list[Any]:
         else:
             out.extend(_nested_metadata(arg))
     return out
-
-
-def scenario_from_dict(data: dict[str, Any]) -> Scenario:
-    """Merge a scenario's overrides onto the defaults and validate the whole."""
-    return Scenario.model_validate(deep_merge(default_values(), data))

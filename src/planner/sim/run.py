@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.scenario.model import Run, Scenario, scenario_from_dict
+from planner.scenario.loading import scenario_from_dict
+from planner.scenario.model import Run, Scenario
 from planner.sim.demand import CallStream, cell_weights, generate_calls
 from planner.sim.engine import Engine
 from planner.sim.event_log import LogSink, MemoryLog, ParquetLog

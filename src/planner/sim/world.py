@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from planner.geo.region import Region, load_region
+from planner.geo.region import Region
 from planner.geo.travel import Places, TrafficRules, travel_model
 from planner.scenario.model import Scenario
 
@@ -98,7 +98,7 @@ def build_world(scenario: Scenario, bases: tuple[str, ...] | None = None) -> Wor
             police.travel_factor,
         )
     return _geodata_world(
-        scenario.region.name,
+        scenario.geodata,
         base_ids,
         tuple(sorted(scenario.facilities.catchment_overrides.items())),
         _rules(scenario),
@@ -148,7 +148,7 @@ def _places(frame: object) -> Places:
 
 @lru_cache(maxsize=8)
 def _geodata_world(
-    region_name: str,
+    region: Region,
     base_ids: tuple[str, ...],
     overrides: tuple[tuple[str, str], ...],
     rules: TrafficRules,
@@ -157,7 +157,6 @@ def _geodata_world(
     other_job: float,
     police_travel_factor: float,
 ) -> World:
-    region: Region = load_region(region_name)
     travel = travel_model(region, rules)
     cells = region.cells
     fac = region.facilities.set_index("id")

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from planner.scenario.loading import (
     ScenarioError,
+    bind_region,
     describe_errors,
     parse_toml,
     read_bytes,
@@ -186,11 +187,11 @@ def _folder_digest(folder: str) -> str:
 def model_fingerprint(scenario: Scenario) -> dict[str, str]:
     """What a scenario's results depend on besides its own values: the planner version, the
     digest of the model's code and data files and, for a geodata region, its built files."""
-    from planner.geo import region
+    from planner.geo import geodata
 
     out = {"planner": planner_version(), "model": model_digest()}
     if scenario.region.kind == "geodata":
-        out["geodata"] = _folder_digest(str(region.geodata_dir() / scenario.region.name))
+        out["geodata"] = _folder_digest(str(geodata.geodata_dir() / scenario.region.name))
     return out
 
 
@@ -481,7 +482,7 @@ def _prepared(model: str, seed: int) -> tuple[Scenario, Any]:
     from planner.sim.run import replace_run
     from planner.sim.world import build_world
 
-    scenario = Scenario.model_validate(json.loads(model))
+    scenario = bind_region(Scenario.model_validate(json.loads(model)))
     scenario = scenario.model_copy(update={"run": replace_run(scenario, None, seed)})
     return scenario, build_world(scenario)
 

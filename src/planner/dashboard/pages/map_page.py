@@ -26,7 +26,8 @@ from planner.dashboard import playback, state
 from planner.dashboard.model import Run, zone_figures
 from planner.dashboard.text import Words, plain
 from planner.dashboard.view import current, num, percent
-from planner.geo.region import Region, load_region
+from planner.geo.geodata import load_region
+from planner.geo.region import Region
 from planner.report import maps
 
 # metric -> (column, colour map, needs a run)

@@ -32,7 +32,7 @@ from planner.optimise.loop import (
     scenario_overrides,
 )
 from planner.report.document import base_names_of, frontier_chart
-from planner.scenario.model import scenario_from_dict
+from planner.scenario.loading import scenario_from_dict
 from planner.sim.kpis import KPI_BY_KEY, KPIS
 
 

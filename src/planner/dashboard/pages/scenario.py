@@ -26,7 +26,7 @@ from planner.dashboard.model import (
 )
 from planner.dashboard.text import Words, plain, words
 from planner.dashboard.view import DAY_NAMES, decimal_input, decimal_text, entered
-from planner.geo.region import available_regions, load_region
+from planner.geo.geodata import available_regions, load_region
 from planner.report.document import SHIFT_WORDS
 from planner.scenario.loading import ScenarioError
 from planner.scenario.model import WEEKDAYS

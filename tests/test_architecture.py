@@ -1,0 +1,77 @@
+"""The architecture holds (pyproject.toml's [tool.importlinter] contracts): the model never
+imports a shell, its rooms depend one way, and the simulation reads no files."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.shell  # runs a program, not the model: out of mutation runs
+def test_the_import_contracts_are_kept() -> None:
+    exe = Path(sys.executable).with_name("lint-imports")
+    found = str(exe) if exe.exists() else shutil.which("lint-imports")
+    assert found, "lint-imports is installed with the test extras"
+    res = subprocess.run(
+        [found, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert "3 kept, 0 broken" in res.stdout
+
+
+# -- the loader gives a scenario its region; the simulation reads no files ---------------------
+
+
+def test_a_scenario_not_read_by_the_loader_has_no_region_and_says_where_to_get_it() -> None:
+    from planner.scenario.model import Scenario
+    from planner.scenario.parameters import deep_merge, default_values
+    from planner.sim.world import build_world
+
+    bare = Scenario.model_validate(deep_merge(default_values(), {}))
+    with pytest.raises(LookupError, match=r"planner\.load_scenario or planner\.scenario_from_dict"):
+        build_world(bare)
+
+
+def test_the_loader_gives_the_scenario_the_region_it_read_once() -> None:
+    import pickle
+
+    from planner import load_scenario, scenario_from_dict
+    from planner.geo.geodata import load_region
+
+    s = scenario_from_dict({})
+    region = load_region("oslo_akershus")
+    assert s.geodata is region
+    assert load_scenario(ROOT / "simulations" / "oslo_akershus.toml").geodata is region
+    # a copy sent to a worker process keeps it, equal by name (the worker's travel tables are
+    # cached on it); it is not part of the scenario's JSON or its hash
+    copy = pickle.loads(pickle.dumps(s))
+    assert copy.geodata == region and hash(copy.geodata) == hash(region)
+    assert copy.geodata.cells.equals(region.cells)
+    assert set(s.model_dump()) == set(type(s).model_fields)
+
+
+def test_the_loader_checks_a_scenario_against_the_region_it_is_given() -> None:
+    from dataclasses import replace
+
+    from pydantic import ValidationError
+
+    from planner import load_scenario
+    from planner.scenario.loading import bind_region, describe_errors
+    from planner.scenario.model import Scenario
+
+    s = load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
+    region = s.geodata
+    base = s.fleet.units[0].base
+    without = replace(region, facilities=region.facilities[region.facilities["id"] != base])
+    unbound = Scenario.model_validate(s.model_dump(by_alias=True))
+    with pytest.raises(ValidationError) as caught:
+        bind_region(unbound, without)
+    assert describe_errors(caught.value) == [
+        f"fleet.units[0].base {base!r} is not a candidate base of oslo_akershus "
+        "(see `planner geodata list bases`)"
+    ]
+    assert bind_region(unbound, region).geodata is region
