@@ -409,17 +409,17 @@ def test_cost_benefit_page_recomputes_without_simulating() -> None:
     s = _core()
     res, base = planner.simulate(s), planner.simulate(baseline_of(s))
     h = headline(s, appraise(s, res.per_replication, base.per_replication), res.kpis)
-    assert _metric(at, "Net present value") == f"{h['npv'][0] / 1e6:,.1f}".replace(
+    assert _metric(at, "Net present value") == f"{h.npv.mean / 1e6:,.1f}".replace(
         "-", "\N{MINUS SIGN}"
     )
     seconds = at.session_state.run.seconds
     at.number_input(key="p0:costs.police_officer_hour").set_value(1580.0).run()
     dear = _core(**{"costs.police_officer_hour": 1580.0})
     h2 = headline(dear, appraise(dear, res.per_replication, base.per_replication), res.kpis)
-    assert _metric(at, "Net present value") == f"{h2['npv'][0] / 1e6:,.1f}".replace(
+    assert _metric(at, "Net present value") == f"{h2.npv.mean / 1e6:,.1f}".replace(
         "-", "\N{MINUS SIGN}"
     )
-    assert h2["npv"][0] > h["npv"][0]
+    assert h2.npv.mean > h.npv.mean
     assert at.session_state.run.seconds == seconds  # the same run: nothing re-simulated
     assert not any("earlier version" in w.value for w in at.warning)
 
@@ -435,7 +435,7 @@ def test_the_decision_box_gives_the_economics_figures_in_plain_words(lang: str) 
     h = headline(s, appraise(s, res.per_replication, base.per_replication), res.kpis)
     seen = shown(" ".join(m.value for m in at.markdown))
     today = float(base.kpis.set_index("kpi").loc["response_median", "mean"])
-    after = h["response_median"][0]
+    after = h.response_median.mean
 
     def n(v: float, d: int = 0) -> str:
         text = f"{v:,.{d}f}"
@@ -445,17 +445,17 @@ def test_the_decision_box_gives_the_economics_figures_in_plain_words(lang: str) 
         assert "4 psykiatriske ambulanser, stasjonert ved Oslo legevakt, Aker (2)" in seen
         assert "Ahus Nordbyhagen (1) og Vestre Viken Bærum sykehus" in seen
         assert "Vakter: kveld (2), dag (1) og sen (1)" in seen
-        assert f"Kostnad: {n(h['cost_per_year'] / 1e6, 1)} mill. kr i året" in seen
-        assert f"{n(h['police_hours_freed'][0])} polititimer frigjort" in seen
-        assert f"{n(h['police_car_transports_avoided'][0])} færre pasienter" in seen
-        assert f"{n(h['police_encounters_avoided'][0])} færre møter" in seen
+        assert f"Kostnad: {n(h.cost_per_year / 1e6, 1)} mill. kr i året" in seen
+        assert f"{n(h.police_hours_freed.mean)} polititimer frigjort" in seen
+        assert f"{n(h.police_car_transports_avoided.mean)} færre pasienter" in seen
+        assert f"{n(h.police_encounters_avoided.mean)} færre møter" in seen
         assert f"median {n(after, 1)} min til første hjelp" in seen
         assert f"mot {n(today, 1)} min med politiet i dag" in seen
     else:
         assert "4 psychiatric ambulances, based at Oslo legevakt, Aker (2)" in seen
         assert "Shifts: evening (2), day (1) and late (1)" in seen
-        assert f"Cost: NOK {n(h['cost_per_year'] / 1e6, 1)} million a year" in seen
-        assert f"{n(h['police_hours_freed'][0])} police hours freed" in seen
+        assert f"Cost: NOK {n(h.cost_per_year / 1e6, 1)} million a year" in seen
+        assert f"{n(h.police_hours_freed.mean)} police hours freed" in seen
         assert f"against {n(today, 1)} min with today's police" in seen
     sign = "+" if after > today else "−"
     assert f"{sign}{n(abs(after - today), 1)} min" in seen

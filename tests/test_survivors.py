@@ -190,7 +190,7 @@ def test_headline_holds_each_figure_with_its_own_interval(
     per, bper = res.per_replication, base.per_replication
     # KPIs of the scenario: mean and t-interval over its 3 replications, in that order
     for key in ("share_health_first", "share_police_car", "response_median", "response_p90"):
-        assert h[key] == pytest.approx(_t_interval(per[key].to_numpy()), rel=1e-12), key
+        assert getattr(h, key) == pytest.approx(_t_interval(per[key].to_numpy()), rel=1e-12), key
     # effects: the baseline's yearly figure less the scenario's, replication by replication
     freed = {
         "police_hours_freed": "police_officer_hours",
@@ -200,26 +200,32 @@ def test_headline_holds_each_figure_with_its_own_interval(
     }
     for key, kpi in freed.items():
         d = bper[kpi].to_numpy() - per[kpi].to_numpy()
-        assert h[key] == pytest.approx(_t_interval(d), rel=1e-9, abs=1e-9), key
+        assert getattr(h, key) == pytest.approx(_t_interval(d), rel=1e-9, abs=1e-9), key
     fte = (bper["police_officer_hours"] - per["police_officer_hours"]).to_numpy()
     fte = fte / s.costs.police_fte_hours
-    assert h["police_fte_freed"] == pytest.approx(_t_interval(fte), rel=1e-9)
+    assert h.police_fte_freed == pytest.approx(_t_interval(fte), rel=1e-9)
     # the appraisal's results by replication, with their intervals
     for key in ("npv", "annual_net_cost", "break_even_police_hour"):
-        assert h[key] == pytest.approx(_t_interval(a.by_replication[key].to_numpy()), rel=1e-9)
-    assert h["cost_per_health_first_response"] == pytest.approx(
+        assert getattr(h, key) == pytest.approx(
+            _t_interval(a.by_replication[key].to_numpy()), rel=1e-9
+        )
+    assert h.cost_per_health_first_response == pytest.approx(
         _t_interval(a.by_replication["cost_per_health_first_response"].to_numpy()), rel=1e-9
     )
     # the service: 4 vehicles at 3 bases, 16,790 unit-hours a year
-    assert (h["vehicles"], h["bases"]) == (4, 3)
-    assert h["unit_hours_per_week"] == pytest.approx(16_790.0 / (365.0 / 7.0))
+    assert (h.vehicles, h.bases) == (4, 3)
+    assert h.unit_hours_per_week == pytest.approx(16_790.0 / (365.0 / 7.0))
     for key in ("fte", "fte_per_seat", "cost_per_year", "police_value_per_year"):
-        assert h[key] == a.point[key], key
-    assert h["cost_per_year"] > service_cost(s)  # overtime comes on top of the roster's cost
-    assert h["probability_npv_positive"] == a.probability_positive
-    assert 0.0 <= h["probability_npv_positive"] <= 1.0
-    assert h["horizon_years"] == s.appraisal.horizon_years == 10
-    assert len(h) == 22
+        assert getattr(h, key) == a.point[key], key
+    assert h.cost_per_year > service_cost(s)  # overtime comes on top of the roster's cost
+    assert h.probability_npv_positive == a.probability_positive
+    assert 0.0 <= h.probability_npv_positive <= 1.0
+    assert h.horizon_years == s.appraisal.horizon_years == 10
+    doc = h.to_json()
+    assert len(doc) == 22
+    # economics.json holds an estimate as [mean, low, high], and reads back to the same headline
+    assert doc["npv"] == [h.npv.mean, h.npv.low, h.npv.high] and doc["vehicles"] == 4
+    assert type(h).from_json(json.loads(json.dumps(doc))) == h
 
 
 def test_service_cost_is_the_roster_staff_vehicles_and_bases(oslo: Scenario) -> None:

@@ -10,7 +10,9 @@ import typer
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from planner.economics.appraisal import Headline
     from planner.scenario.model import Scenario
+    from planner.sim.kpis import Estimate
     from planner.store.files import FileTarget
 
 from planner.cli import common
@@ -81,7 +83,7 @@ def run(
             )
         )
         summary = results.summary() | {"scenario_file": str(scenario_file)}
-        economics: dict[str, object] | None = None
+        economics: Headline | None = None
         if with_baseline_run:
             from planner.economics.appraisal import appraise, headline
             from planner.sim.compare import baseline_of, with_baseline
@@ -101,20 +103,20 @@ def run(
         stage.write("summary.json", lambda p: write_json(p, summary))
         stage.write("scenario.toml", lambda p: write_text(p, text))
         if economics is not None:
-            stage.write("economics.json", lambda p: write_json(p, economics))
+            stage.write("economics.json", lambda p: write_json(p, economics.to_json()))
     wrote(stage)
 
 
-def _economics_table(e: dict[str, object], scenario: Scenario) -> Table:
+def _economics_table(e: Headline, scenario: Scenario) -> Table:
     """What the service buys against today's, and its appraisal (R-109)."""
+    from planner.sim.kpis import Estimate
 
-    def row(label: str, key: str, fmt: str, unit: str) -> tuple[str, str, str, str]:
-        v = e[key]
+    def row(label: str, v: float | Estimate, fmt: str, unit: str) -> tuple[str, str, str, str]:
         scale = 1e6 if "million" in unit else 1.0
-        if isinstance(v, list):
-            lo, hi = fmt.format(v[1] / scale), fmt.format(v[2] / scale)
-            return (label, fmt.format(v[0] / scale), f"{lo} – {hi}", unit)
-        return (label, fmt.format(float(v) / scale), "", unit)  # type: ignore[arg-type]
+        if isinstance(v, Estimate):
+            lo, hi = fmt.format(v.low / scale), fmt.format(v.high / scale)
+            return (label, fmt.format(v.mean / scale), f"{lo} – {hi}", unit)
+        return (label, fmt.format(float(v) / scale), "", unit)
 
     a = scenario.appraisal
     table = Table(
@@ -128,27 +130,27 @@ def _economics_table(e: dict[str, object], scenario: Scenario) -> Table:
         ),
     )
     for r in (
-        row("Cost of the service", "cost_per_year", "{:,.1f}", "NOK million / year"),
-        row("Staff", "fte", "{:,.1f}", "FTE"),
-        row("Police officer-hours freed", "police_hours_freed", "{:,.0f}", "h / year"),
-        row("... as police FTE", "police_fte_freed", "{:,.1f}", "FTE"),
+        row("Cost of the service", e.cost_per_year, "{:,.1f}", "NOK million / year"),
+        row("Staff", e.fte, "{:,.1f}", "FTE"),
+        row("Police officer-hours freed", e.police_hours_freed, "{:,.0f}", "h / year"),
+        row("... as police FTE", e.police_fte_freed, "{:,.1f}", "FTE"),
         row(
             "Patients not driven in a police car",
-            "police_car_transports_avoided",
+            e.police_car_transports_avoided,
             "{:,.0f}",
             "per year",
         ),
         row(
             "Encounters with uniformed police avoided",
-            "police_encounters_avoided",
+            e.police_encounters_avoided,
             "{:,.0f}",
             "per year",
         ),
-        row("Net present value", "npv", "{:,.1f}", "NOK million"),
-        row("Net cost per year", "annual_net_cost", "{:,.1f}", "NOK million / year"),
-        row("Break-even price of a police hour", "break_even_police_hour", "{:,.0f}", "NOK / h"),
-        row("Cost per health-first response", "cost_per_health_first_response", "{:,.0f}", "NOK"),
-        row("Probability NPV > 0 (Monte Carlo)", "probability_npv_positive", "{:.1%}", ""),
+        row("Net present value", e.npv, "{:,.1f}", "NOK million"),
+        row("Net cost per year", e.annual_net_cost, "{:,.1f}", "NOK million / year"),
+        row("Break-even price of a police hour", e.break_even_police_hour, "{:,.0f}", "NOK / h"),
+        row("Cost per health-first response", e.cost_per_health_first_response, "{:,.0f}", "NOK"),
+        row("Probability NPV > 0 (Monte Carlo)", e.probability_npv_positive, "{:.1%}", ""),
     ):
         table.add_row(*r)
     return table

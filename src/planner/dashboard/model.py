@@ -20,7 +20,7 @@ import pandas as pd
 import tomli_w
 
 from planner.bundled import bundled
-from planner.economics.appraisal import Appraisal, appraise, headline
+from planner.economics.appraisal import Appraisal, Headline, appraise, headline
 from planner.geo.region import Region
 from planner.report.document import zone_shares
 from planner.scenario.loading import Problem, ScenarioError, parse_toml, scenario_from_mapping
@@ -229,7 +229,7 @@ class Run:
     def key(self) -> str:
         return simulation_key(self.scenario)
 
-    def economics(self, scenario: Scenario | None = None) -> tuple[Appraisal, dict[str, Any]]:
+    def economics(self, scenario: Scenario | None = None) -> tuple[Appraisal, Headline]:
         """The appraisal with the costs of ``scenario`` (default: the run's own)."""
         s = scenario or self.scenario
         if self.baseline is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import tomllib
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -27,7 +27,7 @@ import pandas as pd
 
 from planner.scenario.model import Costs, Scenario
 from planner.scenario.parameters import lookup
-from planner.sim.kpis import interval
+from planner.sim.kpis import Estimate, interval
 
 HOURS_PER_YEAR = 8760.0
 WEEKS_PER_YEAR = 365.0 / 7.0
@@ -430,7 +430,7 @@ class Appraisal:
     tornado: pd.DataFrame
     monte_carlo: pd.DataFrame
 
-    def interval(self, key: str) -> tuple[float, float, float]:
+    def interval(self, key: str) -> Estimate:
         """A result's mean and 95 % interval over replications (simulation noise only)."""
         return interval(self.by_replication[key].to_numpy())
 
@@ -468,52 +468,94 @@ def appraise(
     )
 
 
-def headline(scenario: Scenario, appraisal: Appraisal, kpis: pd.DataFrame) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Headline:
     """The figures a decision turns on, each with its interval where simulation noise applies.
 
-    ``planner run`` stores exactly this in ``economics.json``; the report prints it.
-    """
+    ``planner run`` writes it to ``economics.json`` (``to_json``: an estimate is the list
+    ``[mean, low, high]``); the report, the dashboard and the command line read it here."""
+
+    vehicles: int
+    bases: int
+    unit_hours_per_week: float
+    fte: float
+    fte_per_seat: float
+    cost_per_year: float  # NOK a year
+    police_hours_freed: Estimate  # officer-hours a year
+    police_fte_freed: Estimate
+    patrol_hours_freed: Estimate
+    share_health_first: Estimate
+    police_car_transports_avoided: Estimate  # a year
+    police_encounters_avoided: Estimate  # a year
+    share_police_car: Estimate
+    response_median: Estimate  # minutes
+    response_p90: Estimate  # minutes
+    police_value_per_year: float  # NOK
+    npv: Estimate  # NOK over the horizon
+    annual_net_cost: Estimate  # NOK a year
+    break_even_police_hour: Estimate  # NOK an hour
+    cost_per_health_first_response: Estimate  # NOK
+    probability_npv_positive: float
+    horizon_years: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), Estimate) else v
+            for f in fields(self)
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Headline:
+        """Read ``to_json``'s dict back (every field present; an estimate as three numbers)."""
+        values: dict[str, Any] = {
+            f.name: Estimate(*map(float, data[f.name])) if f.type == "Estimate" else data[f.name]
+            for f in fields(cls)
+        }
+        return cls(**values)
+
+
+def headline(scenario: Scenario, appraisal: Appraisal, kpis: pd.DataFrame) -> Headline:
+    """The headline of a run: its service, what it costs, what it frees and what it is worth."""
     k = kpis.set_index("kpi")
     eff = appraisal.effects.set_index("effect")
 
-    def kpi(key: str) -> list[float]:
-        return [float(k.loc[key, c]) for c in ("mean", "ci_low", "ci_high")]
+    def kpi(key: str) -> Estimate:
+        return Estimate.of(k.loc[key])
 
-    def effect(key: str) -> list[float]:
-        return [float(eff.loc[key, c]) for c in ("mean", "ci_low", "ci_high")]
+    def effect(key: str) -> Estimate:
+        return Estimate.of(eff.loc[key])
 
     s = service(scenario)
     p = appraisal.point
-    return {
-        "vehicles": s.vehicles,
-        "bases": s.bases,
-        "unit_hours_per_week": s.unit_hours / WEEKS_PER_YEAR,
-        "fte": p["fte"],
-        "fte_per_seat": p["fte_per_seat"],
-        "cost_per_year": p["cost_per_year"],
-        "police_hours_freed": effect("officer_hours_freed"),
-        "police_fte_freed": effect("police_fte_freed"),
-        "patrol_hours_freed": effect("patrol_hours_freed"),
-        "share_health_first": kpi("share_health_first"),
-        "police_car_transports_avoided": effect("police_car_transports_avoided"),
-        "police_encounters_avoided": effect("police_encounters_avoided"),
-        "share_police_car": kpi("share_police_car"),
-        "response_median": kpi("response_median"),
-        "response_p90": kpi("response_p90"),
-        "police_value_per_year": p["police_value_per_year"],
-        "npv": list(appraisal.interval("npv")),
-        "annual_net_cost": list(appraisal.interval("annual_net_cost")),
-        "break_even_police_hour": list(appraisal.interval("break_even_police_hour")),
-        "cost_per_health_first_response": list(
-            appraisal.interval("cost_per_health_first_response")
-        ),
-        "probability_npv_positive": appraisal.probability_positive,
-        "horizon_years": scenario.appraisal.horizon_years,
-    }
+    return Headline(
+        vehicles=s.vehicles,
+        bases=s.bases,
+        unit_hours_per_week=s.unit_hours / WEEKS_PER_YEAR,
+        fte=p["fte"],
+        fte_per_seat=p["fte_per_seat"],
+        cost_per_year=p["cost_per_year"],
+        police_hours_freed=effect("officer_hours_freed"),
+        police_fte_freed=effect("police_fte_freed"),
+        patrol_hours_freed=effect("patrol_hours_freed"),
+        share_health_first=kpi("share_health_first"),
+        police_car_transports_avoided=effect("police_car_transports_avoided"),
+        police_encounters_avoided=effect("police_encounters_avoided"),
+        share_police_car=kpi("share_police_car"),
+        response_median=kpi("response_median"),
+        response_p90=kpi("response_p90"),
+        police_value_per_year=p["police_value_per_year"],
+        npv=appraisal.interval("npv"),
+        annual_net_cost=appraisal.interval("annual_net_cost"),
+        break_even_police_hour=appraisal.interval("break_even_police_hour"),
+        cost_per_health_first_response=appraisal.interval("cost_per_health_first_response"),
+        probability_npv_positive=appraisal.probability_positive,
+        horizon_years=scenario.appraisal.horizon_years,
+    )
 
 
 __all__ = [
     "Appraisal",
+    "Headline",
     "annual_hours_per_fte",
     "annuity_factor",
     "appraise",

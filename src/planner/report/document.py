@@ -30,10 +30,11 @@ from matplotlib.figure import Figure
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict from 3.12 only
 
-from planner.economics.appraisal import Appraisal, appraise, headline, ranges
+from planner.economics.appraisal import Appraisal, Headline, appraise, headline, ranges
 from planner.scenario.loading import ScenarioError, load_scenario
 from planner.scenario.model import Scenario
 from planner.scenario.parameters import registry
+from planner.sim.kpis import Estimate
 from planner.version import planner_version
 from planner.words import number
 
@@ -442,11 +443,11 @@ class Report:
     notes: dict[str, str]
 
 
-def _iv(v: list[float], fmt: Any) -> str:
-    return "" if any(np.isnan(v[1:])) else f"{fmt(v[1])} – {fmt(v[2])}"
+def _iv(v: Estimate, fmt: Any) -> str:
+    return f"{fmt(v.low)} – {fmt(v.high)}" if v.has_interval else ""
 
 
-def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) -> Report:
+def compose(b: Bundle, appraisal: Appraisal, head: Headline, lang: str) -> Report:
     if lang not in LANGS:
         raise ReportError(f"--lang: must be one of {', '.join(LANGS)}, got {lang!r}")
     t = text(lang)
@@ -469,70 +470,70 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
         (
             t["units"],
             t["units_value"].format(
-                vehicles=h["vehicles"], bases=h["bases"], unit_hours=n0(h["unit_hours_per_week"])
+                vehicles=h.vehicles, bases=h.bases, unit_hours=n0(h.unit_hours_per_week)
             ),
             "",
         ),
-        (t["cost"], f"{m(h['cost_per_year'])} {t['nok_m']}", ""),
+        (t["cost"], f"{m(h.cost_per_year)} {t['nok_m']}", ""),
         (
             t["fte"],
             t["fte_value"].format(
-                fte=number(h["fte"], lang, 1), per_seat=number(h["fte_per_seat"], lang, 2)
+                fte=number(h.fte, lang, 1), per_seat=number(h.fte_per_seat, lang, 2)
             ),
             "",
         ),
-        (t["police_hours"], n0(h["police_hours_freed"][0]), _iv(h["police_hours_freed"], n0)),
+        (t["police_hours"], n0(h.police_hours_freed.mean), _iv(h.police_hours_freed, n0)),
         (
             t["police_fte"],
-            number(h["police_fte_freed"][0], lang, 1),
-            _iv(h["police_fte_freed"], lambda v: number(v, lang, 1)),
+            number(h.police_fte_freed.mean, lang, 1),
+            _iv(h.police_fte_freed, lambda v: number(v, lang, 1)),
         ),
-        (t["patrol_hours"], n0(h["patrol_hours_freed"][0]), _iv(h["patrol_hours_freed"], n0)),
-        (t["health_first"], pc(h["share_health_first"][0]), _iv(h["share_health_first"], pc)),
+        (t["patrol_hours"], n0(h.patrol_hours_freed.mean), _iv(h.patrol_hours_freed, n0)),
+        (t["health_first"], pc(h.share_health_first.mean), _iv(h.share_health_first, pc)),
         (
             t["police_car"],
-            n0(h["police_car_transports_avoided"][0]),
-            _iv(h["police_car_transports_avoided"], n0),
+            n0(h.police_car_transports_avoided.mean),
+            _iv(h.police_car_transports_avoided, n0),
         ),
         (
             t["police_car_share"],
             t["baseline_to"].format(
                 before=pc(float(b.baseline_reps["share_police_car"].mean())),
-                after=pc(h["share_police_car"][0]),
+                after=pc(h.share_police_car.mean),
             ),
-            _iv(h["share_police_car"], pc),
+            _iv(h.share_police_car, pc),
         ),
         (
             t["encounters"],
-            n0(h["police_encounters_avoided"][0]),
-            _iv(h["police_encounters_avoided"], n0),
+            n0(h.police_encounters_avoided.mean),
+            _iv(h.police_encounters_avoided, n0),
         ),
         (
             t["response"],
-            f"{mins(h['response_median'][0])} / {mins(h['response_p90'][0])} {t['minutes']}",
+            f"{mins(h.response_median.mean)} / {mins(h.response_p90.mean)} {t['minutes']}",
             "",
         ),
         (
-            t["npv"].format(horizon=h["horizon_years"]),
-            f"{m(h['npv'][0])} {t['nok_m']}",
-            _iv(h["npv"], m),
+            t["npv"].format(horizon=h.horizon_years),
+            f"{m(h.npv.mean)} {t['nok_m']}",
+            _iv(h.npv, m),
         ),
         (
             t["annual_net"],
-            f"{m(h['annual_net_cost'][0])} {t['nok_m']}",
-            _iv(h["annual_net_cost"], m),
+            f"{m(h.annual_net_cost.mean)} {t['nok_m']}",
+            _iv(h.annual_net_cost, m),
         ),
         (
             t["break_even"],
-            f"{n0(h['break_even_police_hour'][0])} {t['per_hour']}",
-            _iv(h["break_even_police_hour"], n0),
+            f"{n0(h.break_even_police_hour.mean)} {t['per_hour']}",
+            _iv(h.break_even_police_hour, n0),
         ),
         (
             t["per_response"],
-            f"{n0(h['cost_per_health_first_response'][0])} {t['nok']}",
-            _iv(h["cost_per_health_first_response"], n0),
+            f"{n0(h.cost_per_health_first_response.mean)} {t['nok']}",
+            _iv(h.cost_per_health_first_response, n0),
         ),
-        (t["probability"], pc(h["probability_npv_positive"]), ""),
+        (t["probability"], pc(h.probability_npv_positive), ""),
     ]
     images = {
         **({} if b.zone_shares.empty else {"map": png(map_figure(b, lang))}),
@@ -567,7 +568,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: dict[str, Any], lang: str) ->
         glossary=glossary(lang),
         headline_rows=rows,
         images=images,
-        psa_text=t["psa_text"].format(p=pc(h["probability_npv_positive"])),
+        psa_text=t["psa_text"].format(p=pc(h.probability_npv_positive)),
         assumptions=assumptions,
         range_rows=range_rows,
         limits=list(t["limit_list"]),
@@ -604,7 +605,7 @@ def _counted(names: Sequence[str], lang: str) -> str:
 
 def decision_lines(
     scenario: Scenario,
-    h: dict[str, Any],
+    h: Headline,
     today_response: float,
     base_names: dict[str, str],
     lang: str,
@@ -615,7 +616,7 @@ def decision_lines(
     t = text(lang)
     units = scenario.fleet.units
     shifts = SHIFT_WORDS.get(lang, {})
-    after = float(h["response_median"][0])
+    after = h.response_median.mean
     change = after - today_response
     response = t["decision_response" if change > 0 else "decision_response_better"]
     return [
@@ -625,11 +626,11 @@ def decision_lines(
         t["decision_shifts"].format(
             shifts=_counted([shifts.get(u.shift, u.shift) for u in units], lang)
         ),
-        t["decision_cost"].format(cost=millions(h["cost_per_year"], lang)),
+        t["decision_cost"].format(cost=millions(h.cost_per_year, lang)),
         t["decision_buys"].format(
-            hours=number(h["police_hours_freed"][0], lang),
-            car=number(h["police_car_transports_avoided"][0], lang),
-            enc=number(h["police_encounters_avoided"][0], lang),
+            hours=number(h.police_hours_freed.mean, lang),
+            car=number(h.police_car_transports_avoided.mean, lang),
+            enc=number(h.police_encounters_avoided.mean, lang),
         ),
         response.format(
             after=number(after, lang, 1),
@@ -657,18 +658,18 @@ def glossary(lang: str) -> list[str]:
     return [t["glossary_npv"], t["glossary_break_even"], t["glossary_p_npv"]]
 
 
-def summary_text(h: dict[str, Any], lang: str) -> str:
+def summary_text(h: Headline, lang: str) -> str:
     """The headline in a few sentences (the report's first paragraph, the dashboard's too)."""
     return " ".join(
         text(lang)["summary"]
         .format(
-            cost=millions(h["cost_per_year"], lang),
-            hours=number(h["police_hours_freed"][0], lang),
-            fte=number(h["police_fte_freed"][0], lang, 1),
-            value=millions(h["police_value_per_year"], lang),
-            net=millions(h["annual_net_cost"][0], lang),
-            car=number(h["police_car_transports_avoided"][0], lang),
-            enc=number(h["police_encounters_avoided"][0], lang),
+            cost=millions(h.cost_per_year, lang),
+            hours=number(h.police_hours_freed.mean, lang),
+            fte=number(h.police_fte_freed.mean, lang, 1),
+            value=millions(h.police_value_per_year, lang),
+            net=millions(h.annual_net_cost.mean, lang),
+            car=number(h.police_car_transports_avoided.mean, lang),
+            enc=number(h.police_encounters_avoided.mean, lang),
         )
         .split()
     )

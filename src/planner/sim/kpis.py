@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -256,17 +257,36 @@ def replication_kpis(log: pd.DataFrame, period: Period) -> dict[str, float]:
     return {k.key: k.compute(counted if k.counted_calls else log, period) for k in KPIS}
 
 
-def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+class Estimate(NamedTuple):
+    """A figure's mean over replications and its 95 % interval; ``low`` and ``high`` are NaN
+    when there is no interval (one replication). A tuple, so ``mean, low, high = e`` reads it;
+    in JSON it is the list ``[mean, low, high]``."""
+
+    mean: float
+    low: float
+    high: float
+
+    @property
+    def has_interval(self) -> bool:
+        return not (math.isnan(self.low) or math.isnan(self.high))
+
+    @classmethod
+    def of(cls, row: pd.Series) -> Estimate:
+        """From a row of a KPI or effects table (columns ``mean``, ``ci_low``, ``ci_high``)."""
+        return cls(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]))
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> Estimate:
     """Mean and a t-interval across replications (a single replication has no interval)."""
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
     if v.size == 0:
-        return (math.nan,) * 3
+        return Estimate(math.nan, math.nan, math.nan)
     mean = float(v.mean())
     if v.size < 2:
-        return mean, math.nan, math.nan
+        return Estimate(mean, math.nan, math.nan)
     half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
-    return mean, mean - half, mean + half
+    return Estimate(mean, mean - half, mean + half)
 
 
 def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ recompute the appraisal from the same replications at once.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from planner.dashboard.model import Run, merged, value_at, world_key
 from planner.dashboard.pages.scenario import param_input
 from planner.dashboard.text import Words, plain
 from planner.dashboard.view import current, need_run, num
-from planner.economics.appraisal import Appraisal
+from planner.economics.appraisal import Appraisal, Headline
 from planner.report.document import (
     base_names_of,
     bundle_of,
@@ -34,38 +35,43 @@ from planner.report.document import (
     write_pdf,
 )
 from planner.scenario.model import Scenario
+from planner.sim.kpis import Estimate
 
 WHAT_IF = ("costs.police_officer_hour", "appraisal.discount_rate", "appraisal.horizon_years")
 
 
-# the headline, two rows of four: (label key, unit key, headline key, scale, decimals);
-# a figure that simulation noise moves carries its interval
-CARDS = (
+# the headline, two rows of four: (label key, unit key, the figure, scale, decimals); a figure
+# that simulation noise moves is an Estimate and carries its interval
+CARDS: tuple[
+    tuple[tuple[str, str | None, Callable[[Headline], float | Estimate], float, int], ...], ...
+] = (
     (
-        ("cost", "nok_m_year", "cost_per_year", 1e6, 1),
-        ("police_freed", "h_year", "police_hours_freed", 1, 0),
-        ("car_avoided", "per_year_count", "police_car_transports_avoided", 1, 0),
-        ("encounters_avoided", "per_year_count", "police_encounters_avoided", 1, 0),
+        ("cost", "nok_m_year", lambda h: h.cost_per_year, 1e6, 1),
+        ("police_freed", "h_year", lambda h: h.police_hours_freed, 1, 0),
+        ("car_avoided", "per_year_count", lambda h: h.police_car_transports_avoided, 1, 0),
+        ("encounters_avoided", "per_year_count", lambda h: h.police_encounters_avoided, 1, 0),
     ),
     (
-        ("npv", "nok_m", "npv", 1e6, 1),
-        ("net_cost", "nok_m_year", "annual_net_cost", 1e6, 1),
-        ("break_even", "nok_h", "break_even_police_hour", 1, 0),
-        ("p_npv", None, "probability_npv_positive", 0.01, 1),
+        ("npv", "nok_m", lambda h: h.npv, 1e6, 1),
+        ("net_cost", "nok_m_year", lambda h: h.annual_net_cost, 1e6, 1),
+        ("break_even", "nok_h", lambda h: h.break_even_police_hour, 1, 0),
+        ("p_npv", None, lambda h: h.probability_npv_positive, 0.01, 1),
     ),
 )
 
 
-def headline_cards(w: Words, h: dict[str, Any]) -> None:
+def headline_cards(w: Words, h: Headline) -> None:
     """Eight figures a decision turns on, each labelled with its unit and interval."""
     for row in CARDS:
-        for col, (label, unit, key, scale, decimals) in zip(st.columns(len(row)), row, strict=True):
-            value = h[key]
-            mean, iv = (value[0], value[1:]) if isinstance(value, list) else (value, None)
-            title = w(label, years=h["horizon_years"]) if label == "npv" else w(label)
+        for col, (label, unit, figure, scale, decimals) in zip(
+            st.columns(len(row)), row, strict=True
+        ):
+            value = figure(h)
+            mean = value.mean if isinstance(value, Estimate) else value
+            title = w(label, years=h.horizon_years) if label == "npv" else w(label)
             col.metric(f"{title} ({w(unit) if unit else '%'})", num(mean / scale, w, decimals))
-            if iv:
-                lo, hi = (num(v / scale, w, decimals) for v in iv)
+            if isinstance(value, Estimate):
+                lo, hi = (num(v / scale, w, decimals) for v in (value.low, value.high))
                 col.caption(f"{w('interval')}: {lo} – {hi}")
 
 
@@ -76,7 +82,7 @@ def today_response(run: Run) -> float:
     return float(k.loc["response_median", "mean"])
 
 
-def decision_box(w: Words, scenario: Scenario, h: dict[str, Any], run: Run) -> None:
+def decision_box(w: Words, scenario: Scenario, h: Headline, run: Run) -> None:
     """The decision in plain words, first on the page, with a glossary of its three terms."""
     lines = decision_lines(scenario, h, today_response(run), base_names_of(scenario), w.lang)
     with st.container(border=True, key="decision"):
