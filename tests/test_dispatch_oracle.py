@@ -24,7 +24,7 @@ def _plain_rule(e: Engine, i: int, hour: int) -> int | None:
     on_duty = [u for u in e.units if u.on_duty[hour]]
     prof, cell, mob = e.peak[hour], e.cell[i], e.mob[i]
     reach = [(mob + e.eta_rows[prof][u.index][cell], u.index) for u in on_duty]
-    reach = [r for r in reach if r[0] <= e.s.dispatch.max_response_minutes]
+    reach = [r for r in reach if r[0] <= e.scenario.dispatch.max_response_minutes]
     if not reach:
         return None
     free = [r for r in reach if not e.units[r[1]].busy]

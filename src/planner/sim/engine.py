@@ -13,11 +13,12 @@ small share of police work.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import math
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import simpy
@@ -32,18 +33,76 @@ NAN = math.nan
 
 
 @dataclass
-class _Unit:
+class Unit:
+    """A psychiatric ambulance unit: its base (an index into the world's bases), its shifts
+    (on duty in each of the 168 hours of the week) and whether it is on a mission now."""
+
     index: int
     base: int
     on_duty: list[bool]
     busy: bool = False
 
 
-@dataclass(order=True)
-class _Waiting:
-    rank: tuple[int, float, int]
-    call: int = field(compare=False)
-    deadline: float = field(compare=False)
+class Waiting(NamedTuple):
+    """A call waiting for a unit. Ordered by its first three fields: ``WaitingCalls``' key."""
+
+    rank: int  # urgency: 0 acute, 1 urgent, 2 planned (URGENCY_RANK)
+    queued: float  # minute it began to wait
+    seq: int  # order of arrival among calls queued at the same minute
+    call: int
+    deadline: float  # minute it goes to police if no unit has taken it
+
+
+class WaitingCalls:
+    """The calls waiting for a unit, in the order a unit that comes free takes them.
+
+    Sort key ``(rank, queued, seq)``: acute before urgent before planned, then first come first
+    served, then the order of queueing (as SimPy's ``PriorityRequest.key`` is ``(priority, time,
+    not preempt)``). A free unit takes the first call in that order it can reach in time
+    (``take``); calls past their deadline leave for police first (``expired``), found in the
+    order of their deadlines without a look at the others."""
+
+    def __init__(self) -> None:
+        self._queue: list[Waiting] = []  # in key order
+        self._deadlines: list[tuple[float, int, Waiting]] = []  # a heap: (deadline, seq, entry)
+        self._gone: set[int] = set()  # seqs taken from the queue, still in the heap
+        self._seq = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def add(self, call: int, rank: int, now: float, deadline: float) -> None:
+        entry = Waiting(rank, now, next(self._seq), call, deadline)
+        bisect.insort(self._queue, entry)
+        heapq.heappush(self._deadlines, (deadline, entry.seq, entry))
+
+    def expired(self, now: float) -> list[Waiting]:
+        """Take out and return every call whose deadline is before ``now``."""
+        out = []
+        while self._deadlines and self._deadlines[0][0] < now:
+            _, seq, entry = heapq.heappop(self._deadlines)
+            if seq in self._gone:
+                self._gone.discard(seq)
+                continue
+            del self._queue[bisect.bisect_left(self._queue, entry)]
+            out.append(entry)
+        return out
+
+    def take(self, reaches: Callable[[int], bool]) -> Waiting | None:
+        """Take out the first call in key order that ``reaches(call)`` says can be reached."""
+        for k, entry in enumerate(self._queue):
+            if reaches(entry.call):
+                del self._queue[k]
+                self._gone.add(entry.seq)
+                return entry
+        return None
+
+    def drain(self) -> list[Waiting]:
+        """Take out every call still waiting, in key order."""
+        out, self._queue = self._queue, []
+        self._deadlines.clear()
+        self._gone.clear()
+        return out
 
 
 class EventLog:
@@ -71,22 +130,184 @@ class EventLog:
     def __init__(self, n: int) -> None:
         self.cols: dict[str, list[Any]] = {k: [v] * n for k, v in self.COLUMNS.items()}
 
+    def police_alone(self, i: int, reason: Reason, r: PoliceResponse) -> None:
+        col = self.cols
+        col["reason"][i] = REASON_CODE[reason]
+        col["t_police_alerted"][i] = r.alerted
+        col["t_dispatch"][i] = r.alerted
+        col["t_first_on_scene"][i] = r.on_scene
+        col["t_police_on_scene"][i] = r.on_scene
+        col["t_scene_end"][i] = r.scene_end
+        col["transport_mode"][i] = MODE_CODE[r.mode]
+        col["t_handover_end"][i] = r.handover_end
+        col["patrol_minutes"][i] = r.released - r.assigned
+        col["police_involved"][i] = True
+
+    def unit_response(self, i: int, unit: int, r: UnitResponse) -> None:
+        col = self.cols
+        col["unit"][i] = unit
+        col["t_police_alerted"][i] = r.police_alerted
+        col["t_dispatch"][i] = r.dispatched
+        # police are on scene before the crew only when alerted at triage (backup comes after
+        # the crew); fmin ignores the NaN of a call without police
+        col["t_first_on_scene"][i] = float(np.fmin(r.unit_on_scene, r.police_on_scene))
+        col["t_unit_on_scene"][i] = r.unit_on_scene
+        col["t_police_on_scene"][i] = r.police_on_scene
+        col["t_scene_end"][i] = r.scene_end
+        col["transport_mode"][i] = MODE_CODE[r.mode]
+        col["t_handover_end"][i] = r.handover_end
+        col["t_unit_free"][i] = r.free
+        col["unit_minutes"][i] = r.free - r.dispatched
+        col["patrol_minutes"][i] = (
+            0.0 if math.isnan(r.police_assigned) else r.police_leave - r.police_assigned
+        )
+        col["police_involved"][i] = r.police_involved
+        col["backup"][i] = r.backup
+
+
+# --- what responders do once chosen: the timeline of a call, as pure functions ---------------
+
+
+class PoliceResponse(NamedTuple):
+    """Police handle a call alone: minutes from the start of the run."""
+
+    alerted: float
+    assigned: float  # a patrol is free and sent
+    on_scene: float
+    scene_end: float
+    mode: TransportMode
+    handover_end: float  # NaN unless the patient goes in the police car
+    released: float  # the patrol is free again
+
+
+class UnitResponse(NamedTuple):
+    """A unit meets a call (police with it when triage flagged the call or the crew needs
+    them): minutes from the start of the run."""
+
+    dispatched: float
+    unit_on_scene: float
+    police_alerted: float  # NaN when police never come
+    police_assigned: float
+    police_on_scene: float
+    police_leave: float
+    scene_end: float
+    mode: TransportMode
+    handover_end: float
+    free: float  # the unit is back at its base, or free after the handover and drive back
+    police_involved: bool
+    backup: bool  # police came because the crew found they were needed
+
+
+def police_arrival(
+    calls: CallStream, world: World, i: int, cell: int, start: float
+) -> tuple[float, float]:
+    """(time a patrol is assigned, time it is on scene) for call ``i`` in ``cell``, police
+    alerted at ``start``."""
+    wait = police_wait(world.districts[int(world.cell_district[cell])], calls.police_wait_u[i])
+    assigned = start + wait
+    drive = float(world.police_to_cell[world.profile(assigned), cell])
+    return assigned, assigned + float(calls.police_mobilisation[i]) + drive
+
+
+def police_response(
+    calls: CallStream, world: World, i: int, cell: int, start: float
+) -> PoliceResponse:
+    """Police alone, alerted at ``start``: they come, stay, and drive the patient in their car
+    unless the patient needs an ordinary ambulance or goes by one today."""
+    assigned, on_scene = police_arrival(calls, world, i, cell, start)
+    end = on_scene + float(calls.police_alone[i])
+    mode = TransportMode.NONE
+    handover_end = NAN
+    if calls.transport[i]:
+        if calls.medical[i] or not calls.police_car_today[i]:
+            mode = TransportMode.AMBULANCE
+        else:
+            mode = TransportMode.POLICE_CAR
+            handover_end = (
+                end
+                + float(world.cell_to_facility[world.profile(end), cell])
+                + float(calls.handover_police[i])
+            )
+    released = handover_end if mode is TransportMode.POLICE_CAR else end
+    return PoliceResponse(start, assigned, on_scene, end, mode, handover_end, released)
+
+
+def unit_response(
+    calls: CallStream,
+    world: World,
+    i: int,
+    cell: int,
+    base: int,
+    dispatched: float,
+    eta: float,
+    triage_alert: float,
+) -> UnitResponse:
+    """A unit from ``base`` sent at ``dispatched``, on scene ``eta`` minutes later; police
+    alerted at ``triage_alert`` if triage flagged the call, else when the crew finds it needs
+    them. The crew stays until the scene is done (with police there if they are needed),
+    transports the patient itself unless an ordinary ambulance or a police car must, and drives
+    back to base."""
+    unit_on_scene = dispatched + eta
+    end = unit_on_scene + float(calls.on_scene[i])
+    police_on_scene = police_assigned = police_leave = alerted = NAN
+    needed, flagged = bool(calls.police_needed[i]), bool(calls.flagged[i])
+    if flagged or needed:
+        alerted = triage_alert if flagged else unit_on_scene
+        police_assigned, police_on_scene = police_arrival(calls, world, i, cell, alerted)
+        check = float(calls.backup_check[i])
+        if needed:
+            end = max(end, police_on_scene + check)
+            police_leave = end
+        else:  # police stay until the crew is there, then check and leave
+            police_leave = max(police_on_scene, unit_on_scene) + check
+    mode, handover_end = TransportMode.NONE, NAN
+    if calls.transport[i]:
+        drive = float(world.cell_to_facility[world.profile(end), cell])
+        if calls.medical[i]:
+            mode = TransportMode.AMBULANCE
+        elif calls.force_transport[i]:
+            mode = TransportMode.POLICE_CAR
+            handover_end = end + drive + float(calls.handover_police[i])
+            police_leave = handover_end
+        else:
+            mode = TransportMode.PSYCH_AMBULANCE
+            handover_end = end + drive + float(calls.handover_ambulance[i])
+    if mode is TransportMode.PSYCH_AMBULANCE:
+        facility = int(world.cell_facility[cell])
+        back = world.facility_to_base[world.profile(handover_end), facility, base]
+        free = handover_end + float(back)
+    else:
+        free = end + float(world.cell_to_base[world.profile(end), cell, base])
+    return UnitResponse(
+        dispatched,
+        unit_on_scene,
+        alerted,
+        police_assigned,
+        police_on_scene,
+        police_leave,
+        end,
+        mode,
+        handover_end,
+        free,
+        flagged or needed,
+        needed and not flagged,
+    )
+
 
 class Engine:
     """One replication: a SimPy environment over one call stream."""
 
     def __init__(self, scenario: Scenario, world: World, calls: CallStream) -> None:
-        self.s, self.w, self.c = scenario, world, calls
+        self.scenario, self.world, self.calls = scenario, world, calls
         self.env = simpy.Environment()
         self.log = EventLog(len(calls))
         base_index = {b: i for i, b in enumerate(world.base_ids)}
         shifts = scenario.fleet.shifts
         self.units = [
-            _Unit(i, base_index.get(u.base, 0), shifts[u.shift].on_duty())
+            Unit(i, base_index.get(u.base, 0), shifts[u.shift].on_duty())
             for i, u in enumerate(scenario.fleet.units)
         ]
-        self.waiting: list[_Waiting] = []
-        self._seq = itertools.count()
+        self.waiting = WaitingCalls()
         # plain Python lists: scalar indexing of numpy arrays is slow in the hot loop
         self.cell = calls.cell.tolist()
         self.mob = calls.unit_mobilisation.tolist()
@@ -154,21 +375,20 @@ class Engine:
     # per call: the story is the same (arrive, find a unit or queue or go to police, hold the
     # unit, free it), at a third of the events.
     def run(self) -> EventLog:
-        reason = Reason.BASELINE if not self.s.units_are_active else Reason.NOT_ELIGIBLE
+        reason = Reason.BASELINE if not self.scenario.units_are_active else Reason.NOT_ELIGIBLE
         self.log.cols["t_health_alerted"] = list(self.t_health)
-        for i in range(len(self.c)):
+        for i in range(len(self.calls)):
             if not self.eligible[i]:
                 self._police_alone(i, self.t_police[i], reason)
         self._order = sorted(
-            (i for i in range(len(self.c)) if self.eligible[i]), key=self.t_health.__getitem__
+            (i for i in range(len(self.calls)) if self.eligible[i]), key=self.t_health.__getitem__
         )
         self._next = 0
         self._next_arrival()
         self.env.process(self._shift_starts())
         self.env.run()
-        for entry in self.waiting:  # calls still waiting when the run ends
+        for entry in self.waiting.drain():  # calls still waiting when the run ends
             self._expire(entry)
-        self.waiting.clear()
         return self.log
 
     def _at(self, when: float, then: Callable[[], None]) -> None:
@@ -197,9 +417,7 @@ class Engine:
             return self._send(i, self.units[chosen])
         # No timer for the deadline: a waiting call is checked when a unit could take it, and one
         # past its deadline goes to police as of that deadline (police need no engine state).
-        bisect.insort(
-            self.waiting, _Waiting((self.rank[i], now, next(self._seq)), i, now + self.max_wait[i])
-        )
+        self.waiting.add(i, self.rank[i], now, now + self.max_wait[i])
         return None
 
     def _quickest_free(self, i: int, hour: int) -> int | None:
@@ -211,7 +429,7 @@ class Engine:
         the search stops at the first free one, or at the first beyond the limit: its cost
         does not grow with the fleet while the nearest units are free."""
         prof, cell, mob = self.peak[hour], self.cell[i], self.mob[i]
-        limit = self.s.dispatch.max_response_minutes
+        limit = self.scenario.dispatch.max_response_minutes
         if not self._free_on_duty():  # every unit on duty is busy: within reach of one?
             # mob + the quickest drive is the least of mob + each drive (rounding is monotone)
             return -1 if mob + self._reach[self._pattern[hour]][prof][cell] <= limit else None
@@ -239,7 +457,7 @@ class Engine:
             self._free += sum(not u.busy for u in on) - sum(not u.busy for u in off)
         return self._free
 
-    def _busy(self, unit: _Unit, busy: bool) -> None:
+    def _busy(self, unit: Unit, busy: bool) -> None:
         """A unit goes busy (or free): the count of free on-duty units follows (brought up to
         the hour first, while the unit's state is still the one the past hours saw)."""
         self._free_on_duty()
@@ -253,44 +471,55 @@ class Engine:
     def _to_police(self, i: int, reason: Reason) -> None:
         self._police_alone(i, max(self.env.now, self.t_police[i]), reason)
 
-    def _send(self, i: int, unit: _Unit) -> None:
+    def _send(self, i: int, unit: Unit) -> None:
         self._busy(unit, True)
         now = self.env.now
-        busy = self._unit_response(i, unit.index, now)
-        self._at(now + busy, lambda: self._release(unit))
+        r = unit_response(
+            self.calls,
+            self.world,
+            i,
+            self.cell[i],
+            unit.base,
+            now,
+            self._eta(unit, i, now),
+            self.t_police[i],
+        )
+        self.log.unit_response(i, unit.index, r)
+        # free after its busy minutes, as the log has them (free - now)
+        self._at(now + (r.free - now), lambda: self._release(unit))
 
     # --- dispatch ------------------------------------------------------------------------
-    def _eta(self, unit: _Unit, i: int, now: float) -> float:
+    def _eta(self, unit: Unit, i: int, now: float) -> float:
         prof = self.peak[int(now) // 60 % 168]
         return self.mob[i] + self.eta_rows[prof][unit.index][self.cell[i]]
 
-    def _expire(self, entry: _Waiting) -> None:
+    def _expire(self, entry: Waiting) -> None:
         self._police_alone(
             entry.call, max(entry.deadline, self.t_police[entry.call]), Reason.WAITED_TOO_LONG
         )
 
-    def _release(self, unit: _Unit) -> None:
+    def _police_alone(self, i: int, start: float, reason: Reason) -> None:
+        r = police_response(self.calls, self.world, i, self.cell[i], start)
+        self.log.police_alone(i, reason, r)
+
+    def _release(self, unit: Unit) -> None:
         self._busy(unit, False)
         if self.waiting and unit.on_duty[self._hour_now()]:
             self._take_waiting(unit)
 
-    def _take_waiting(self, unit: _Unit) -> None:
-        now, limit = self.env.now, self.s.dispatch.max_response_minutes
-        expired = [e for e in self.waiting if e.deadline < now]
-        for e in expired:
-            self.waiting.remove(e)
-            self._expire(e)
-        for entry in self.waiting:
-            if self._eta(unit, entry.call, now) <= limit:
-                self.waiting.remove(entry)
-                self._send(entry.call, unit)
-                return
+    def _take_waiting(self, unit: Unit) -> None:
+        now, limit = self.env.now, self.scenario.dispatch.max_response_minutes
+        for entry in self.waiting.expired(now):
+            self._expire(entry)
+        taken = self.waiting.take(lambda call: self._eta(unit, call, now) <= limit)
+        if taken is not None:
+            self._send(taken.call, unit)
 
     def _shift_starts(self) -> Generator[simpy.Event, Any, None]:
         """At each hour a unit comes on duty, let it take a waiting call."""
         if not self.units:
             return
-        horizon = self.s.run.horizon_days * 1440.0
+        horizon = self.scenario.run.horizon_days * 1440.0
         starts = [
             [u for u in self.units if u.on_duty[h] and not u.on_duty[(h - 1) % 168]]
             for h in range(168)
@@ -304,102 +533,3 @@ class Engine:
             hour += 1
             while hour * 60.0 < horizon and not starts[hour % 168]:
                 hour += 1
-
-    # --- what responders do once chosen -------------------------------------------------
-    def _police_arrival(self, i: int, start: float) -> tuple[float, float]:
-        """(time a patrol is assigned, time it is on scene) for police alerted at ``start``."""
-        w, c = self.w, self.c
-        cell = self.cell[i]
-        wait = police_wait(w.districts[int(w.cell_district[cell])], c.police_wait_u[i])
-        assigned = start + wait
-        return assigned, assigned + float(c.police_mobilisation[i]) + float(
-            w.police_to_cell[w.profile(assigned), cell]
-        )
-
-    def _police_alone(self, i: int, start: float, reason: Reason) -> None:
-        w, c, col = self.w, self.c, self.log.cols
-        cell = self.cell[i]
-        assigned, on_scene = self._police_arrival(i, start)
-        end = on_scene + float(c.police_alone[i])
-        mode = TransportMode.NONE
-        handover_end = NAN
-        if c.transport[i]:
-            if c.medical[i] or not c.police_car_today[i]:
-                mode = TransportMode.AMBULANCE
-            else:
-                mode = TransportMode.POLICE_CAR
-                handover_end = (
-                    end
-                    + float(w.cell_to_facility[w.profile(end), cell])
-                    + float(c.handover_police[i])
-                )
-        released = handover_end if mode is TransportMode.POLICE_CAR else end
-        col["reason"][i] = REASON_CODE[reason]
-        col["t_police_alerted"][i] = start
-        col["t_dispatch"][i] = start
-        col["t_first_on_scene"][i] = on_scene
-        col["t_police_on_scene"][i] = on_scene
-        col["t_scene_end"][i] = end
-        col["transport_mode"][i] = MODE_CODE[mode]
-        col["t_handover_end"][i] = handover_end
-        col["patrol_minutes"][i] = released - assigned
-        col["police_involved"][i] = True
-
-    def _unit_response(self, i: int, unit_index: int, now: float) -> float:
-        """Write the call's timeline for a unit dispatched at ``now``; return its busy minutes."""
-        w, c, col = self.w, self.c, self.log.cols
-        unit, cell = self.units[unit_index], self.cell[i]
-        base = unit.base
-        unit_on_scene = now + self._eta(unit, i, now)
-        end = unit_on_scene + float(c.on_scene[i])
-        police_on_scene = NAN
-        police_assigned = NAN
-        police_leave = NAN
-        alerted = NAN
-        needed, flagged = bool(c.police_needed[i]), bool(c.flagged[i])
-        if flagged or needed:
-            alerted = self.t_police[i] if flagged else unit_on_scene
-            police_assigned, police_on_scene = self._police_arrival(i, alerted)
-            check = float(c.backup_check[i])
-            if needed:
-                end = max(end, police_on_scene + check)
-                police_leave = end
-            else:  # police stay until the crew is there, then check and leave
-                police_leave = max(police_on_scene, unit_on_scene) + check
-        mode, handover_end = TransportMode.NONE, NAN
-        if c.transport[i]:
-            drive = float(w.cell_to_facility[w.profile(end), cell])
-            if c.medical[i]:
-                mode = TransportMode.AMBULANCE
-            elif c.force_transport[i]:
-                mode = TransportMode.POLICE_CAR
-                handover_end = end + drive + float(c.handover_police[i])
-                police_leave = handover_end
-            else:
-                mode = TransportMode.PSYCH_AMBULANCE
-                handover_end = end + drive + float(c.handover_ambulance[i])
-        if mode is TransportMode.PSYCH_AMBULANCE:
-            facility = int(w.cell_facility[cell])
-            free = handover_end + float(w.facility_to_base[w.profile(handover_end), facility, base])
-        else:
-            free = end + float(w.cell_to_base[w.profile(end), cell, base])
-        # police are on scene before the crew only when alerted at triage (backup comes after
-        # the crew); fmin ignores the NaN of a call without police
-        first = float(np.fmin(unit_on_scene, police_on_scene))
-        col["unit"][i] = unit_index
-        col["t_police_alerted"][i] = alerted
-        col["t_dispatch"][i] = now
-        col["t_first_on_scene"][i] = first
-        col["t_unit_on_scene"][i] = unit_on_scene
-        col["t_police_on_scene"][i] = police_on_scene
-        col["t_scene_end"][i] = end
-        col["transport_mode"][i] = MODE_CODE[mode]
-        col["t_handover_end"][i] = handover_end
-        col["t_unit_free"][i] = free
-        col["unit_minutes"][i] = free - now
-        col["patrol_minutes"][i] = (
-            0.0 if math.isnan(police_assigned) else police_leave - police_assigned
-        )
-        col["police_involved"][i] = flagged or needed
-        col["backup"][i] = needed and not flagged
-        return free - now
