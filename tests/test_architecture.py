@@ -75,3 +75,18 @@ def test_the_loader_checks_a_scenario_against_the_region_it_is_given() -> None:
         "(see `planner geodata list bases`)"
     ]
     assert bind_region(unbound, region).geodata is region
+
+
+@pytest.mark.shell  # starts a fresh interpreter
+def test_import_planner_and_the_command_help_load_no_numerical_library() -> None:
+    """``import planner`` and building ``planner --help`` import neither pandas, scipy, pyarrow
+    nor pydantic (benchmarks/bench_startup.py times them)."""
+    code = (
+        "import sys, planner, planner.cli; "
+        "print(' '.join(m for m in ('pandas', 'scipy', 'pyarrow', 'pydantic', 'geopandas', "
+        "'simpy', 'duckdb') if m in sys.modules))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert res.stdout.strip() == ""
