@@ -13,9 +13,9 @@ from planner.optimise.coverage import CoverageModel, InfeasiblePlacement
 from planner.optimise.loop import Target, instance
 from planner.optimise.staffing import (
     InfeasibleRoster,
+    RosterModel,
     ShiftPattern,
     assign_to_vehicles,
-    solve_roster,
     units_needed,
 )
 from planner.sim.world import erlang_c
@@ -117,7 +117,7 @@ def test_roster_covers_every_hour_at_least_cost() -> None:
         0,
         None,
     ).astype(int)
-    roster = solve_roster(required, unit_hour_cost=1000.0)
+    roster = RosterModel.from_requirement(required, unit_hour_cost=1000.0).solve()
     assert roster.optimal
     assert (roster.on_duty >= required).all()
     # a lower bound: at least the required unit-hours must be paid for
@@ -126,7 +126,9 @@ def test_roster_covers_every_hour_at_least_cost() -> None:
 
 
 def test_constant_need_is_met_without_waste() -> None:
-    roster = solve_roster(np.ones(168, dtype=int), lengths=(8,), unit_hour_cost=1.0)
+    roster = RosterModel.from_requirement(
+        np.ones(168, dtype=int), lengths=(8,), unit_hour_cost=1.0
+    ).solve()
     assert roster.unit_hours_per_week == 168
     vehicles = assign_to_vehicles(roster)
     assert len(vehicles) == 1
@@ -134,14 +136,14 @@ def test_constant_need_is_met_without_waste() -> None:
 
 def test_night_limit_can_make_a_roster_impossible() -> None:
     with pytest.raises(InfeasibleRoster):
-        solve_roster(np.full(168, 2), max_night_shifts_per_day=0)
+        RosterModel.from_requirement(np.full(168, 2), max_night_shifts_per_day=0).solve()
 
 
 def test_vehicles_never_run_two_shifts_at_once() -> None:
     required = np.zeros(168, dtype=int)
     required[14:26] = 3
     required[60:80] = 2
-    plans = assign_to_vehicles(solve_roster(required))
+    plans = assign_to_vehicles(RosterModel.from_requirement(required).solve())
     for plan in plans:
         hours = [h for p in plan for h in p.covers()]
         assert len(hours) == len(set(hours))

@@ -43,7 +43,21 @@ class Placement:
 
 @dataclass(frozen=True)
 class CoverageModel:
-    """A covering problem: demand groups, which bases reach them, and the total demand."""
+    """A covering problem: demand groups, which bases reach them, and the total demand.
+
+    ``solve(units, busy=q)`` is Daskin's MEXCLP, written as an integer programme::
+
+        maximise    Σ_g Σ_{k=1..K}  w_g · (1 − q) · q^(k−1) · y_gk
+        subject to  Σ_j x_j  =  units
+                    Σ_k y_gk  ≤  Σ_{j covers g} x_j          for every demand group g
+                    y_g(k+1)  ≤  y_gk                         (covers counted in order)
+                    x_j ∈ {0, …, cap},  y_gk ∈ {0, 1}
+
+    where ``x_j`` is the units at base ``j``, ``y_gk`` says group ``g`` is covered at least
+    ``k`` times, ``w_g`` is its demand (``weights``), ``cap`` is ``max_per_base`` (default:
+    ``units``) and ``K = units`` (``K = 1`` when ``q = 0``: Church and ReVelle's MCLP). CP-SAT
+    solves it with integer coefficients (weights scaled when they are fractional).
+    """
 
     weights: np.ndarray  # demand of each group (cells with the same covering bases)
     covers: np.ndarray  # bool [groups, bases]

@@ -21,9 +21,9 @@ import pandas as pd
 
 from planner.economics.appraisal import WEEKS_PER_YEAR, service_cost, unit_hour_cost
 from planner.optimise.coverage import CoverageModel, Placement
-from planner.optimise.staffing import DAYS, Roster, assign_to_vehicles, solve_roster, units_needed
+from planner.optimise.staffing import Roster, RosterModel, assign_to_vehicles, units_needed
 from planner.scenario.loading import scenario_from_dict
-from planner.scenario.model import Scenario
+from planner.scenario.model import WEEKDAYS, Scenario
 from planner.scenario.parameters import deep_merge
 from planner.sim.compare import baseline_of, police_hours_freed
 from planner.sim.demand import cell_weights, hour_of_week_weights
@@ -190,14 +190,14 @@ def propose(
     """The cheapest roster for ``required``, its vehicles placed by MEXCLP, as a scenario."""
     s = inst.scenario
     o = s.optimise
-    roster = solve_roster(
+    roster = RosterModel.from_requirement(
         required,
         lengths=tuple(o.shift_lengths),
         start_hours=tuple(o.shift_starts),
         unit_hour_cost=unit_hour_cost(s.costs, s.fleet.crew),
         night_premium=o.night_premium,
         max_night_shifts_per_day=o.max_night_shifts_per_day,
-    )
+    ).solve()
     plans = assign_to_vehicles(roster)
     model = inst.coverage(weights)
     offered = inst.calls_per_year * inst.mission_minutes() / 60.0
@@ -209,7 +209,7 @@ def propose(
     for v, (base, plan) in enumerate(zip(vehicles, plans, strict=True)):
         groups: dict[tuple[int, int], list[str]] = {}
         for p in plan:
-            groups.setdefault((p.start_hour, p.hours), []).append(DAYS[p.day])
+            groups.setdefault((p.start_hour, p.hours), []).append(WEEKDAYS[p.day])
         for (start, hours), days in sorted(groups.items()):
             name = f"v{v + 1}_{start:02d}_{hours}h"
             shifts[name] = {"start_hour": start, "hours": hours, "days": days}

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.linear_solver import pywraplp
 
+from planner.scenario.model import WEEKDAYS
 from planner.sim.world import erlang_c
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NIGHT_HOURS = frozenset(range(0, 6)) | {22, 23}
 
 
@@ -79,7 +79,7 @@ class Roster:
         """The weekly roster, a row per shift that runs, in time order."""
         return [
             {
-                "day": DAYS[p.day],
+                "day": WEEKDAYS[p.day],
                 "start": f"{p.start_hour:02d}:00",
                 "hours": p.hours,
                 "units": n,
@@ -88,65 +88,87 @@ class Roster:
         ]
 
 
-def solve_roster(
-    required: np.ndarray,
-    *,
-    lengths: tuple[int, ...] = (8, 10, 12),
-    start_hours: tuple[int, ...] = tuple(range(24)),
-    unit_hour_cost: float = 1.0,
-    night_premium: float = 0.0,
-    max_night_shifts_per_day: int | None = None,
-    time_limit: float = 30.0,
-) -> Roster:
-    """The cheapest shifts covering ``required`` units in every hour of the week.
+@dataclass(frozen=True)
+class RosterModel:
+    """The cheapest roster of shifts that puts enough units on duty in every hour of the week.
 
-    A shift's cost is its hours times ``unit_hour_cost``, plus ``night_premium`` (a share) on
-    its night hours (22-06). ``max_night_shifts_per_day`` caps shifts with any night hour that
-    start on one day: rosters with fewer night shifts are easier to staff.
+    Shift patterns ``p`` are every (day, start hour, length) allowed. The integer programme::
+
+        minimise    Σ_p  c_p · n_p
+        subject to  Σ_{p on duty in hour h} n_p  ≥  r_h        for every hour h with r_h > 0
+                    Σ_{p a night shift starting on day d} n_p  ≤  N   for every day d (if N is set)
+                    n_p ∈ {0, 1, …, max_h r_h}
+
+    where ``r_h`` is the units required in hour ``h`` (``required``), ``n_p`` how many units run
+    pattern ``p``, ``c_p = unit_hour_cost · (hours_p + night_premium · night_hours_p)`` (night:
+    22–06) and ``N`` is ``max_night_shifts_per_day`` (rosters with fewer night shifts are easier
+    to staff). Its LP relaxation is tight, so SCIP (bundled with OR-Tools) proves optimality in
+    milliseconds.
     """
-    required = np.asarray(required, dtype=int)
-    if required.shape != (168,) or (required < 0).any():
-        raise ValueError("required must be 168 non-negative unit counts")
-    # each pattern once (a repeated length would give one pattern two variables)
-    patterns = [
-        ShiftPattern(d, s, L)
-        for d in range(len(DAYS))
-        for s in sorted(set(start_hours))
-        for L in dict.fromkeys(lengths)
-    ]
-    # An integer programme whose LP relaxation is tight: SCIP (bundled with OR-Tools) proves
-    # optimality in milliseconds where CP-SAT's search takes far longer.
-    solver = pywraplp.Solver.CreateSolver("SCIP")
-    if solver is None:  # pragma: no cover - SCIP ships with OR-Tools
-        raise RuntimeError("OR-Tools was built without SCIP")  # pragma: no mutate (unreachable)
-    top = int(required.max())
-    n = {p: solver.IntVar(0, top, f"n{i}") for i, p in enumerate(patterns)}
-    covering: list[list[ShiftPattern]] = [[] for _ in required]  # the patterns on in each hour
-    for p in patterns:
-        for h in p.covers():
-            covering[h].append(p)
-    for h in np.flatnonzero(required).tolist():
-        solver.Add(sum(n[p] for p in covering[h]) >= int(required[h]))
-    if max_night_shifts_per_day is not None:
-        for d in range(len(DAYS)):
-            night = [p for p in patterns if p.day == d and p.night_hours() > 0]
-            solver.Add(sum(n[p] for p in night) <= max_night_shifts_per_day)
-    cost = {p: unit_hour_cost * (p.hours + night_premium * p.night_hours()) for p in patterns}
-    solver.Minimize(sum(cost[p] * n[p] for p in patterns))
-    solver.SetTimeLimit(int(time_limit * 1000))
-    status = solver.Solve()
-    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        raise InfeasibleRoster(
-            "no roster of the allowed shifts covers every hour within the night-shift limit"
+
+    required: np.ndarray  # 168 units needed
+    patterns: tuple[ShiftPattern, ...]
+    cost: tuple[float, ...]  # c_p, per pattern
+    max_night_shifts_per_day: int | None
+
+    @classmethod
+    def from_requirement(
+        cls,
+        required: np.ndarray,
+        *,
+        lengths: tuple[int, ...] = (8, 10, 12),
+        start_hours: tuple[int, ...] = tuple(range(24)),
+        unit_hour_cost: float = 1.0,
+        night_premium: float = 0.0,
+        max_night_shifts_per_day: int | None = None,
+    ) -> RosterModel:
+        required = np.asarray(required, dtype=int)
+        if required.shape != (168,) or (required < 0).any():
+            raise ValueError("required must be 168 non-negative unit counts")
+        # each pattern once (a repeated length would give one pattern two variables)
+        patterns = tuple(
+            ShiftPattern(d, s, L)
+            for d in range(len(WEEKDAYS))
+            for s in sorted(set(start_hours))
+            for L in dict.fromkeys(lengths)
         )
-    chosen = {p: round(v.solution_value()) for p, v in n.items()}
-    chosen = {p: k for p, k in chosen.items() if k > 0}
-    return Roster(
-        shifts=chosen,
-        required=required,
-        cost_per_week=float(sum(cost[p] * k for p, k in chosen.items())),
-        optimal=status == pywraplp.Solver.OPTIMAL,
-    )
+        cost = tuple(unit_hour_cost * (p.hours + night_premium * p.night_hours()) for p in patterns)
+        return cls(required, patterns, cost, max_night_shifts_per_day)
+
+    def solve(self, time_limit: float = 30.0) -> Roster:
+        """The optimal roster (or the best found in ``time_limit`` seconds, ``optimal=False``)."""
+        required, patterns = self.required, self.patterns
+        solver = pywraplp.Solver.CreateSolver("SCIP")
+        if solver is None:  # pragma: no cover - SCIP ships with OR-Tools
+            raise RuntimeError("OR-Tools was built without SCIP")  # pragma: no mutate (unreachable)
+        top = int(required.max())
+        n = {p: solver.IntVar(0, top, f"n{i}") for i, p in enumerate(patterns)}
+        covering: list[list[ShiftPattern]] = [[] for _ in required]  # the patterns on in each hour
+        for p in patterns:
+            for h in p.covers():
+                covering[h].append(p)
+        for h in np.flatnonzero(required).tolist():
+            solver.Add(sum(n[p] for p in covering[h]) >= int(required[h]))
+        if self.max_night_shifts_per_day is not None:
+            for d in range(len(WEEKDAYS)):
+                night = [p for p in patterns if p.day == d and p.night_hours() > 0]
+                solver.Add(sum(n[p] for p in night) <= self.max_night_shifts_per_day)
+        cost = dict(zip(patterns, self.cost, strict=True))
+        solver.Minimize(sum(cost[p] * n[p] for p in patterns))
+        solver.SetTimeLimit(int(time_limit * 1000))
+        status = solver.Solve()
+        if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+            raise InfeasibleRoster(
+                "no roster of the allowed shifts covers every hour within the night-shift limit"
+            )
+        chosen = {p: round(v.solution_value()) for p, v in n.items()}
+        chosen = {p: k for p, k in chosen.items() if k > 0}
+        return Roster(
+            shifts=chosen,
+            required=required,
+            cost_per_week=float(sum(cost[p] * k for p, k in chosen.items())),
+            optimal=status == pywraplp.Solver.OPTIMAL,
+        )
 
 
 def assign_to_vehicles(roster: Roster) -> list[list[ShiftPattern]]:

@@ -131,38 +131,42 @@ class EventLog:
         self.cols: dict[str, list[Any]] = {k: [v] * n for k, v in self.COLUMNS.items()}
 
     def police_alone(self, i: int, reason: Reason, r: PoliceResponse) -> None:
+        alerted, assigned, on_scene, scene_end, mode, handover_end, released = r
         col = self.cols
         col["reason"][i] = REASON_CODE[reason]
-        col["t_police_alerted"][i] = r.alerted
-        col["t_dispatch"][i] = r.alerted
-        col["t_first_on_scene"][i] = r.on_scene
-        col["t_police_on_scene"][i] = r.on_scene
-        col["t_scene_end"][i] = r.scene_end
-        col["transport_mode"][i] = MODE_CODE[r.mode]
-        col["t_handover_end"][i] = r.handover_end
-        col["patrol_minutes"][i] = r.released - r.assigned
+        col["t_police_alerted"][i] = alerted
+        col["t_dispatch"][i] = alerted
+        col["t_first_on_scene"][i] = on_scene
+        col["t_police_on_scene"][i] = on_scene
+        col["t_scene_end"][i] = scene_end
+        col["transport_mode"][i] = MODE_CODE[mode]
+        col["t_handover_end"][i] = handover_end
+        col["patrol_minutes"][i] = released - assigned
         col["police_involved"][i] = True
 
     def unit_response(self, i: int, unit: int, r: UnitResponse) -> None:
+        # the record's fields as locals: a call's row is written in the engine's inner loop
+        (dispatched, unit_on_scene, police_alerted, police_assigned, police_on_scene,
+         police_leave, scene_end, mode, handover_end, free, involved, backup) = r  # fmt: skip
         col = self.cols
         col["unit"][i] = unit
-        col["t_police_alerted"][i] = r.police_alerted
-        col["t_dispatch"][i] = r.dispatched
+        col["t_police_alerted"][i] = police_alerted
+        col["t_dispatch"][i] = dispatched
         # police are on scene before the crew only when alerted at triage (backup comes after
         # the crew); fmin ignores the NaN of a call without police
-        col["t_first_on_scene"][i] = float(np.fmin(r.unit_on_scene, r.police_on_scene))
-        col["t_unit_on_scene"][i] = r.unit_on_scene
-        col["t_police_on_scene"][i] = r.police_on_scene
-        col["t_scene_end"][i] = r.scene_end
-        col["transport_mode"][i] = MODE_CODE[r.mode]
-        col["t_handover_end"][i] = r.handover_end
-        col["t_unit_free"][i] = r.free
-        col["unit_minutes"][i] = r.free - r.dispatched
+        col["t_first_on_scene"][i] = float(np.fmin(unit_on_scene, police_on_scene))
+        col["t_unit_on_scene"][i] = unit_on_scene
+        col["t_police_on_scene"][i] = police_on_scene
+        col["t_scene_end"][i] = scene_end
+        col["transport_mode"][i] = MODE_CODE[mode]
+        col["t_handover_end"][i] = handover_end
+        col["t_unit_free"][i] = free
+        col["unit_minutes"][i] = free - dispatched
         col["patrol_minutes"][i] = (
-            0.0 if math.isnan(r.police_assigned) else r.police_leave - r.police_assigned
+            0.0 if math.isnan(police_assigned) else police_leave - police_assigned
         )
-        col["police_involved"][i] = r.police_involved
-        col["backup"][i] = r.backup
+        col["police_involved"][i] = involved
+        col["backup"][i] = backup
 
 
 # --- what responders do once chosen: the timeline of a call, as pure functions ---------------
