@@ -1,7 +1,8 @@
 """Words and numbers the shells and the scenario loader share, with nothing heavy to import.
 
-``number`` writes a number the reader's way; ``dashboard_words`` is the one read of
-``data/dashboard_text.toml`` (the dashboard's words, the parameters' plain names), which the
+``number`` (and ``millions``, ``percent``) writes a number the reader's way: the one definition
+of it for the report, the dashboard and the loader's bokmål. ``dashboard_words`` is the one read
+of ``data/dashboard_text.toml`` (the dashboard's words, the parameters' plain names), which the
 dashboard shows and the loader uses to name a field in a problem."""
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ def number(value: float, lang: str, decimals: int = 0) -> str:
     if lang == "nb":
         s = s.replace(",", " ").replace(".", ",")
     return s.replace("-", "\N{MINUS SIGN}")
+
+
+def millions(value: float, lang: str) -> str:
+    """NOK 42,400,000 -> '42.4' (en) or '42,4' (nb): millions with one decimal."""
+    return number(value / 1e6, lang, 1)
+
+
+def percent(value: float, lang: str) -> str:
+    """0.458 -> '45.8 %' (en) or '45,8 %' (nb): a share in per cent, one decimal."""
+    return f"{number(value * 100, lang, 1)} %"
 
 
 @cache

@@ -40,9 +40,6 @@ geodata_app = typer.Typer(
 )
 app.add_typer(geodata_app, name="geodata")
 
-MAX_SEED = 2**63 - 1
-"""Largest seed (as [run] seed): the command-line options are bounded the same way."""
-
 
 class PlainConsole(Console):
     """A console that prints every string as it is written: rich markup (``[bold]``, ``[/]``,

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 from planner.cli import common
 from planner.cli.common import (
-    MAX_SEED,
     app,
     fail,
     finite,
@@ -28,6 +27,7 @@ from planner.cli.common import (
     writing,
     wrote,
 )
+from planner.limits import MAX_SEED
 
 
 @app.command()

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 from planner.cli import common
 from planner.cli.common import (
-    MAX_SEED,
     app,
     fail,
     folder_errors,
@@ -33,13 +32,14 @@ from planner.cli.common import (
     writing,
     wrote,
 )
+from planner.limits import MAX_REPLICATIONS, MAX_SEED
 
 
 @app.command()
 def run(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     replications: Annotated[
-        int | None, typer.Option(min=1, max=100_000, help="Override [run] replications.")
+        int | None, typer.Option(min=1, max=MAX_REPLICATIONS, help="Override [run] replications.")
     ] = None,
     seed: Annotated[
         int | None, typer.Option(min=0, max=MAX_SEED, help="Override [run] seed.")
@@ -161,7 +161,7 @@ def compare(
     a: Annotated[Path, typer.Argument(help="Scenario A (e.g. the baseline).")],
     b: Annotated[Path, typer.Argument(help="Scenario B.")],
     replications: Annotated[
-        int | None, typer.Option(min=2, max=100_000, help="Replications for both.")
+        int | None, typer.Option(min=2, max=MAX_REPLICATIONS, help="Replications for both.")
     ] = None,
     seed: Annotated[
         int | None, typer.Option(min=0, max=MAX_SEED, help="Seed for both (default: A's).")

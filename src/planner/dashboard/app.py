@@ -17,9 +17,10 @@ from planner.dashboard.model import Run, merged, resize_fleet, set_value, simula
 from planner.dashboard.pages import compare, economics, map_page, optimise, results, scenario
 from planner.dashboard.text import LANG_NAMES, LANGS, Words, plain, words
 from planner.dashboard.view import num
+from planner.limits import MAX_REPLICATIONS
 
 # the sidebar's fields hold what the scenario allows (planner schema)
-RUN_LIMITS = {"replications": 100_000}
+RUN_LIMITS = {"replications": MAX_REPLICATIONS}
 
 PAGES: dict[str, Callable[[Words], None]] = {
     "scenario": scenario.render,

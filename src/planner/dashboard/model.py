@@ -20,6 +20,7 @@ import pandas as pd
 import tomli_w
 
 from planner.bundled import bundled
+from planner.calendar import MINUTES_PER_DAY, years_measured
 from planner.economics.appraisal import Appraisal, Headline, appraise, headline
 from planner.geo.region import Region
 from planner.report.document import zone_shares
@@ -247,11 +248,11 @@ class Run:
 
 
 def _years(scenario: Scenario) -> float:
-    return (scenario.run.horizon_days - scenario.run.warmup_days) / 365.0
+    return years_measured(scenario.run.horizon_days, scenario.run.warmup_days)
 
 
 def _counted(results: Results) -> pd.DataFrame:
-    warm = results.scenario.run.warmup_days * 1440.0
+    warm = results.scenario.run.warmup_days * MINUTES_PER_DAY
     return results.log[results.log["t_arrival"] >= warm]
 
 
@@ -289,7 +290,7 @@ def zone_figures(run: Run | None, scenario: Scenario, region: Region) -> pd.Data
     # response times as the simulation reports them by zone (mean of each replication's
     # median and 90th percentile), and the report's share by zone: one figure, one definition
     by_zone = res.by_zone.set_index("zone")
-    shares = zone_shares(res.log, res.scenario.run.warmup_days * 1440.0).set_index("zone")
+    shares = zone_shares(res.log, res.scenario.run.warmup_days * MINUTES_PER_DAY).set_index("zone")
     sim = pd.DataFrame(
         {
             "calls": grouped.size() / reps / years,

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from planner.calendar import MINUTES_PER_DAY
 from planner.dashboard.text import Words
 from planner.geo.region import Region
 from planner.report import maps
@@ -43,7 +44,6 @@ from planner.sim.run import Results, fleet_on_duty
 if TYPE_CHECKING:
     from planner.dashboard.model import Run
 
-MINUTES_PER_DAY = 1440.0
 SPEEDS = (1, 2, 5, 10, 20)
 """Playback speeds offered: at 1× one simulated minute passes every 50 ms of real time (a day in
 72 seconds), at 20× a day takes under four seconds."""

@@ -15,9 +15,9 @@ import streamlit as st
 from planner.dashboard import state
 from planner.dashboard.model import XLSX, Run, simulation_key, to_excel, validate
 from planner.dashboard.text import Words, plain
-from planner.report.document import number, percent
 from planner.scenario.loading import Problem
 from planner.scenario.model import Scenario
+from planner.words import number, percent
 
 
 def num(value: float | None, w: Words, decimals: int = 0) -> str:

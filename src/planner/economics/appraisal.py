@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.calendar import WEEKS_PER_YEAR
 from planner.scenario.model import Costs, Scenario
 from planner.scenario.parameters import lookup
 from planner.sim.kpis import Estimate, interval
 
 HOURS_PER_YEAR = 8760.0
-WEEKS_PER_YEAR = 365.0 / 7.0
 DAYS_PER_WEEK = 5.0  # a public holiday takes a fifth of a full-time week
 
 Values = Mapping[str, Any]  # name -> float or numpy array (broadcast together)

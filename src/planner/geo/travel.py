@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from planner.calendar import HOURS_PER_DAY, HOURS_PER_WEEK
 from planner.geo.geodesic import haversine_km
 from planner.geo.roads import RoadModel, RoadNetwork
 
@@ -50,7 +51,7 @@ class TrafficRules:
 
     def is_peak(self, hour_of_week: int) -> bool:
         """Rush hours apply Monday to Friday."""
-        day, hour = divmod(hour_of_week % 168, 24)
+        day, hour = divmod(hour_of_week % HOURS_PER_WEEK, HOURS_PER_DAY)
         return day < 5 and hour in self.rush_hours
 
     def factors(self, peak: bool, mode: Mode) -> tuple[float, float]:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from planner.calendar import HOURS_PER_YEAR, years_measured
 from planner.economics.appraisal import WEEKS_PER_YEAR, service_cost, unit_hour_cost
 from planner.optimise.coverage import CoverageModel, Placement
 from planner.optimise.staffing import Roster, RosterModel, assign_to_vehicles, units_needed
@@ -140,7 +141,7 @@ def instance(scenario: Scenario) -> Instance:
         bases=bases,
         response=response,
         calls_per_cell=per_cell,
-        calls_per_hour=per_cell.sum() / (365.0 * 24.0) * hours,
+        calls_per_hour=per_cell.sum() / HOURS_PER_YEAR * hours,
     )
 
 
@@ -360,7 +361,7 @@ def _shortfall(results: Results, cells: int) -> tuple[np.ndarray, np.ndarray]:
     log = results.log
     missed = log[log["eligible_kind"] & ~log["health_first"]]
     years = len(results.per_replication) * max(
-        (results.scenario.run.horizon_days - results.scenario.run.warmup_days) / 365.0, 1e-9
+        years_measured(results.scenario.run.horizon_days, results.scenario.run.warmup_days), 1e-9
     )
     by_hour = np.bincount(missed["hour_of_week"], minlength=168) / years
     by_cell = np.bincount(missed["cell"], minlength=cells)[:cells] / years

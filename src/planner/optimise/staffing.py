@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.linear_solver import pywraplp
 
+from planner.calendar import HOURS_PER_WEEK
 from planner.scenario.model import WEEKDAYS
 from planner.sim.world import erlang_c
 
@@ -49,7 +50,7 @@ class ShiftPattern:
     def covers(self) -> list[int]:
         """Hours of the week (0-167) this shift is on duty, wrapping past Sunday."""
         first = self.day * 24 + self.start_hour
-        return [(first + i) % 168 for i in range(self.hours)]
+        return [(first + i) % HOURS_PER_WEEK for i in range(self.hours)]
 
     def night_hours(self) -> int:
         return sum(1 for h in self.covers() if h % 24 in NIGHT_HOURS)

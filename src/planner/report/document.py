@@ -30,13 +30,14 @@ from matplotlib.figure import Figure
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict from 3.12 only
 
+from planner.calendar import MINUTES_PER_DAY
 from planner.economics.appraisal import Appraisal, Headline, appraise, headline, ranges
 from planner.scenario.loading import ScenarioError, load_scenario
 from planner.scenario.model import Scenario
 from planner.scenario.parameters import registry
 from planner.sim.kpis import Estimate
 from planner.version import planner_version
-from planner.words import number
+from planner.words import millions, number, percent
 
 LANGS = ("nb", "en")
 
@@ -52,14 +53,6 @@ def text(lang: str) -> dict[str, Any]:
 
 
 # -- numbers as a reader expects them ---------------------------------------------------------
-
-
-def millions(value: float, lang: str) -> str:
-    return number(value / 1e6, lang, 1)
-
-
-def percent(value: float, lang: str) -> str:
-    return f"{number(value * 100, lang, 1)} %"
 
 
 # -- what the report is made of ---------------------------------------------------------------
@@ -339,7 +332,7 @@ def bundle_of(
         summary=summary,
         scenario_reps=pd.DataFrame(summary["per_replication"]),
         baseline_reps=pd.DataFrame(summary["baseline"]["per_replication"]),
-        zone_shares=zone_shares(log, scenario.run.warmup_days * 1440.0),
+        zone_shares=zone_shares(log, scenario.run.warmup_days * MINUTES_PER_DAY),
         frontier=frontier,
         stored=stored,
     )

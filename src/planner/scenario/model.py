@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from planner.calendar import DAYS_PER_YEAR, HOURS_PER_WEEK
+from planner.limits import MAX_REPLICATIONS, MAX_SEED
 from planner.scenario.distributions import LIMITS as DISTRIBUTION_LIMITS
 from planner.scenario.distributions import Distribution
 from planner.scenario.parameters import lookup
@@ -152,7 +154,7 @@ class Shift(_Section):
         for day in self.days:
             start = WEEKDAYS.index(day) * 24 + self.start_hour
             for h in range(math.ceil(self.hours)):
-                flags[(start + h) % 168] = True
+                flags[(start + h) % HOURS_PER_WEEK] = True
         return flags
 
 
@@ -285,8 +287,8 @@ class Optimise(_Section):
 class Run(_Section):
     horizon_days: float = _field("run.horizon_days", ge=1, le=3650, allow_inf_nan=False)
     warmup_days: float = _field("run.warmup_days", ge=0, le=365, allow_inf_nan=False)
-    replications: int = _field("run.replications", ge=1, le=100_000)
-    seed: int = _field("run.seed", ge=0, lt=2**63)
+    replications: int = _field("run.replications", ge=1, le=MAX_REPLICATIONS)
+    seed: int = _field("run.seed", ge=0, lt=MAX_SEED + 1)
 
     @field_validator("replications", "seed", mode="before")
     @classmethod
@@ -358,7 +360,7 @@ class Scenario(_Section):
         d = self.demand
         weighted = sum(p * d.zone_rate_factors.get(z, 1.0) for z, p in zone_population.items())
         per_year = weighted * d.rate_per_1000_per_year / 1000.0 * d.growth_factor
-        return per_year * self.run.horizon_days / 365.0
+        return per_year * self.run.horizon_days / DAYS_PER_YEAR
 
     def check_volume(self, zone_population: dict[str, float]) -> None:
         """Refuse a scenario that expects more calls in one replication than one may hold."""

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from planner.calendar import DAYS_PER_YEAR
 from planner.scenario.model import Scenario
 from planner.sim.demand import cell_weights
 from planner.sim.world import World, build_world
@@ -65,7 +66,7 @@ def expected_calls(scenario: Scenario, world: World | None = None) -> float:
     have mean 1, so this is exact for a horizon of whole weeks."""
     world = world or build_world(scenario)
     rates = cell_weights(scenario, world.cell_population, world.cell_zone)
-    return float(rates.sum()) * scenario.run.horizon_days / 365.0
+    return float(rates.sum()) * scenario.run.horizon_days / DAYS_PER_YEAR
 
 
 def estimate_run(

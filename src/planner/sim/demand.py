@@ -15,6 +15,7 @@ from importlib import resources
 
 import numpy as np
 
+from planner.calendar import HOURS_PER_WEEK, HOURS_PER_YEAR, MINUTES_PER_DAY
 from planner.scenario.model import Scenario
 
 MINUTES_PER_WEEK = 168 * 60
@@ -129,11 +130,11 @@ def generate_calls(
     rng = streams(scenario.run.seed, replication)
     hours = int(np.ceil(scenario.run.horizon_days * 24))
     weights = hour_of_week_weights(scenario.demand.hour_of_week_profile)
-    per_hour = cell_rates.sum() / (365.0 * 24.0) * weights[np.arange(hours) % 168]
+    per_hour = cell_rates.sum() / HOURS_PER_YEAR * weights[np.arange(hours) % HOURS_PER_WEEK]
     counts = rng["arrivals"].poisson(per_hour)
     start = np.repeat(np.arange(hours, dtype=float) * 60.0, counts)
     t = np.sort(start + rng["within_hour"].random(start.size) * 60.0)
-    t = t[t < scenario.run.horizon_days * 1440.0]
+    t = t[t < scenario.run.horizon_days * MINUTES_PER_DAY]
     n = t.size
 
     kinds = tuple(scenario.situations)

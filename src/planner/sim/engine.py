@@ -23,6 +23,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import simpy
 
+from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from planner.scenario.model import Scenario
 from planner.sim.demand import CallStream
 from planner.sim.events import MODE_CODE, REASON_CODE, Reason, TransportMode
@@ -410,7 +411,7 @@ class Engine:
     def _call_arrives(self, i: int) -> None:
         self._next_arrival()
         now = self.env.now
-        hour = int(now) // 60 % 168
+        hour = int(now) // MINUTES_PER_HOUR % HOURS_PER_WEEK
         if not self.on_duty_count[hour]:
             # shifts are known at call taking: police are sent as if no service existed
             return self._police_alone(i, self.t_police[i], Reason.NO_UNIT_ON_DUTY)
@@ -457,7 +458,7 @@ class Engine:
         hour = int(self.env.now) // 60
         while self._hour < hour:
             self._hour += 1
-            on, off = self._turns[self._hour % 168]
+            on, off = self._turns[self._hour % HOURS_PER_WEEK]
             self._free += sum(not u.busy for u in on) - sum(not u.busy for u in off)
         return self._free
 
@@ -470,7 +471,7 @@ class Engine:
         unit.busy = busy
 
     def _hour_now(self) -> int:
-        return int(self.env.now) // 60 % 168
+        return int(self.env.now) // MINUTES_PER_HOUR % HOURS_PER_WEEK
 
     def _to_police(self, i: int, reason: Reason) -> None:
         self._police_alone(i, max(self.env.now, self.t_police[i]), reason)
@@ -494,7 +495,7 @@ class Engine:
 
     # --- dispatch ------------------------------------------------------------------------
     def _eta(self, unit: Unit, i: int, now: float) -> float:
-        prof = self.peak[int(now) // 60 % 168]
+        prof = self.peak[int(now) // MINUTES_PER_HOUR % HOURS_PER_WEEK]
         return self.mob[i] + self.eta_rows[prof][unit.index][self.cell[i]]
 
     def _expire(self, entry: Waiting) -> None:
@@ -523,17 +524,17 @@ class Engine:
         """At each hour a unit comes on duty, let it take a waiting call."""
         if not self.units:
             return
-        horizon = self.scenario.run.horizon_days * 1440.0
+        horizon = self.scenario.run.horizon_days * MINUTES_PER_DAY
         starts = [
-            [u for u in self.units if u.on_duty[h] and not u.on_duty[(h - 1) % 168]]
+            [u for u in self.units if u.on_duty[h] and not u.on_duty[(h - 1) % HOURS_PER_WEEK]]
             for h in range(168)
         ]
         hour = 1
         while hour * 60.0 < horizon:
             yield self.env.timeout(hour * 60.0 - self.env.now)
-            for u in starts[hour % 168]:
+            for u in starts[hour % HOURS_PER_WEEK]:
                 if not u.busy and self.waiting:
                     self._take_waiting(u)
             hour += 1
-            while hour * 60.0 < horizon and not starts[hour % 168]:
+            while hour * 60.0 < horizon and not starts[hour % HOURS_PER_WEEK]:
                 hour += 1

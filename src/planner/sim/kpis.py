@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_YEAR
 from planner.sim.events import FALLBACK_REASONS, Reason, TransportMode
 
 
@@ -34,7 +35,7 @@ class Period:
 
     @property
     def years(self) -> float:
-        return (self.horizon - self.warmup) / (365.0 * 1440.0)
+        return (self.horizon - self.warmup) / MINUTES_PER_YEAR
 
     @property
     def units(self) -> int:
@@ -349,7 +350,7 @@ def busy_by_hour(log: pd.DataFrame, period: Period) -> tuple[np.ndarray, np.ndar
     busy, duty = np.zeros(168), np.zeros(168)
     first, last = int(period.warmup // 60), int(np.ceil(period.horizon / 60))
     edges = np.clip(np.arange(first, last + 1) * 60.0, period.warmup, period.horizon)
-    slot_hour = np.arange(first, last) % 168
+    slot_hour = np.arange(first, last) % HOURS_PER_WEEK
     length = np.diff(edges)
     missions = log[log["unit"] >= 0]
     unit = missions["unit"].to_numpy()

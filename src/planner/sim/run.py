@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from planner.scenario.loading import scenario_from_dict
 from planner.scenario.model import Run, Scenario
 from planner.sim.demand import CallStream, cell_weights, generate_calls
@@ -78,7 +79,7 @@ def _log_frame(
             "replication": replication,
             "call": np.arange(len(calls)),
             "t_arrival": calls.t,
-            "hour_of_week": (calls.t // 60).astype(int) % 168,
+            "hour_of_week": (calls.t // MINUTES_PER_HOUR).astype(int) % HOURS_PER_WEEK,
             "zone": world.cell_zone[calls.cell],
             "cell": calls.cell,
             "kind": np.array(calls.kinds)[calls.kind],
@@ -118,8 +119,8 @@ def fleet_on_duty(scenario: Scenario) -> np.ndarray:
 def period_of(scenario: Scenario) -> Period:
     run = scenario.run
     return Period(
-        run.warmup_days * 1440.0,
-        run.horizon_days * 1440.0,
+        run.warmup_days * MINUTES_PER_DAY,
+        run.horizon_days * MINUTES_PER_DAY,
         fleet_on_duty(scenario),
         scenario.costs.police_fte_hours,
         scenario.police.officers_per_patrol,

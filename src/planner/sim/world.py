@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from planner.calendar import hour_of_week
 from planner.geo.region import Region
 from planner.geo.travel import Places, TrafficRules, travel_model
 from planner.scenario.model import Scenario
@@ -68,7 +69,7 @@ class World:
     police_to_cell: np.ndarray  # [profile, cell] emergency, nearest station in its district
 
     def profile(self, minute: float) -> int:
-        return int(self.peak[int(minute // 60) % 168])
+        return int(self.peak[hour_of_week(minute)])
 
 
 def _rules(s: Scenario) -> TrafficRules:

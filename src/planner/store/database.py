@@ -48,6 +48,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 import duckdb
 import pandas as pd
 
+from planner.limits import MAX_REPLICATIONS
 from planner.sim.kpis import summarise
 from planner.version import planner_version
 
@@ -143,7 +144,6 @@ _SAYS: dict[Why, str] = {
     "absent": "stored by a finished run, now missing",
 }
 
-MAX_REPLICATIONS = 100_000
 """Most replications a sweep runs per scenario (as ``[sweep] replications``); a run recording
 more is not looked for beyond it."""
 

@@ -34,6 +34,7 @@ from typing import Annotated, Any
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from planner.limits import MAX_REPLICATIONS, MAX_SEED
 from planner.scenario.loading import (
     ScenarioError,
     bind_region,
@@ -91,7 +92,7 @@ class SweepInfo(_Strict):
         None,
         strict=True,
         ge=1,
-        le=100_000,
+        le=MAX_REPLICATIONS,
         description="replications per scenario; default the base's run.replications, as "
         "`planner run` reads it (the scenario default if the base does not set it)",
     )
@@ -99,7 +100,7 @@ class SweepInfo(_Strict):
         None,
         strict=True,
         ge=0,
-        lt=2**63,
+        lt=MAX_SEED + 1,
         description="one seed for every scenario; default the base's run.seed, as `planner run` "
         "reads it",
     )
