@@ -54,3 +54,15 @@ def test_the_calls_left_at_the_end_come_out_in_key_order_and_the_queue_is_empty(
     q.take(lambda call: call == 4)
     assert [e.call for e in q.drain()] == [2, 1, 3, 5]
     assert len(q) == 0 and q.expired(1e9) == [] and q.drain() == []
+
+
+def test_what_is_kept_of_taken_calls_is_let_go_once_their_deadline_passes() -> None:
+    """Memory does not grow over a year of calls: a call a unit took is remembered only until
+    its deadline comes round in the heap of deadlines (the queue's private bookkeeping)."""
+    q = WaitingCalls()
+    for k in range(1000):
+        q.add(call=k, rank=k % 3, now=float(k), deadline=k + 10.0)
+        assert q.take(lambda call: call % 2 == 0) is not None or k % 2 == 1
+        q.expired(float(k))
+    q.expired(2000.0)
+    assert len(q) == 0 and not q._gone and not q._deadlines
