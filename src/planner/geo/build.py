@@ -168,7 +168,8 @@ def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     short = total - int(floor.sum())
     order = np.argsort(-(exact - floor), kind="stable")
     floor[order[:short]] += 1
-    return floor
+    floors: np.ndarray = floor
+    return floors
 
 
 def build_cells(assigned: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -53,7 +53,8 @@ class OsmNetwork:
         _, ia = tree.query(_local_xy(np.asarray(lat_a), np.asarray(lon_a)))
         _, ib = tree.query(_local_xy(np.asarray(lat_b), np.asarray(lon_b)))
         dist = dijkstra(graph, directed=True, indices=np.atleast_1d(ia))
-        return dist[:, np.atleast_1d(ib)]
+        picked: np.ndarray = dist[:, np.atleast_1d(ib)]
+        return picked
 
 
 def _local_xy(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -81,7 +82,8 @@ def _speeds(edges: pd.DataFrame, settings: dict[str, dict[str, object]]) -> np.n
     )
     limits = np.maximum(limits, 5.0)
     factor = np.where(limits >= 60, float(real["from_60"]), float(real["below_60"]))
-    return limits * factor
+    speeds: np.ndarray = limits * factor
+    return speeds
 
 
 def import_osm(pbf: Path, road_model_toml: Path | None = None) -> OsmNetwork:

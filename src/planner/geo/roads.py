@@ -117,7 +117,8 @@ class RoadNetwork:
         graph = coo_matrix(
             (np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n)
         ).tocsr()
-        return dijkstra(graph, directed=True)
+        minutes: np.ndarray = dijkstra(graph, directed=True)
+        return minutes
 
     def components(self) -> int:
         from scipy.sparse.csgraph import connected_components

@@ -120,7 +120,8 @@ class TravelModel:
             speeds = np.vectorize(self.model.access_speed, otypes=[float])(origins.kommune)
             direct = straight * self.model.access_detour / (speeds[:, None] * speed) * 60.0
             out = np.where(same, np.minimum(out, direct), out)
-        return out
+        result: np.ndarray = out
+        return result
 
     def by_hour_of_week(
         self, origins: Places, destinations: Places, mode: Mode = "normal"

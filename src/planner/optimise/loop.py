@@ -19,8 +19,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from planner.calendar import HOURS_PER_YEAR, years_measured
-from planner.economics.appraisal import WEEKS_PER_YEAR, service_cost, unit_hour_cost
+from planner.calendar import HOURS_PER_YEAR, WEEKS_PER_YEAR, years_measured
+from planner.economics.appraisal import service_cost, unit_hour_cost
 from planner.optimise.coverage import CoverageModel, Placement
 from planner.optimise.staffing import Roster, RosterModel, assign_to_vehicles, units_needed
 from planner.scenario.loading import scenario_from_dict

@@ -224,7 +224,8 @@ class Empirical(_Dist):
         if self.weights is None:
             return None
         w = np.asarray(self.weights)  # floats already: Weight is a float field
-        return w / w.sum()
+        shares: np.ndarray = w / w.sum()
+        return shares
 
     @property
     def mean(self) -> float:

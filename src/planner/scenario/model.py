@@ -353,7 +353,8 @@ class Scenario(_Section):
                 f"region {self.region.name!r}: this scenario was not given its geodata; "
                 "read it with planner.load_scenario or planner.scenario_from_dict"
             )
-        return self._geodata
+        region: GeoRegion = self._geodata
+        return region
 
     def expected_calls(self, zone_population: dict[str, float]) -> float:
         """Calls one replication is expected to have, given each zone's population."""

@@ -68,7 +68,8 @@ def hour_of_week_weights(profile: str | list[float]) -> np.ndarray:
         w = np.concatenate([weekday, weekday, weekday, weekday, friday, late, sunday])
     else:
         w = np.asarray(profile, dtype=float)
-    return w / w.mean()
+    weights: np.ndarray = w / w.mean()
+    return weights
 
 
 def streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
@@ -118,7 +119,8 @@ def cell_weights(
     """Expected calls per year in each demand cell."""
     d = scenario.demand
     factor = np.array([d.zone_rate_factors.get(str(z), 1.0) for z in zone_of_cell])
-    return populations * factor * d.rate_per_1000_per_year / 1000.0 * d.growth_factor
+    rates: np.ndarray = populations * factor * d.rate_per_1000_per_year / 1000.0 * d.growth_factor
+    return rates
 
 
 def generate_calls(

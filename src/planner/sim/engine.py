@@ -314,8 +314,8 @@ class Engine:
         ]
         self.waiting = WaitingCalls()
         # plain Python lists: scalar indexing of numpy arrays is slow in the hot loop
-        self.cell = calls.cell.tolist()
-        self.mob = calls.unit_mobilisation.tolist()
+        self.cell: list[int] = calls.cell.tolist()
+        self.mob: list[float] = calls.unit_mobilisation.tolist()
         sits = [scenario.situations[k] for k in calls.kinds]
         self.rank = [URGENCY_RANK[sits[k].urgency] for k in calls.kind.tolist()]
         self.max_wait = [
@@ -333,8 +333,8 @@ class Engine:
         by_police = np.array(police_first)[calls.channel]
         self.t_health = (calls.t + h + np.where(by_police, p, 0.0)).tolist()
         self.t_police = (calls.t + h + np.where(by_police, 0.0, p)).tolist()
-        self.peak = world.peak.tolist()
-        self.eta_rows = [
+        self.peak: list[int] = world.peak.tolist()
+        self.eta_rows: list[list[list[float]]] = [
             [world.base_to_cell[prof, u.base].tolist() for u in self.units] for prof in (0, 1)
         ]
         bases = np.array([u.base for u in self.units], dtype=int)

@@ -314,7 +314,10 @@ def on_duty_minutes(on_duty: np.ndarray, unit: np.ndarray, t: np.ndarray) -> np.
     weeks, within = np.divmod(np.asarray(t, dtype=float), 168 * 60.0)
     hour = np.minimum((within // 60).astype(int), 167)
     rows = np.arange(len(t))
-    return weeks * cum[:, 168] + cum[rows, hour] + (within - hour * 60.0) * duty[rows, hour]
+    minutes: np.ndarray = (
+        weeks * cum[:, 168] + cum[rows, hour] + (within - hour * 60.0) * duty[rows, hour]
+    )
+    return minutes
 
 
 def overtime_minutes(
