@@ -175,3 +175,58 @@ def test_a_worker_does_not_draw_the_dashboard(script: str, monkeypatch: pytest.M
     assert drawn == []
     runpy.run_path(path, run_name="__main__")  # as Streamlit runs it
     assert drawn == [script]
+
+
+# -- the command line's --workers ----------------------------------------------------------------
+
+
+@pytest.mark.shell
+def test_planner_run_with_workers_writes_the_serial_results_byte_for_byte(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    sims = Path(__file__).resolve().parent.parent / "simulations"
+    for n in ("1", "2"):
+        res = cli("run", sims / "mmc_check.toml", "--replications", "4", "--workers", n,
+                  "--out", tmp_path / n)  # fmt: skip
+        assert res.code == 0, res.err
+    for name in ("summary.json", "kpis.csv"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "1" / "events.parquet"),
+        pd.read_parquet(tmp_path / "2" / "events.parquet"),
+        check_exact=True,
+    )
+
+
+def test_the_default_workers_are_one_per_core_only_for_a_long_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from planner.cli import common
+    from planner.sim import budget
+
+    started: list[int] = []
+
+    class Pool:
+        def __init__(self, n: int) -> None:
+            started.append(n)
+
+        def __enter__(self) -> str:
+            return "pool"
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr("planner.sweep.executors.process_pool", Pool)
+    monkeypatch.setattr("planner.sweep.executors.default_workers", lambda: 2)
+    s = scenario_from_dict(SMALL)
+    seconds = budget.estimate_run(budget.expected_calls(s), 7, 1).seconds
+    assert seconds < common.WORTH_WORKERS_SECONDS  # a short run: here, one after another
+    with common.replication_workers(None, s, None, 1) as pool:
+        assert pool is None and started == []
+    reps = int(7 * 2 * common.WORTH_WORKERS_SECONDS / seconds)  # twice as long as the bound
+    with common.replication_workers(None, s, reps, 1) as pool:
+        assert pool == "pool" and started == [2]
+    with common.replication_workers(1, s, reps, 1) as pool:  # asked for: here
+        assert pool is None and started == [2]
+    with common.replication_workers(3, s, None, 1) as pool:  # asked for: three
+        assert pool == "pool" and started == [2, 3]

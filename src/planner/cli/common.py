@@ -20,6 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     import pandas as pd
 
     from planner.scenario.model import Scenario
@@ -129,17 +131,62 @@ def simulate_with_progress(
     seed: int | None,
     label: str,
     log_to: Path | LogSink | None = None,
+    executor: Executor | None = None,
 ) -> Results:
     """Simulate with progress on stderr (a bar on a terminal, plain lines in a log); the call
-    log kept, streamed to ``log_to`` (a Parquet file) or dropped (a ``DiscardLog``)."""
+    log kept, streamed to ``log_to`` (a Parquet file) or dropped (a ``DiscardLog``); the
+    replications run on ``executor`` if one is given (the same figures, bit for bit)."""
     from planner.cli.progress import progress
     from planner.sim.run import simulate
 
     total = replications or scenario.run.replications
     with progress(err, printable(label), total, noun="replications") as tick:
         return simulate(
-            scenario, replications, seed, progress=lambda _done, _n: tick(), log_to=log_to
+            scenario,
+            replications,
+            seed,
+            progress=lambda _done, _n: tick(),
+            log_to=log_to,
+            executor=executor,
         )
+
+
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=256,
+        help="Processes the replications run in (1: here, one after another). Default: one "
+        "per core when the run is long enough to pay for starting them. The figures are the "
+        "same, bit for bit.",
+    ),
+]
+
+WORTH_WORKERS_SECONDS = 10.0
+"""A run expected to take longer than this, one replication after another, is given a worker
+process per core (starting them costs a second or two)."""
+
+
+@contextmanager
+def replication_workers(
+    workers: int | None, scenario: Scenario, replications: int | None, simulations: int
+) -> Iterator[Executor | None]:
+    """The worker processes for a run's replications: ``workers`` of them, or by default one per
+    core when the run is expected to take over ``WORTH_WORKERS_SECONDS``; None to run here."""
+    from planner.sweep.executors import default_workers, process_pool
+
+    if workers is None:
+        from planner.sim.budget import estimate_run, expected_calls
+
+        reps = replications or scenario.run.replications
+        cost = estimate_run(expected_calls(scenario), reps, simulations)
+        workers = default_workers() if cost.seconds > WORTH_WORKERS_SECONDS else 1
+    if workers <= 1:
+        yield None
+        return
+    with process_pool(workers) as pool:
+        yield pool
 
 
 def refuse_too_big(scenario: Scenario, replications: int | None, simulations: int) -> None:

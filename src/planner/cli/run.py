@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 from planner.cli import common
 from planner.cli.common import (
+    Workers,
     app,
     fail,
     folder_errors,
@@ -25,6 +26,7 @@ from planner.cli.common import (
     open_results_folder,
     plain,
     refuse_too_big,
+    replication_workers,
     shown,
     simulate_with_progress,
     write_json,
@@ -57,6 +59,7 @@ def run(
             "--force", help="Run even if it would exceed this machine's memory or 8 hours."
         ),
     ] = False,
+    workers: Workers = None,
 ) -> None:
     """Simulate a scenario: KPI table with intervals; the results folder written whole, the
     call log streamed to it (memory does not grow with replications)."""
@@ -68,13 +71,18 @@ def run(
     with_baseline_run = scenario.dispatch.policy != "baseline" and bool(scenario.fleet.units)
     if not force:
         refuse_too_big(scenario, replications, 2 if with_baseline_run else 1)
-    with writing(folder) as stage:
+    simulations = 2 if with_baseline_run else 1
+    with (
+        writing(folder) as stage,
+        replication_workers(workers, scenario, replications, simulations) as pool,
+    ):
         results = simulate_with_progress(
             scenario,
             replications,
             seed,
             f"simulating {scenario_file.name}",
             log_to=stage.file("events.parquet"),
+            executor=pool,
         )
         common.out.print(
             kpi_table(
@@ -94,6 +102,7 @@ def run(
                 seed,
                 "simulating today's service (baseline)",
                 log_to=DiscardLog(),
+                executor=pool,
             )
             summary = with_baseline(results, base) | {"scenario_file": str(scenario_file)}
             appraisal = appraise(scenario, results.per_replication, base.per_replication)
@@ -172,6 +181,7 @@ def compare(
             "--force", help="Run even if it would exceed this machine's memory or 8 hours."
         ),
     ] = False,
+    workers: Workers = None,
 ) -> None:
     """Paired differences B − A on the same calls (common random numbers), with intervals."""
     from planner.sim.compare import paired_differences, police_hours_freed
@@ -183,8 +193,13 @@ def compare(
     reps = replications or max(sa.run.replications, 2)
     if not force:
         refuse_too_big(sa, reps, 2)
-    ra = simulate_with_progress(sa, reps, seed, f"simulating {a.name}", log_to=DiscardLog())
-    rb = simulate_with_progress(sb, reps, seed, f"simulating {b.name}", log_to=DiscardLog())
+    with replication_workers(workers, sa, reps, 2) as pool:
+        ra = simulate_with_progress(
+            sa, reps, seed, f"simulating {a.name}", log_to=DiscardLog(), executor=pool
+        )
+        rb = simulate_with_progress(
+            sb, reps, seed, f"simulating {b.name}", log_to=DiscardLog(), executor=pool
+        )
     diff = paired_differences(ra, rb)
     table = Table(
         "KPI",
