@@ -27,7 +27,7 @@ from planner.sim.budget import (
     SECONDS_PER_REPLICATION,
     STREAM_BYTES,
     WORKING_BYTES_PER_CALL,
-    Estimate,
+    RunNeeds,
     available_memory,
     estimate_run,
     expected_calls,
@@ -197,7 +197,7 @@ def test_estimate_is_flat_in_replications_when_streamed() -> None:
     assert kept.peak_bytes == pytest.approx(
         BASE_BYTES + 10_000 * WORKING_BYTES_PER_CALL + 10_000 * 40 * 2 * KEPT_BYTES_PER_CALL
     )
-    assert many == Estimate(100_000, 10_000, many.peak_bytes, many.seconds)
+    assert many == RunNeeds(100_000, 10_000, many.peak_bytes, many.seconds)
 
 
 GB = 10**9
@@ -223,17 +223,17 @@ def test_refusal_names_memory_time_and_what_is_free() -> None:
 
 
 def test_refusal_keeps_a_fifth_of_free_memory() -> None:
-    e = Estimate(10, 1_000.0, 800e6, 1.0)
+    e = RunNeeds(10, 1_000.0, 800e6, 1.0)
     assert refusal(e, 1_000_000_000) is None  # exactly 80 %
     assert refusal(e, 999_999_999) == (
         "10 replications: about 800 MB of memory and 1 s; this machine has 1,000 MB free; "
         "pass --force to run anyway"
     )
-    assert refusal(Estimate(10, float("inf"), float("inf"), float("inf")), 22 * GB) == (
+    assert refusal(RunNeeds(10, float("inf"), float("inf"), float("inf")), 22 * GB) == (
         "10 replications: more memory and time than can be estimated; this machine has 22 GB "
         "free; pass --force to run anyway"
     )
-    slow = Estimate(10, 1_000.0, 800e6, 100.0)
+    slow = RunNeeds(10, 1_000.0, 800e6, 100.0)
     assert refusal(slow, None, time_limit=60.0, hint="say --force") == (
         "10 replications: about 800 MB of memory and 2 min, longer than the 1 min a run may "
         "take unasked; say --force"

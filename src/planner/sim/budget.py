@@ -51,7 +51,7 @@ estimate's error and whatever else the machine is doing."""
 
 
 @dataclass(frozen=True)
-class Estimate:
+class RunNeeds:
     """What a run is expected to need."""
 
     replications: int
@@ -71,7 +71,7 @@ def expected_calls(scenario: Scenario, world: World | None = None) -> float:
 
 def estimate_run(
     calls_per_replication: float, replications: int, simulations: int = 1, streamed: bool = True
-) -> Estimate:
+) -> RunNeeds:
     """Peak memory and time of ``simulations`` simulations of ``replications`` each, one after
     the other, on the same calls (`planner run` with a baseline: 2). ``streamed``: the call log
     goes to disk (or nowhere); otherwise every simulation's log is kept until the end."""
@@ -82,7 +82,7 @@ def estimate_run(
     else:
         peak += calls * replications * simulations * KEPT_BYTES_PER_CALL
     seconds = (calls * SECONDS_PER_CALL + SECONDS_PER_REPLICATION) * replications * simulations
-    return Estimate(replications, calls, peak, seconds)
+    return RunNeeds(replications, calls, peak, seconds)
 
 
 def available_memory(
@@ -130,7 +130,7 @@ def _cgroup_left(root: Path) -> int | None:
 
 
 def refusal(
-    estimate: Estimate,
+    estimate: RunNeeds,
     available: int | None,
     asked: str | None = None,
     time_limit: float = TIME_LIMIT_SECONDS,
@@ -198,7 +198,7 @@ def format_duration(seconds: float) -> str:
 
 
 __all__ = [
-    "Estimate",
+    "RunNeeds",
     "available_memory",
     "estimate_run",
     "expected_calls",
