@@ -90,3 +90,26 @@ def test_import_planner_and_the_command_help_load_no_numerical_library() -> None
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert res.stdout.strip() == ""
+
+
+# -- one definition each -------------------------------------------------------------------------
+
+
+def test_todays_service_is_the_same_scenario_from_a_scenario_and_from_its_file() -> None:
+    """``baseline_of`` (a run's baseline) and ``baseline_data`` (a sweep's, from the file's
+    overrides) are one rule: the same scenario, the same hash, whatever the fleet was."""
+    import tomllib
+
+    from planner import load_scenario, scenario_from_dict
+    from planner.sim.compare import baseline_data, baseline_of
+    from planner.sweep.grid import scenario_hash
+
+    path = ROOT / "simulations" / "oslo_akershus.toml"
+    raw = tomllib.loads(path.read_text("utf-8"))
+    today = baseline_of(load_scenario(path))
+    from_file = scenario_from_dict(baseline_data(raw))
+    assert today == from_file and scenario_hash(today) == scenario_hash(from_file)
+    assert today.dispatch.policy == "baseline" and today.fleet.units == []
+    assert today.geodata is from_file.geodata
+    other_fleet = {**raw, "fleet": {"units": [], "crew": 3}}
+    assert scenario_hash(scenario_from_dict(baseline_data(other_fleet))) == scenario_hash(today)

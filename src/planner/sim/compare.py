@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pandas as pd
 
+from planner.scenario.loading import bind_region
 from planner.scenario.model import Scenario
+from planner.scenario.parameters import deep_merge, default_values
 from planner.sim.kpis import interval, summarise
 from planner.sim.run import Results
 
@@ -55,14 +58,23 @@ def with_baseline(results: Results, baseline: Results) -> dict[str, Any]:
     return results.summary() | {"baseline": {k: base[k] for k in ("kpis", "per_replication")}}
 
 
+def baseline_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Today's service for a scenario's data (its overrides or a whole scenario): police respond
+    as now, and there is no psychiatric ambulance. The fleet's table is emptied rather than kept,
+    so scenarios that differ only in their fleet share one baseline (a sweep simulates it once).
+    The one definition of today's service: ``baseline_of`` is this rule on a scenario."""
+    out = copy.deepcopy(data)
+    dispatch = out.get("dispatch")
+    out["dispatch"] = {**(dispatch if isinstance(dispatch, dict) else {}), "policy": "baseline"}
+    out["fleet"] = {"units": []}
+    return out
+
+
 def baseline_of(scenario: Scenario) -> Scenario:
-    """Today's service for the same calls: police respond as now, no psychiatric units."""
-    return scenario.model_copy(
-        update={
-            "dispatch": scenario.dispatch.model_copy(update={"policy": "baseline"}),
-            "fleet": scenario.fleet.model_copy(update={"units": []}),
-        }
-    )
+    """Today's service on the same calls, in the same region (``baseline_data``)."""
+    data = baseline_data(scenario.model_dump(mode="json", by_alias=True))
+    today = Scenario.model_validate(deep_merge(default_values(), data))
+    return bind_region(today, scenario.geodata) if scenario.region.kind == "geodata" else today
 
 
 CALL_FIELDS = ("region.kind", "region.name", "region.population", "run.horizon_days")

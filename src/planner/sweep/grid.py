@@ -45,6 +45,7 @@ from planner.scenario.loading import (
 )
 from planner.scenario.model import Run, Scenario
 from planner.scenario.parameters import deep_merge, default_values
+from planner.sim.compare import baseline_data
 from planner.version import model_digest, planner_version
 
 # Limits that keep a mistyped grid from asking for years of work or exhausting memory before a
@@ -286,18 +287,6 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
 def _policy(data: dict[str, Any]) -> Any:
     dispatch = _table(data, "dispatch")
     return dispatch.get("policy") if dispatch is not None else None
-
-
-def baseline_data(data: dict[str, Any]) -> dict[str, Any]:
-    """Today's service on the same calls (as ``compare.baseline_of``): police respond, no units.
-
-    The fleet table is emptied rather than kept, so scenarios that differ only in their fleet
-    share one baseline (same text, same hash) and it is simulated once.
-    """
-    out = copy.deepcopy(data)
-    out["dispatch"] = {**(_table(out, "dispatch") or {}), "policy": "baseline"}
-    out["fleet"] = {"units": []}
-    return out
 
 
 def _fleet_only(key: str) -> bool:
