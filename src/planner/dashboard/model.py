@@ -7,8 +7,6 @@ function, and so the pages stay thin: read widgets, call these, draw.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -202,12 +200,8 @@ def _first_unit(raw: dict[str, Any]) -> dict[str, Any]:
 def simulation_key(scenario: Scenario) -> str:
     """A hash of what the simulation depends on: editing costs or the appraisal keeps it, so
     the economics are recomputed at once from the stored replications without a new run."""
-    data = scenario.model_dump(mode="json", by_alias=True)
-    for section in _NOT_SIMULATED:
-        data.pop(section, None)
-    data["costs"] = {"police_fte_hours": data["costs"]["police_fte_hours"]}
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    costs = [f"costs.{k}" for k in type(scenario.costs).model_fields if k != "police_fte_hours"]
+    return scenario.content_hash(leave_out=(*_NOT_SIMULATED, *costs))[:16]
 
 
 def world_key(scenario: Scenario) -> str:

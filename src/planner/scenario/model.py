@@ -7,7 +7,10 @@ Unknown keys are errors: a misspelt parameter must never silently fall back to i
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
@@ -355,6 +358,30 @@ class Scenario(_Section):
             )
         region: GeoRegion = self._geodata
         return region
+
+    def content(self, leave_out: Iterable[str] = ()) -> dict[str, Any]:
+        """The whole validated scenario as JSON data (defaults included), in the model's own
+        order (the order of a table, situations say, can change what is simulated), without
+        the dotted paths in ``leave_out`` (a section, ``"optimise"``, or a field of one,
+        ``"run.seed"``)."""
+        data = self.model_dump(mode="json", by_alias=True)
+        for path in leave_out:
+            *parents, last = path.split(".")
+            node = data
+            for key in parents:
+                node = node[key]
+            node.pop(last, None)
+        return data
+
+    def content_hash(
+        self, leave_out: Iterable[str] = (), also: Mapping[str, Any] | None = None
+    ) -> str:
+        """sha256 of ``content(leave_out)`` and ``also`` (what else the figures depend on, such
+        as the model's own code): the one way a scenario is named by what it holds."""
+        text = json.dumps(
+            {"scenario": self.content(leave_out), **(also or {})}, separators=(",", ":")
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def expected_calls(self, zone_population: dict[str, float]) -> float:
         """Calls one replication is expected to have, given each zone's population."""

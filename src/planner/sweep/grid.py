@@ -207,10 +207,9 @@ def scenario_hash(scenario: Scenario) -> str:
     """sha256 naming a scenario by everything a replication's result depends on: the merged,
     validated scenario except its seed and replication count (those are the work item's) and
     ``model_fingerprint``. Stable across runs and machines on the same planner and data."""
-    content = json.loads(model_json(scenario))
-    content["run"] = {k: v for k, v in content["run"].items() if k not in ("seed", "replications")}
-    text = json.dumps({"scenario": content, "model": model_fingerprint(scenario)})
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return scenario.content_hash(
+        leave_out=("run.seed", "run.replications"), also={"model": model_fingerprint(scenario)}
+    )
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
