@@ -113,3 +113,28 @@ def test_todays_service_is_the_same_scenario_from_a_scenario_and_from_its_file()
     assert today.geodata is from_file.geodata
     other_fleet = {**raw, "fleet": {"units": [], "crew": 3}}
     assert scenario_hash(scenario_from_dict(baseline_data(other_fleet))) == scenario_hash(today)
+
+
+def test_replaced_validates_again_and_checks_against_the_region() -> None:
+    from pydantic import ValidationError
+
+    from planner import load_scenario
+    from planner.scenario.loading import describe_errors, replaced
+
+    s = load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
+    r = replaced(s, {"run.seed": 3, "run.replications": 2})
+    assert (r.run.seed, r.run.replications) == (3, 2) and (s.run.seed, s.run.replications) != (3, 2)
+    assert r.geodata is s.geodata and r.fleet == s.fleet
+    with pytest.raises(ValidationError) as caught:
+        replaced(s, {"run.replications": 0})
+    assert describe_errors(caught.value) == [
+        "run.replications: Input should be greater than or equal to 1 (got 0)"
+    ]
+    units = [u.model_dump() for u in s.fleet.units]
+    units[1]["base"] = "nowhere"
+    with pytest.raises(
+        ValidationError, match=r"fleet.units\[1\].base 'nowhere' is not a candidate"
+    ):
+        replaced(s, {"fleet.units": units})
+    with pytest.raises(KeyError, match=r"run\.sede: not a field"):
+        replaced(s, {"run.sede": 3})

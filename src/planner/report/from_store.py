@@ -21,9 +21,9 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
     every one of those replications is stored (``--keep-logs``); without them all the report
     has no map and says why, rather than draw it from some replications only.
     """
-    from planner.scenario.loading import ScenarioError, parse_toml, scenario_from_mapping
+    from planner.scenario.loading import ScenarioError, parse_toml, replaced, scenario_from_mapping
     from planner.sim.kpis import KPIS, summarise
-    from planner.sim.run import replace_run
+    from planner.sim.run import run_changes
     from planner.store.database import Store, StoreError, toml_problem
 
     log_columns = ["t_arrival", "zone", "eligible_kind", "health_first"]
@@ -56,7 +56,7 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
     except ScenarioError as exc:
         problem = exc.problems[0].removeprefix(f"{origin}: ")
         raise ReportError(f"{origin}'s stored TOML is not a valid scenario: {problem}") from None
-    s = s.model_copy(update={"run": replace_run(s, len(paired), seed)})
+    s = replaced(s, run_changes(len(paired), seed))
     summary = {
         "seed": seed,
         "kpis": summarise(reps).to_dict(orient="records"),

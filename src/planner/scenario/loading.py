@@ -598,6 +598,25 @@ def bind_region(scenario: Scenario, region: Region | None = None) -> Scenario:
     return bound
 
 
+def replaced(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with the dotted paths in ``changes`` set (``{"run.seed": 3}``,
+    ``{"run": {...}}`` for a whole section), validated again as a whole and checked against its
+    region as the loader checks a file. Raises pydantic's ValidationError, or KeyError for a
+    path the scenario does not have. (``model_copy(update=...)`` would validate nothing.)"""
+    data = scenario.model_dump(mode="json", by_alias=True)
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        node = data
+        for key in parents:
+            node = node[key]
+        if last not in node:
+            raise KeyError(f"{path}: not a field of a scenario")
+        node[last] = value
+    changed = Scenario.model_validate(data)
+    same_region = changed.region == scenario.region and scenario._geodata is not None
+    return bind_region(changed, scenario.geodata if same_region else None)
+
+
 def _check_against(s: Scenario, region: Region) -> None:
     name = s.region.name
     bases = set(region.base_ids)

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
-from planner.scenario.loading import scenario_from_dict
-from planner.scenario.model import Run, Scenario
+from planner.scenario.loading import replaced, scenario_from_dict
+from planner.scenario.model import Scenario
 from planner.sim.demand import CallStream, cell_weights, generate_calls
 from planner.sim.engine import Engine
 from planner.sim.event_log import LogSink, MemoryLog, ParquetLog
@@ -168,7 +168,7 @@ def simulate(
     if isinstance(scenario, dict):
         scenario = scenario_from_dict(scenario)
     if replications is not None or seed is not None:
-        scenario = scenario.model_copy(update={"run": replace_run(scenario, replications, seed)})
+        scenario = replaced(scenario, run_changes(replications, seed))
     if isinstance(log_to, Path):
         with ParquetLog(log_to) as sink:
             return _replicate(scenario, sink, progress, executor)
@@ -226,13 +226,12 @@ def prepare(scenario: Scenario) -> None:
     build_world(scenario)
 
 
-def replace_run(scenario: Scenario, replications: int | None, seed: int | None) -> Run:
-    data = scenario.run.model_dump()
-    if replications is not None:
-        data["replications"] = replications
-    if seed is not None:
-        data["seed"] = seed
-    return Run.model_validate(data)
+def run_changes(replications: int | None, seed: int | None) -> dict[str, int]:
+    """The changes to a scenario's [run] that a count or a seed given for one run asks for."""
+    return {
+        **({"run.replications": replications} if replications is not None else {}),
+        **({"run.seed": seed} if seed is not None else {}),
+    }
 
 
 class Replications:

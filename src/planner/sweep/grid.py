@@ -41,6 +41,7 @@ from planner.scenario.loading import (
     describe_errors,
     parse_toml,
     read_bytes,
+    replaced,
     scenario_from_mapping,
 )
 from planner.scenario.model import Run, Scenario
@@ -468,11 +469,10 @@ class ItemResult:
 
 @lru_cache(maxsize=WORLDS_PER_WORKER)
 def _prepared(model: str, seed: int) -> tuple[Scenario, Any]:
-    from planner.sim.run import replace_run
     from planner.sim.world import build_world
 
     scenario = bind_region(Scenario.model_validate(json.loads(model)))
-    scenario = scenario.model_copy(update={"run": replace_run(scenario, None, seed)})
+    scenario = replaced(scenario, {"run.seed": seed})
     return scenario, build_world(scenario)
 
 
