@@ -151,6 +151,11 @@ def simulate_with_progress(
         )
 
 
+Force = Annotated[
+    bool,
+    typer.Option("--force", help="Run even if it would exceed this machine's memory or 8 hours."),
+]
+
 Workers = Annotated[
     int | None,
     typer.Option(

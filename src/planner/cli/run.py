@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 from planner.cli import common
 from planner.cli.common import (
+    Force,
     Workers,
     app,
     fail,
@@ -53,12 +54,7 @@ def run(
             help="Folder for events.parquet, summary.json, kpis.csv (default results/<name>).",
         ),
     ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", help="Run even if it would exceed this machine's memory or 8 hours."
-        ),
-    ] = False,
+    force: Force = False,
     workers: Workers = None,
 ) -> None:
     """Simulate a scenario: KPI table with intervals; the results folder written whole, the
@@ -175,12 +171,7 @@ def compare(
     seed: Annotated[
         int | None, typer.Option(min=0, max=MAX_SEED, help="Seed for both (default: A's).")
     ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", help="Run even if it would exceed this machine's memory or 8 hours."
-        ),
-    ] = False,
+    force: Force = False,
     workers: Workers = None,
 ) -> None:
     """Paired differences B − A on the same calls (common random numbers), with intervals."""
