@@ -18,6 +18,7 @@ from planner.economics.appraisal import appraise, evaluate, headline, inputs, se
 from planner.geo.travel import TrafficRules
 from planner.optimise.coverage import CoverageModel, Placement
 from planner.optimise.staffing import Roster, ShiftPattern, assign_to_vehicles, units_needed
+from planner.scenario.loading import replaced
 from planner.scenario.model import Scenario
 from planner.sim.compare import (
     baseline_of,
@@ -435,13 +436,14 @@ def test_a_patrol_is_free_at_once_when_the_draw_is_at_the_wait_probability() -> 
 
 
 def _mmc(days: float) -> Scenario:
+    # a short run is given a warm-up shorter than it (a scenario is validated whole again)
     s = load_scenario("simulations/mmc_check.toml")
-    return s.model_copy(update={"run": s.run.model_copy(update={"horizon_days": days})})
+    return replaced(s, {"run.horizon_days": days, "run.warmup_days": days / 4})
 
 
 def test_a_seed_or_replications_given_override_the_scenarios_run() -> None:
     s = _mmc(4.0)
-    seeded = s.model_copy(update={"run": s.run.model_copy(update={"seed": 99})})
+    seeded = replaced(s, {"run.seed": 99})
     by_arg = simulate(s, seed=99)  # replications from the file: 10
     assert (by_arg.scenario.run.seed, len(by_arg.per_replication)) == (99, s.run.replications)
     pd.testing.assert_frame_equal(by_arg.per_replication, simulate(seeded).per_replication)
