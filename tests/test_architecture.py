@@ -138,3 +138,19 @@ def test_replaced_validates_again_and_checks_against_the_region() -> None:
         replaced(s, {"fleet.units": units})
     with pytest.raises(KeyError, match=r"run\.sede: not a field"):
         replaced(s, {"run.sede": 3})
+
+
+def test_an_unknown_region_stops_the_scenario_wide_checks_as_a_failed_section_does() -> None:
+    """Found in review: with the region check moved to the loader, a scenario with no built
+    region and a warm-up longer than its run said both; a failed section stops pydantic before
+    the scenario-wide checks, and the unknown region is such a failure, as it was before."""
+    from planner import ScenarioError
+    from planner.scenario.loading import scenario_from_mapping
+
+    data = {"region": {"name": "tromso"}, "run": {"warmup_days": 300, "horizon_days": 200}}
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_mapping(data)
+    assert [str(p) for p in caught.value.details] == [  # the line ba895ac's validator gave
+        "region: region.name 'tromso' has no built geodata; choose one of bergen, oslo_akershus "
+        "or kind = 'abstract'"
+    ]

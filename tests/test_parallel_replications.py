@@ -204,29 +204,44 @@ def test_the_default_workers_are_one_per_core_only_for_a_long_run(
     from planner.cli import common
     from planner.sim import budget
 
-    started: list[int] = []
-
-    class Pool:
-        def __init__(self, n: int) -> None:
-            started.append(n)
-
-        def __enter__(self) -> str:
-            return "pool"
-
-        def __exit__(self, *exc: object) -> None:
-            return None
-
-    monkeypatch.setattr("planner.sweep.executors.process_pool", Pool)
     monkeypatch.setattr("planner.sweep.executors.default_workers", lambda: 2)
+    monkeypatch.setattr(budget, "available_memory", lambda: None)  # memory not known
     s = scenario_from_dict(SMALL)
     seconds = budget.estimate_run(budget.expected_calls(s), 7, 1).seconds
     assert seconds < common.WORTH_WORKERS_SECONDS  # a short run: here, one after another
-    with common.replication_workers(None, s, None, 1) as pool:
-        assert pool is None and started == []
+    assert common.workers_for(None, s, None, 1) == 1
     reps = int(7 * 2 * common.WORTH_WORKERS_SECONDS / seconds)  # twice as long as the bound
-    with common.replication_workers(None, s, reps, 1) as pool:
-        assert pool == "pool" and started == [2]
-    with common.replication_workers(1, s, reps, 1) as pool:  # asked for: here
-        assert pool is None and started == [2]
-    with common.replication_workers(3, s, None, 1) as pool:  # asked for: three
-        assert pool == "pool" and started == [2, 3]
+    assert common.workers_for(None, s, reps, 1) == 2
+    assert common.workers_for(1, s, reps, 1) == 1  # asked for: here
+    assert common.workers_for(3, s, None, 1) == 3  # asked for: three
+
+
+def test_workers_are_as_many_as_fit_in_the_memory_free_beside_the_run() -> None:
+    from planner.sim.budget import RunNeeds, workers_that_fit
+
+    # each worker: 300 MB of model + 10,000 calls x 1,600 bytes + 50 MB of stream = 366 MB;
+    # 80 % of 2 GB free is 1,600 MB, less the run's own 400 MB: room for 3 (1,098 MB), not 4
+    run = RunNeeds(10, 10_000.0, 400e6, 60.0)
+    assert workers_that_fit(10_000.0, run, 2_000_000_000, 8) == 3
+    assert workers_that_fit(10_000.0, run, 2_000_000_000, 2) == 2
+    assert workers_that_fit(10_000.0, run, 500_000_000, 8) == 1  # none fit: the run stays here
+    assert workers_that_fit(10_000.0, run, None, 8) == 8  # memory not known
+
+
+@pytest.mark.shell
+def test_more_workers_than_fit_in_memory_are_refused_in_one_line(
+    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.sim import budget
+
+    monkeypatch.setattr(budget, "available_memory", lambda: 1_000_000_000)  # 1 GB free
+    sims = Path(__file__).resolve().parent.parent / "simulations"
+    res = cli("run", sims / "mmc_check.toml", "--workers", "4", "--out", tmp_path / "x")
+    assert res.code == 2 and res.out == ""
+    # mmc_check: 2 calls an hour for 365 days, 17,520 calls; a worker 300 MB + 17,520 x 1,600
+    # bytes + 50 MB = 378 MB, four of them 1.5 GB; beside the run's 378 MB in 80 % of 1 GB, none
+    assert res.err.strip().splitlines() == [
+        "--workers 4: 4 worker processes need about 1.5 GB beside the run; this machine has "
+        "1 GB free; use --workers 1, or pass --force"
+    ]
+    assert not (tmp_path / "x").exists()

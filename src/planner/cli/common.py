@@ -173,23 +173,53 @@ WORTH_WORKERS_SECONDS = 10.0
 process per core (starting them costs a second or two)."""
 
 
-@contextmanager
-def replication_workers(
-    workers: int | None, scenario: Scenario, replications: int | None, simulations: int
-) -> Iterator[Executor | None]:
-    """The worker processes for a run's replications: ``workers`` of them, or by default one per
-    core when the run is expected to take over ``WORTH_WORKERS_SECONDS``; None to run here."""
-    from planner.sweep.executors import default_workers, process_pool
+def workers_for(
+    workers: int | None,
+    scenario: Scenario,
+    replications: int | None,
+    simulations: int,
+    force: bool = False,
+) -> int:
+    """How many worker processes a run's replications get: ``workers`` if asked (refused in one
+    line if they would not fit in the memory free, unless ``force``), else one per core when the
+    run is expected to take over ``WORTH_WORKERS_SECONDS`` — as many as fit in memory."""
+    from planner.sim.budget import (
+        available_memory,
+        estimate_run,
+        expected_calls,
+        format_bytes,
+        workers_that_fit,
+    )
+    from planner.sweep.executors import default_workers
 
+    calls = expected_calls(scenario)
+    run = estimate_run(calls, replications or scenario.run.replications, simulations)
+    free = available_memory()
     if workers is None:
-        from planner.sim.budget import estimate_run, expected_calls
+        if run.seconds <= WORTH_WORKERS_SECONDS:
+            return 1
+        return workers_that_fit(calls, run, free, default_workers())
+    fit = workers_that_fit(calls, run, free, workers)
+    if fit < workers and not force and free is not None:
+        each = estimate_run(calls, 1).peak_bytes
+        fail(
+            [
+                f"--workers {workers}: {workers} worker processes need about "
+                f"{format_bytes(each * workers)} beside the run; this machine has "
+                f"{format_bytes(free)} free; use --workers {fit}, or pass --force"
+            ]
+        )
+    return workers
 
-        reps = replications or scenario.run.replications
-        cost = estimate_run(expected_calls(scenario), reps, simulations)
-        workers = default_workers() if cost.seconds > WORTH_WORKERS_SECONDS else 1
+
+@contextmanager
+def replication_workers(workers: int) -> Iterator[Executor | None]:
+    """``workers`` worker processes for a run's replications (None: they run here)."""
     if workers <= 1:
         yield None
         return
+    from planner.sweep.executors import process_pool
+
     with process_pool(workers) as pool:
         yield pool
 

@@ -30,6 +30,7 @@ from planner.cli.common import (
     replication_workers,
     shown,
     simulate_with_progress,
+    workers_for,
     write_json,
     write_text,
     writing,
@@ -67,11 +68,8 @@ def run(
     with_baseline_run = scenario.dispatch.policy != "baseline" and bool(scenario.fleet.units)
     if not force:
         refuse_too_big(scenario, replications, 2 if with_baseline_run else 1)
-    simulations = 2 if with_baseline_run else 1
-    with (
-        writing(folder) as stage,
-        replication_workers(workers, scenario, replications, simulations) as pool,
-    ):
+    n = workers_for(workers, scenario, replications, 2 if with_baseline_run else 1, force)
+    with writing(folder) as stage, replication_workers(n) as pool:
         results = simulate_with_progress(
             scenario,
             replications,
@@ -184,7 +182,7 @@ def compare(
     reps = replications or max(sa.run.replications, 2)
     if not force:
         refuse_too_big(sa, reps, 2)
-    with replication_workers(workers, sa, reps, 2) as pool:
+    with replication_workers(workers_for(workers, sa, reps, 2, force)) as pool:
         ra = simulate_with_progress(
             sa, reps, seed, f"simulating {a.name}", log_to=DiscardLog(), executor=pool
         )

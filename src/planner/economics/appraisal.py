@@ -25,13 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.calendar import WEEKS_PER_YEAR
+from planner.calendar import HOURS_PER_YEAR, WEEKS_PER_YEAR
 from planner.scenario.model import Costs, Scenario
 from planner.scenario.parameters import lookup
 from planner.sim.kpis import Estimate, interval
 
-HOURS_PER_YEAR = 8760.0
-DAYS_PER_WEEK = 5.0  # a public holiday takes a fifth of a full-time week
+WORKDAYS_PER_WEEK = 5.0  # a public holiday takes a fifth of a full-time week
 
 Values = Mapping[str, Any]  # name -> float or numpy array (broadcast together)
 
@@ -43,7 +42,7 @@ def annual_hours_per_fte(c: Costs | Values) -> Any:
     """Contracted hours a full-time post works in a year, after leave and public holidays."""
     g = _getter(c)
     return g("weekly_hours") * (
-        WEEKS_PER_YEAR - g("leave_weeks") - g("public_holidays") / DAYS_PER_WEEK
+        WEEKS_PER_YEAR - g("leave_weeks") - g("public_holidays") / WORKDAYS_PER_WEEK
     )
 
 

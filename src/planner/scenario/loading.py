@@ -568,8 +568,11 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
         unknown = _unknown_region(merged, exc.errors())
         if unknown is None:
             raise
-        errors = [e for e in exc.errors() if e["loc"][:1] == ("scenario",)]
-        errors += [unknown, *(e for e in exc.errors() if e["loc"][:1] != ("scenario",))]
+        # a section that fails keeps pydantic from the scenario-wide checks (loc ()), as the
+        # unknown region did when it was a validator of [region]
+        fields = [e for e in exc.errors() if e["loc"]]
+        errors = [e for e in fields if e["loc"][:1] == ("scenario",)]
+        errors += [unknown, *(e for e in fields if e["loc"][:1] != ("scenario",))]
         raise _invalid(errors) from None
     unknown = _unknown_region(merged, [])
     if unknown is not None:

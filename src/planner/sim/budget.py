@@ -156,6 +156,19 @@ def refusal(
     return None
 
 
+def workers_that_fit(
+    calls_per_replication: float, run: RunNeeds, available: int | None, wanted: int
+) -> int:
+    """How many of ``wanted`` worker processes fit in the memory free beside the run itself
+    (``run``): each holds the model and one replication at a time (``estimate_run(calls, 1)``).
+    At least 1; ``wanted`` if the free memory is not known."""
+    if available is None:
+        return wanted
+    each = estimate_run(calls_per_replication, 1).peak_bytes
+    room = MEMORY_SHARE * available - run.peak_bytes
+    return max(1, min(wanted, int(room // each)))
+
+
 def run_refusal(
     scenario: Scenario,
     replications: int,
@@ -206,4 +219,5 @@ __all__ = [
     "format_duration",
     "refusal",
     "run_refusal",
+    "workers_that_fit",
 ]

@@ -144,8 +144,8 @@ _SAYS: dict[Why, str] = {
     "absent": "stored by a finished run, now missing",
 }
 
-"""Most replications a sweep runs per scenario (as ``[sweep] replications``); a run recording
-more is not looked for beyond it."""
+# MAX_REPLICATIONS (planner.limits): most replications a sweep runs per scenario (as ``[sweep]
+# replications``); a run recording more is not looked for beyond it.
 
 _HEADER_BYTES = 3 * 4096
 """The DuckDB file's headers before its first block (the main and two database headers)."""

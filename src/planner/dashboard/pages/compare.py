@@ -14,7 +14,6 @@ from planner.dashboard import state
 from planner.dashboard.model import merged, shipped_scenarios, validate
 from planner.dashboard.text import Words, plain
 from planner.dashboard.view import chart, excel_download, fmt, interval, num
-from planner.scenario.loading import replaced
 from planner.scenario.model import Scenario
 from planner.sim.compare import paired_table
 from planner.sim.kpis import KPIS, summarise
@@ -160,12 +159,13 @@ def _session_section(w: Words) -> None:
     scenarios: list[Scenario] = []
     for key in picked:
         label, raw = offer[key]
-        s, problems = validate(raw)
+        # one run section for all: the same replications and seed pair every scenario's calls
+        # (validated with each: a scenario may expect too many calls for it)
+        s, problems = validate({**raw, "run": run.model_dump()})
         if s is None:
             st.error(w("compare_invalid", name=plain(label), problem=w.problem(problems[0])))
             return
-        # one run section for all: the same replications and seed pair every scenario's calls
-        scenarios.append(replaced(s, {"run": run.model_dump()}))
+        scenarios.append(s)
     labels = distinct([offer[k][0] for k in picked])
     if len({(s.region.kind, s.region.name) for s in scenarios}) > 1:
         st.error(w("compare_regions"))
