@@ -111,6 +111,17 @@ def test_todays_service_is_the_same_scenario_from_a_scenario_and_from_its_file()
     assert today == from_file and scenario_hash(today) == scenario_hash(from_file)
     assert today.dispatch.policy == "baseline" and today.fleet.units == []
     assert today.geodata is from_file.geodata
+    # what else [dispatch] says is kept (today's police-car share is one of its fields); the
+    # scenario's own data is not changed
+    mine = {"dispatch": {"policy": "health-first", "police_car_share_today": 0.5}, "fleet": {}}
+    assert baseline_data(mine) == {
+        "dispatch": {"policy": "baseline", "police_car_share_today": 0.5},
+        "fleet": {"units": []},
+    }
+    assert mine["dispatch"]["policy"] == "health-first" and mine["fleet"] == {}
+    assert baseline_data({"dispatch": "no table"})["dispatch"] == {"policy": "baseline"}
+    abstract = baseline_of(load_scenario(ROOT / "simulations" / "mmc_check.toml"))
+    assert abstract.region.kind == "abstract" and abstract.dispatch.policy == "baseline"
     other_fleet = {**raw, "fleet": {"units": [], "crew": 3}}
     assert scenario_hash(scenario_from_dict(baseline_data(other_fleet))) == scenario_hash(today)
 

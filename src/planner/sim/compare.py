@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pandas as pd
@@ -63,16 +62,14 @@ def baseline_data(data: dict[str, Any]) -> dict[str, Any]:
     as now, and there is no psychiatric ambulance. The fleet's table is emptied rather than kept,
     so scenarios that differ only in their fleet share one baseline (a sweep simulates it once).
     The one definition of today's service: ``baseline_of`` is this rule on a scenario."""
-    out = copy.deepcopy(data)
-    dispatch = out.get("dispatch")
-    out["dispatch"] = {**(dispatch if isinstance(dispatch, dict) else {}), "policy": "baseline"}
-    out["fleet"] = {"units": []}
-    return out
+    dispatch = data.get("dispatch")
+    kept = dispatch if isinstance(dispatch, dict) else {}
+    return {**data, "dispatch": {**kept, "policy": "baseline"}, "fleet": {"units": []}}
 
 
 def baseline_of(scenario: Scenario) -> Scenario:
     """Today's service on the same calls, in the same region (``baseline_data``)."""
-    data = baseline_data(scenario.model_dump(mode="json", by_alias=True))
+    data = baseline_data(scenario.model_dump(by_alias=True))
     today = Scenario.model_validate(deep_merge(default_values(), data))
     return bind_region(today, scenario.geodata) if scenario.region.kind == "geodata" else today
 
