@@ -3,6 +3,7 @@ service on the same calls and the appraisal), compare two, and write the report.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -84,7 +85,7 @@ def run(
                 f"{scenario.scenario.name} — {len(results.per_replication)} replications",
             )
         )
-        summary = results.summary() | {"scenario_file": str(scenario_file)}
+        summary = results.summary()
         economics: Headline | None = None
         if with_baseline_run:
             from planner.economics.appraisal import appraise, headline
@@ -98,12 +99,13 @@ def run(
                 log_to=DiscardLog(),
                 executor=pool,
             )
-            summary = with_baseline(results, base) | {"scenario_file": str(scenario_file)}
+            summary = with_baseline(results, base)
             appraisal = appraise(scenario, results.per_replication, base.per_replication)
             economics = headline(scenario, appraisal, results.kpis)
             common.out.print(_economics_table(economics, scenario))
         stage.write("kpis.csv", lambda p: results.kpis.to_csv(p, index=False))
-        stage.write("summary.json", lambda p: write_json(p, summary))
+        summary = dataclasses.replace(summary, scenario_file=str(scenario_file))
+        stage.write("summary.json", lambda p: write_json(p, summary.to_json()))
         stage.write("scenario.toml", lambda p: write_text(p, text))
         if economics is not None:
             stage.write("economics.json", lambda p: write_json(p, economics.to_json()))

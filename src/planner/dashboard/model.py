@@ -28,6 +28,7 @@ from planner.scenario.parameters import deep_merge, default_values, registry
 from planner.sim.compare import baseline_of, with_baseline
 from planner.sim.events import FALLBACK_REASONS
 from planner.sim.run import Results
+from planner.sim.summary import RunSummary
 
 # sections that never change what is simulated: editing them needs no new simulation
 _NOT_SIMULATED = ("scenario", "appraisal", "optimise")
@@ -232,7 +233,7 @@ class Run:
         a = appraise(s, self.results.per_replication, self.baseline.per_replication)
         return a, headline(s, a, self.results.kpis)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> RunSummary:
         if self.baseline is None:
             return self.results.summary()
         return with_baseline(self.results, self.baseline)

@@ -30,12 +30,13 @@ from matplotlib.figure import Figure
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict from 3.12 only
 
-from planner.calendar import MINUTES_PER_DAY
+from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_DAY
 from planner.economics.appraisal import Appraisal, Headline, appraise, headline, ranges
 from planner.scenario.loading import ScenarioError, load_scenario
 from planner.scenario.model import Scenario
 from planner.scenario.parameters import registry
 from planner.sim.kpis import Estimate
+from planner.sim.summary import RunSummary
 from planner.version import planner_version
 from planner.words import millions, number, percent
 
@@ -65,12 +66,18 @@ class Bundle:
     folder: Path
     scenario_file: str
     scenario: Scenario
-    summary: dict[str, Any]
-    scenario_reps: pd.DataFrame
-    baseline_reps: pd.DataFrame
+    summary: RunSummary  # with its baseline
     zone_shares: pd.DataFrame  # zone, share_health_first
     frontier: pd.DataFrame | None
     stored: str | None = None  # the scenario's hash, when read from the results store
+
+    @property
+    def scenario_reps(self) -> pd.DataFrame:
+        return self.summary.per_replication
+
+    @property
+    def baseline_reps(self) -> pd.DataFrame:
+        return self.summary.paired().per_replication
 
 
 def zone_shares(log: pd.DataFrame, warmup_minutes: float) -> pd.DataFrame:
@@ -131,7 +138,7 @@ def load_bundle(folder: Path) -> Bundle:
         log,
         frontier,
         folder,
-        str(summary.get("scenario_file", "scenario.toml")),
+        summary.scenario_file or "scenario.toml",
     )
 
 
@@ -164,6 +171,7 @@ class _Summary(_Paired):
     replications: int
     seed: int
     baseline: _Paired
+    utilisation_by_hour_of_week: NotRequired[list[Cell]]
     scenario_file: NotRequired[str]
 
 
@@ -201,7 +209,7 @@ def _bounded(path: Path, limit: int) -> bytes:
     return path.read_bytes()
 
 
-def read_summary(path: Path) -> dict[str, Any]:
+def read_summary(path: Path) -> RunSummary:
     """``summary.json``, checked against the shape the report reads: tables of figures, every
     per-replication list as long as the others and the baseline's, every KPI present."""
     from planner.sim.kpis import KPI_BY_KEY
@@ -235,29 +243,16 @@ def read_summary(path: Path) -> dict[str, Any]:
         kpis = {r["kpi"] for r in table["kpis"]}
         if missing := [k for k in KPI_BY_KEY if k not in kpis]:
             raise ReportError(f"{path}: {where}kpis has no row for {missing[0]!r}")
+    util = summary.get("utilisation_by_hour_of_week")
+    if util is not None and len(util) != HOURS_PER_WEEK:
+        raise ReportError(
+            f"{path}: utilisation_by_hour_of_week: {len(util)} values, not one per hour of the "
+            f"week ({HOURS_PER_WEEK})"
+        )
     mine, base = summary["per_replication"], summary["baseline"]["per_replication"]
     if mine["replication"] != base["replication"]:
         raise ReportError(f"{path}: per_replication and baseline.per_replication are not paired")
-    return _nulls_as_nan(dict(summary))
-
-
-def _nulls_as_nan(summary: dict[str, Any]) -> dict[str, Any]:
-    """The figures of the tables with JSON null (how a run writes an undefined figure, such as
-    the interval of one replication) read back as NaN, as the run held them."""
-
-    def table(t: dict[str, Any]) -> dict[str, Any]:
-        nan = float("nan")
-        kpis = [
-            {
-                k: (nan if v is None and k in ("mean", "ci_low", "ci_high") else v)
-                for k, v in r.items()
-            }
-            for r in t["kpis"]
-        ]
-        per = {c: [nan if v is None else v for v in vs] for c, vs in t["per_replication"].items()}
-        return t | {"kpis": kpis, "per_replication": per}
-
-    return table(summary) | {"baseline": table(summary["baseline"])}
+    return RunSummary.from_json(summary)
 
 
 def read_event_log(path: Path) -> pd.DataFrame:
@@ -314,7 +309,7 @@ def _brief(exc: BaseException) -> str:
 
 def bundle_of(
     scenario: Scenario,
-    summary: dict[str, Any],
+    summary: RunSummary,
     log: pd.DataFrame,
     frontier: pd.DataFrame | None = None,
     folder: Path = Path("."),
@@ -330,8 +325,6 @@ def bundle_of(
         scenario_file=scenario_file,
         scenario=scenario,
         summary=summary,
-        scenario_reps=pd.DataFrame(summary["per_replication"]),
-        baseline_reps=pd.DataFrame(summary["baseline"]["per_replication"]),
         zone_shares=zone_shares(log, scenario.run.warmup_days * MINUTES_PER_DAY),
         frontier=frontier,
         stored=stored,
@@ -551,7 +544,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: Headline, lang: str) -> Repor
             scenario=s.scenario.name,
             year=s.demand.year,
             reps=len(b.scenario_reps),
-            seed=b.summary.get("seed", s.run.seed),
+            seed=b.summary.seed,
             price_year=s.costs.price_year,
         ),
         summary=summary_text(h, lang),
@@ -570,7 +563,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: Headline, lang: str) -> Repor
                 version=planner_version(),
                 scenario=b.stored,
                 reps=len(b.scenario_reps),
-                seed=b.summary.get("seed", s.run.seed),
+                seed=b.summary.seed,
             ),
             "sources_note": t["sources_note"],
         },
@@ -901,5 +894,4 @@ def report(folder: Path, lang: str = "nb") -> Report:
 def report_of(b: Bundle, lang: str = "nb", appraisal: Appraisal | None = None) -> Report:
     """Compose the report of a bundle; an appraisal already made for it is reused."""
     a = appraisal or appraise(b.scenario, b.scenario_reps, b.baseline_reps)
-    kpis = pd.DataFrame(b.summary["kpis"])
-    return compose(b, a, headline(b.scenario, a, kpis), lang)
+    return compose(b, a, headline(b.scenario, a, b.summary.kpis), lang)

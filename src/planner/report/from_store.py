@@ -24,6 +24,7 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
     from planner.scenario.loading import ScenarioError, parse_toml, replaced, scenario_from_mapping
     from planner.sim.kpis import KPIS, summarise
     from planner.sim.run import run_changes
+    from planner.sim.summary import Figures, RunSummary
     from planner.store.database import Store, StoreError, toml_problem
 
     log_columns = ["t_arrival", "zone", "eligible_kind", "health_first"]
@@ -57,12 +58,12 @@ def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bun
         problem = exc.problems[0].removeprefix(f"{origin}: ")
         raise ReportError(f"{origin}'s stored TOML is not a valid scenario: {problem}") from None
     s = replaced(s, run_changes(len(paired), seed))
-    summary = {
-        "seed": seed,
-        "kpis": summarise(reps).to_dict(orient="records"),
-        "per_replication": reps.to_dict(orient="list"),
-        "baseline": {"per_replication": base.to_dict(orient="list")},
-    }
+    summary = RunSummary(
+        scenario=found.name,
+        seed=seed,
+        figures=Figures(summarise(reps), reps),
+        baseline=Figures(summarise(base), base),
+    )
     if log is None:
         log = pd.DataFrame({c: pd.Series(dtype=object) for c in log_columns})
     return bundle_of(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
@@ -11,6 +12,7 @@ from planner.scenario.model import Scenario
 from planner.scenario.parameters import deep_merge, default_values
 from planner.sim.kpis import interval, summarise
 from planner.sim.run import Results
+from planner.sim.summary import RunSummary
 
 
 def paired_differences(a: Results, b: Results) -> pd.DataFrame:
@@ -51,10 +53,9 @@ def police_hours_freed(a: Results, b: Results) -> tuple[float, float, float]:
     return interval(d.to_numpy())
 
 
-def with_baseline(results: Results, baseline: Results) -> dict[str, Any]:
-    """A run's JSON summary carrying its paired baseline: what the report and appraisal read."""
-    base = baseline.summary()
-    return results.summary() | {"baseline": {k: base[k] for k in ("kpis", "per_replication")}}
+def with_baseline(results: Results, baseline: Results) -> RunSummary:
+    """A run's summary carrying its paired baseline: what the report and appraisal read."""
+    return dataclasses.replace(results.summary(), baseline=baseline.summary().figures)
 
 
 def baseline_data(data: dict[str, Any]) -> dict[str, Any]:

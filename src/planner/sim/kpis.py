@@ -309,13 +309,12 @@ def on_duty_minutes(on_duty: np.ndarray, unit: np.ndarray, t: np.ndarray) -> np.
     """Minutes unit ``unit[i]`` has been on shift from time 0 to ``t[i]`` (weeks repeat)."""
     if len(t) == 0:
         return np.zeros(0)
-    duty = np.asarray(on_duty)[unit]  # (n, 168) flags: sums and products of them are exact
-    cum = np.concatenate([np.zeros((len(t), 1)), np.cumsum(duty, axis=1) * 60.0], axis=1)
+    duty = np.asarray(on_duty)  # (units, 168) flags: sums and products of them are exact
+    cum = np.concatenate([np.zeros((len(duty), 1)), np.cumsum(duty, axis=1) * 60.0], axis=1)
     weeks, within = np.divmod(np.asarray(t, dtype=float), 168 * 60.0)
     hour = np.minimum((within // 60).astype(int), 167)
-    rows = np.arange(len(t))
     minutes: np.ndarray = (
-        weeks * cum[:, 168] + cum[rows, hour] + (within - hour * 60.0) * duty[rows, hour]
+        weeks * cum[unit, 168] + cum[unit, hour] + (within - hour * 60.0) * duty[unit, hour]
     )
     return minutes
 
@@ -392,11 +391,9 @@ def group_rows(log: pd.DataFrame, warmup: float, column: str) -> pd.DataFrame:
     calls' response times. Rows of several logs concatenated in replication order are the rows
     of their concatenated log, so a long run can keep these instead of its log."""
     counted = log[log["t_arrival"] >= warmup]
-    return (
-        counted.groupby(["replication", column])["response_minutes"]
-        .agg(median="median", p90=lambda s: s.quantile(0.9), calls="size")
-        .reset_index()
-    )
+    times = counted.groupby(["replication", column])["response_minutes"]
+    figures = {"median": times.median(), "p90": times.quantile(0.9), "calls": times.size()}
+    return pd.DataFrame(figures).reset_index()
 
 
 def group_intervals(per: pd.DataFrame, column: str) -> pd.DataFrame:

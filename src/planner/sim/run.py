@@ -28,6 +28,7 @@ from planner.sim.kpis import (
     summarise,
     utilisation_by_hour,
 )
+from planner.sim.summary import Figures, RunSummary
 from planner.sim.world import World, build_world
 
 
@@ -50,16 +51,14 @@ class Results:
     def kpi(self, key: str) -> float:
         return float(self.kpis.set_index("kpi").loc[key, "mean"])
 
-    def summary(self) -> dict[str, Any]:
-        """A JSON-ready summary (what ``planner run`` writes)."""
-        return {
-            "scenario": self.scenario.scenario.name,
-            "replications": len(self.per_replication),
-            "seed": self.scenario.run.seed,
-            "kpis": self.kpis.replace({np.nan: None}).to_dict(orient="records"),
-            "per_replication": self.per_replication.replace({np.nan: None}).to_dict(orient="list"),
-            "utilisation_by_hour_of_week": [None if np.isnan(u) else u for u in self.utilisation],
-        }
+    def summary(self) -> RunSummary:
+        """The run's figures, typed (``to_json()`` is what ``planner run`` writes)."""
+        return RunSummary(
+            scenario=self.scenario.scenario.name,
+            seed=self.scenario.run.seed,
+            figures=Figures(self.kpis, self.per_replication),
+            utilisation=self.utilisation,
+        )
 
 
 def _log_frame(
