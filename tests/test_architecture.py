@@ -109,7 +109,7 @@ def test_todays_service_is_the_same_scenario_from_a_scenario_and_from_its_file()
     today = baseline_of(load_scenario(path))
     from_file = scenario_from_dict(baseline_data(raw))
     assert today == from_file and scenario_hash(today) == scenario_hash(from_file)
-    assert today.dispatch.policy == "baseline" and today.fleet.units == []
+    assert today.dispatch.policy == "baseline" and today.fleet.units == ()
     assert today.geodata is from_file.geodata
     # what else [dispatch] says is kept (today's police-car share is one of its fields); the
     # scenario's own data is not changed

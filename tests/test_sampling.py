@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -292,7 +292,7 @@ def test_checks_reject_ignored_or_reversed_weights() -> None:
 # --- the arrival process --------------------------------------------------------------------
 
 
-def profile_weights(profile: str | list[float]) -> np.ndarray:
+def profile_weights(profile: str | Sequence[float]) -> np.ndarray:
     """168 hour-of-week weights, Monday 00-01 first, mean 1, read from the TOML profiles.
 
     The layout is the one planner.sim.demand documents: Monday to Thursday follow the ``weekday``
@@ -300,7 +300,7 @@ def profile_weights(profile: str | list[float]) -> np.ndarray:
     the evening before it: Friday 00-06 (Thursday night) is a weekday's, Sunday 00-06 (Saturday
     night) the late one's, and Sunday 06-24 a weekday's.
     """
-    if isinstance(profile, list):
+    if not isinstance(profile, str):
         w = np.asarray(profile, dtype=float)
     else:
         p = tomllib.loads(HOUR_OF_WEEK_TOML.read_text("utf-8"))[profile]

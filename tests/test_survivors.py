@@ -281,8 +281,8 @@ def test_todays_service_is_the_scenario_with_baseline_dispatch_and_no_units(
     b = baseline_of(oslo)
     assert b.dispatch.policy == "baseline" and oslo.dispatch.policy == "health-first"
     assert b.dispatch.model_dump() == oslo.dispatch.model_dump() | {"policy": "baseline"}
-    assert b.fleet.units == [] and len(oslo.fleet.units) == 4
-    assert b.fleet.model_dump() == oslo.fleet.model_dump() | {"units": []}
+    assert b.fleet.units == () and len(oslo.fleet.units) == 4
+    assert b.fleet.model_dump() == oslo.fleet.model_dump() | {"units": ()}
     rest = set(type(oslo).model_fields) - {"dispatch", "fleet"}
     assert {k: getattr(b, k) for k in rest} == {k: getattr(oslo, k) for k in rest}
     assert not b.units_are_active

@@ -202,8 +202,8 @@ class Gamma(_Spread):
 
 class Empirical(_Dist):
     dist: Literal["empirical"]
-    values: list[Time] = Field(min_length=1)
-    weights: list[Weight] | None = None
+    values: tuple[Time, ...] = Field(min_length=1)
+    weights: tuple[Weight, ...] | None = None
 
     @model_validator(mode="after")
     def _weights_match(self) -> Empirical:

@@ -108,8 +108,8 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-# the labels pydantic gives the members of a union ("list[constrained-float]"), not fields
-_UNION_MEMBER = re.compile(r"(list|dict|literal)\[.*\]|function-", re.DOTALL)
+# the labels pydantic gives the members of a union ("tuple[constrained-float, ...]"), not fields
+_UNION_MEMBER = re.compile(r"(list|tuple|dict|literal)\[.*\]|function-", re.DOTALL)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -157,13 +157,25 @@ def describe_problems(exc: ValidationError) -> list[Problem]:
     ``describe_errors`` gives."""
     out: list[Problem] = []
     seen: set[str] = set()
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # a tuple's length is counted after its items are validated, of those that passed: where an
+    # item failed, that item is the problem, not the length pydantic then finds too short
+    failed_in = {
+        tuple(e["loc"][:i]) for e in errors for i, p in enumerate(e["loc"]) if isinstance(p, int)
+    }
+    for err in errors:
         loc = tuple(err["loc"])
+        if err["type"] == "too_short" and loc in failed_in:
+            continue
         where = _path(loc)
         tokens, key = _tokens(loc)
         kind = err["type"]
         msg = err["msg"].removeprefix("Value error, ")
         value = err.get("input")
+        if kind == "tuple_type":  # a scenario's lists are tuples once read; a file has lists
+            kind, msg = "list_type", "Input should be a valid list"
+        elif kind in ("too_short", "too_long"):
+            msg = msg.replace("Tuple should", "List should", 1)
         if kind == "extra_forbidden":
             msg = "unknown field (check the spelling; `planner schema` lists every field)"
         elif kind == "missing":

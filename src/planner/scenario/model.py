@@ -11,9 +11,10 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,6 +45,44 @@ MAX_CALLS_PER_REPLICATION = 5_000_000
 """Most calls one replication may be expected to have (some 280 years of the default region's
 calls): more would need gigabytes for the event log and hours for the engine, so a scenario that
 asks for more is refused before it runs, naming the fields that make the number."""
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenDict(dict[K, V]):
+    """A table of a scenario: a dict that refuses every change once made (``replaced`` in
+    ``planner.scenario.loading`` makes a changed scenario, validated again). It pickles, copies
+    and compares as a dict, and is written to TOML and JSON as one."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(
+            "a scenario's tables cannot be changed; make a changed scenario with "
+            "planner.scenario.loading.replaced(scenario, {...})"
+        )
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self),))
+
+    def __copy__(self) -> FrozenDict[K, V]:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict[K, V]:
+        return self  # its keys and values are immutable too
+
+
+def _frozen(table: Mapping[K, V]) -> Mapping[K, V]:
+    return FrozenDict(table)
+
+
+Table = Annotated[Mapping[K, V], AfterValidator(_frozen)]
+"""A scenario's table (TOML's table, JSON's object), read-only once validated."""
 
 
 def _describe(path: str) -> dict[str, Any]:
@@ -82,18 +121,18 @@ class Demand(_Section):
     base_year: int = _field("demand.base_year", ge=2000, le=2100)
     year: int = _field("demand.year", ge=2000, le=2100)
     growth_per_year: float = _field("demand.growth_per_year", ge=-0.5, le=1.0, allow_inf_nan=False)
-    zone_rate_factors: dict[str, Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]] = (
+    zone_rate_factors: Table[str, Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]] = (
         _field("demand.zone_rate_factors")
     )
     hour_of_week_profile: (
         Literal["evening-weighted", "flat"]
-        | list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]]
+        | tuple[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)], ...]
     ) = _field("demand.hour_of_week_profile")
 
     @field_validator("hour_of_week_profile")
     @classmethod
     def _profile_shape(cls, v: Any) -> Any:
-        if isinstance(v, list):
+        if isinstance(v, tuple):
             if len(v) != 168:
                 raise ValueError(f"needs 168 hourly weights (24 x 7), got {len(v)}")
             if sum(v) <= 0:
@@ -125,14 +164,14 @@ Channel = Literal["police_112", "amk_113", "health_service"]
 
 
 class CallHandling(_Section):
-    channel_shares: dict[Channel, Probability] = _field("call_handling.channel_shares")
+    channel_shares: Table[Channel, Probability] = _field("call_handling.channel_shares")
     handling: Distribution = _field("call_handling.handling")
     pass_on: Distribution = _field("call_handling.pass_on")
     joint_notification: bool = _field("call_handling.joint_notification")
 
     @field_validator("channel_shares")
     @classmethod
-    def _sum_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+    def _sum_to_one(cls, v: Mapping[str, float]) -> Mapping[str, float]:
         total = sum(v.values())
         if not math.isclose(total, 1.0, abs_tol=1e-6):
             raise ValueError(f"shares must sum to 1, got {total:.6g}")
@@ -142,11 +181,11 @@ class CallHandling(_Section):
 class Shift(_Section):
     start_hour: int = Field(ge=0, le=23, description="hour of day the shift starts, 0-23")
     hours: float = Field(gt=0, le=24, allow_inf_nan=False, description="length, h")
-    days: list[Weekday] = Field(min_length=1, max_length=7, description="days it starts")
+    days: tuple[Weekday, ...] = Field(min_length=1, max_length=7, description="days it starts")
 
     @field_validator("days")
     @classmethod
-    def _unique(cls, v: list[str]) -> list[str]:
+    def _unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         if len(set(v)) != len(v):
             raise ValueError("a day is listed twice")
         return v
@@ -174,8 +213,8 @@ class Unit(_Section):
 
 
 class Fleet(_Section):
-    shifts: dict[Key, Shift] = _field("fleet.shifts")
-    units: list[Unit] = _field("fleet.units", max_length=200)
+    shifts: Table[Key, Shift] = _field("fleet.shifts")
+    units: tuple[Unit, ...] = _field("fleet.units", max_length=200)
     crew: int = _field("fleet.crew", ge=1, le=6)
     mobilisation: Distribution = _field("fleet.mobilisation")
 
@@ -195,7 +234,7 @@ class Fleet(_Section):
 
 class Police(_Section):
     officers_per_patrol: int = _field("police.officers_per_patrol", ge=1, le=8)
-    patrols: dict[Key, Annotated[int, Field(ge=1, le=2000)]] = _field("police.patrols")
+    patrols: Table[Key, Annotated[int, Field(ge=1, le=2000)]] = _field("police.patrols")
     other_work_utilisation: float = _field(
         "police.other_work_utilisation", ge=0, le=0.99, allow_inf_nan=False
     )
@@ -207,7 +246,7 @@ class Police(_Section):
 class Facilities(_Section):
     handover_ambulance: Distribution = _field("facilities.handover_ambulance")
     handover_police: Distribution = _field("facilities.handover_police")
-    catchment_overrides: dict[str, Key] = _field("facilities.catchment_overrides")
+    catchment_overrides: Table[str, Key] = _field("facilities.catchment_overrides")
 
 
 class Dispatch(_Section):
@@ -232,7 +271,7 @@ class Travel(_Section):
         "travel.emergency_speed_factor", ge=1, le=3, allow_inf_nan=False
     )
     rush_hour_factor: float = _field("travel.rush_hour_factor", ge=1, le=4, allow_inf_nan=False)
-    rush_hours: list[Annotated[int, Field(ge=0, le=23)]] = _field(
+    rush_hours: tuple[Annotated[int, Field(ge=0, le=23)], ...] = _field(
         "travel.rush_hours", max_length=24
     )
     emergency_rush_damping: Probability = _field("travel.emergency_rush_damping")
@@ -274,10 +313,10 @@ class Optimise(_Section):
         "optimise.threshold_minutes", gt=0, le=240, allow_inf_nan=False
     )
     p_wait_target: float = _field("optimise.p_wait_target", gt=0, lt=1, allow_inf_nan=False)
-    shift_lengths: list[Annotated[int, Field(ge=1, le=24)]] = _field(
+    shift_lengths: tuple[Annotated[int, Field(ge=1, le=24)], ...] = _field(
         "optimise.shift_lengths", min_length=1, max_length=24
     )
-    shift_starts: list[Annotated[int, Field(ge=0, le=23)]] = _field(
+    shift_starts: tuple[Annotated[int, Field(ge=0, le=23)], ...] = _field(
         "optimise.shift_starts", min_length=1, max_length=24
     )
     night_premium: float = _field("optimise.night_premium", ge=0, le=5, allow_inf_nan=False)
@@ -316,7 +355,7 @@ class Scenario(_Section):
     scenario: ScenarioInfo
     region: Region
     demand: Demand
-    situations: dict[Key, Situation] = Field(min_length=1, max_length=30)
+    situations: Table[Key, Situation] = Field(min_length=1, max_length=30)
     triage: Triage
     call_handling: CallHandling
     fleet: Fleet
@@ -332,7 +371,7 @@ class Scenario(_Section):
 
     @field_validator("situations")
     @classmethod
-    def _shares_sum_to_one(cls, v: dict[str, Situation]) -> dict[str, Situation]:
+    def _shares_sum_to_one(cls, v: Mapping[str, Situation]) -> Mapping[str, Situation]:
         total = sum(s.share for s in v.values())
         if not math.isclose(total, 1.0, abs_tol=1e-6):
             raise ValueError(f"situation shares must sum to 1, got {total:.6g}")

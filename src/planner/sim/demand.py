@@ -9,6 +9,7 @@ a policy uses it: adding a unit must not shift the draws of later calls.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -54,7 +55,7 @@ def _profiles() -> dict[str, dict[str, object]]:
     return tomllib.loads(text)
 
 
-def hour_of_week_weights(profile: str | list[float]) -> np.ndarray:
+def hour_of_week_weights(profile: str | Sequence[float]) -> np.ndarray:
     """168 weights, Monday 00-01 first, with mean 1 (so the yearly volume is unchanged)."""
     if isinstance(profile, str):
         p = _profiles()[profile]
