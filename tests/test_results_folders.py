@@ -494,7 +494,7 @@ def _attach_frontier(folder: Path, scenario: str, region: str) -> None:
 def test_optimize_into_a_run_folder_brings_its_frontier_to_the_report(
     cli: Any, bergen_run: Path, tmp_path: Path
 ) -> None:
-    from planner.report.document import load_bundle
+    from planner.report.folder import load_bundle
 
     folder = tmp_path / "run"
     shutil.copytree(bergen_run, folder)
@@ -526,7 +526,7 @@ def test_optimize_into_a_run_folder_brings_its_frontier_to_the_report(
 
 
 def test_a_frontier_of_another_region_never_reaches_a_run_report(cli: Any, tmp_path: Path) -> None:
-    from planner.report.document import load_bundle
+    from planner.report.folder import load_bundle
 
     folder = tmp_path / "out"
     _attach_frontier(folder, "bergen small", "bergen")  # optimize left a Bergen frontier here
@@ -550,7 +550,7 @@ def test_a_frontier_of_another_region_never_reaches_a_run_report(cli: Any, tmp_p
 
 
 def test_a_frontier_not_in_the_manifest_is_ignored(bergen_run: Path, tmp_path: Path) -> None:
-    from planner.report.document import load_bundle
+    from planner.report.folder import load_bundle
 
     folder = tmp_path / "run"
     shutil.copytree(bergen_run, folder)

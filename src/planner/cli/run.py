@@ -267,7 +267,8 @@ def report(
     ] = None,
 ) -> None:
     """A short report for decision-makers: headline, map, frontier, sensitivity, assumptions."""
-    from planner.report.document import Bundle, ReportError, load_bundle, report_of
+    from planner.report.document import report_of
+    from planner.report.folder import Bundle, ReportError, load_bundle
     from planner.report.from_store import load_store_bundle
     from planner.store.database import DEFAULT_PATH
     from planner.store.files import write_atomically
@@ -299,12 +300,12 @@ def report(
             fail([str(exc)])
             raise  # unreachable
     if fmt == "html":
-        from planner.report.document import to_html
+        from planner.report.render import to_html
 
         page = to_html(composed)
         write_atomically(target, lambda p: write_text(p, page), mode=checked.mode)
     else:
-        from planner.report.document import write_pdf
+        from planner.report.render import write_pdf
 
         write_atomically(target, lambda p: write_pdf(composed, p), mode=checked.mode)
     common.out.print(f"wrote {target}")

@@ -39,9 +39,9 @@ from planner.dashboard import state
 from planner.dashboard.model import default_at, merged, set_value, value_at
 from planner.dashboard.text import LANGS, Words, plain, words
 from planner.dashboard.view import decimal_input, decimal_text, entered
-from planner.report.document import number
 from planner.scenario.distributions import MAX_CV, MAX_MINUTES, MIN_CV, Distribution, Empirical
 from planner.scenario.model import Scenario, Situation
+from planner.words import number
 
 if TYPE_CHECKING:
     from planner.scenario.distributions import _Dist

@@ -21,7 +21,7 @@ from planner.bundled import bundled
 from planner.calendar import MINUTES_PER_DAY, years_measured
 from planner.economics.appraisal import Appraisal, Headline, appraise, headline
 from planner.geo.region import Region
-from planner.report.document import zone_shares
+from planner.report.folder import zone_shares
 from planner.scenario.loading import Problem, ScenarioError, parse_toml, scenario_from_mapping
 from planner.scenario.model import WEEKDAYS, Scenario
 from planner.scenario.parameters import deep_merge, default_values, registry

@@ -1138,7 +1138,7 @@ def render(run: Run, w: Words, key: str = "playback") -> None:
 
     from planner.dashboard import state
     from planner.geo.geodata import load_region
-    from planner.report.document import number
+    from planner.words import number
 
     st.subheader(w("playback_title"))
     scenario, results = run.scenario, run.results

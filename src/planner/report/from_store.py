@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.report.document import Bundle, ReportError, bundle_of
+from planner.report.folder import Bundle, ReportError, bundle_of
 
 
 def load_store_bundle(path: Path, scenario: str, seed: int | None = None) -> Bundle:

@@ -709,7 +709,7 @@ def share_map(
 ) -> Figure:
     """The report's map: each zone's share of eligible calls met health-first (0–100 %), the
     bases with their units, the receiving facilities."""
-    from planner.report.document import number
+    from planner.words import number
 
     t = _words(lang)
     values = zone_shares.set_index("zone")["share_health_first"].astype(float)
@@ -726,7 +726,7 @@ def share_map(
 
 def density_shading(region: Region, lang: str = "nb") -> Shading:
     """Inhabitants per km², on a log scale from 1 (or the least dense zone) to the densest."""
-    from planner.report.document import number
+    from planner.words import number
 
     t = _words(lang)
     zones = region.zones.to_crs(METRIC_CRS)
@@ -749,7 +749,7 @@ def density_shading(region: Region, lang: str = "nb") -> Shading:
 def draw_region(region: Region, out: Path, title: str | None = None, lang: str = "nb") -> None:
     """The region's zones shaded by population density with every facility (``planner geodata
     map``), written whole or not at all."""
-    from planner.report.document import number
+    from planner.words import number
 
     t = _words(lang)
     heading = title or t["map_density_title"].format(

@@ -22,7 +22,6 @@ from planner.dashboard.view import current, need_run, num
 from planner.economics.appraisal import Appraisal, Headline
 from planner.report.document import (
     base_names_of,
-    bundle_of,
     decision_lines,
     glossary,
     png,
@@ -30,10 +29,10 @@ from planner.report.document import (
     report_of,
     summary_text,
     text,
-    to_html,
     tornado_figure,
-    write_pdf,
 )
+from planner.report.folder import bundle_of
+from planner.report.render import to_html, write_pdf
 from planner.scenario.model import Scenario
 from planner.sim.kpis import Estimate
 
