@@ -150,12 +150,6 @@ class _Spread(_Dist):
             )
         return self
 
-
-class Lognormal(_Spread):
-    dist: Literal["lognormal"]
-    mean_: PositiveTime = Field(alias="mean")
-    sd: PositiveTime = Field(description=SD_DESCRIPTION)
-
     @property
     def mean(self) -> float:
         return self.mean_
@@ -163,6 +157,12 @@ class Lognormal(_Spread):
     @property
     def variance(self) -> float:
         return self.sd**2
+
+
+class Lognormal(_Spread):
+    dist: Literal["lognormal"]
+    mean_: PositiveTime = Field(alias="mean")
+    sd: PositiveTime = Field(description=SD_DESCRIPTION)
 
     @property
     def median(self) -> float:
@@ -179,14 +179,6 @@ class Gamma(_Spread):
     dist: Literal["gamma"]
     mean_: PositiveTime = Field(alias="mean")
     sd: PositiveTime = Field(description=SD_DESCRIPTION)
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
-
-    @property
-    def variance(self) -> float:
-        return self.sd**2
 
     @property
     def median(self) -> float:
