@@ -15,7 +15,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from planner.dashboard import state
-from planner.sweep.executors import default_workers
+from planner.processes import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_LIMIT = 5.0  # s: a cold default run with results shown (the promise to planners)

@@ -3,8 +3,8 @@ stream, the engine, the event log, the KPIs, the tables by zone and hour), one r
 another and on one worker process per core, beside a bare SimPy M/M/4 loop in the same run.
 
 Calls per second of wall time: ``simulate`` counts every call of every replication; the worker
-processes are started inside the timing; the world (travel tables) is built before it, as a
-second run of the same region finds it. The issue's promise:
+processes (``simulate(workers=...)``) are started inside the timing; the world (travel tables)
+is built before it, as a second run of the same region finds it. The issue's promise:
 end to end at least as many calls per second as the bare SimPy loop's.
 
 Run from the project root: ``python benchmarks/bench_pipeline.py [replications]`` (default 40).
@@ -21,8 +21,8 @@ import pandas as pd
 from bench_engine import bare_simpy_seconds_per_call
 
 from planner import load_scenario, simulate
+from planner.processes import default_workers
 from planner.sim.event_log import DiscardLog
-from planner.sweep.executors import default_workers, process_pool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,11 +44,7 @@ def calls_per_second(replications: int, workers: int) -> tuple[float, int]:
     simulate(scenario, 1, log_to=DiscardLog())  # the world built here, as in any later run
     log = CountedLog()
     started = time.perf_counter()
-    if workers > 1:
-        with process_pool(workers) as pool:
-            simulate(scenario, replications, log_to=log, executor=pool)
-    else:
-        simulate(scenario, replications, log_to=log)
+    simulate(scenario, replications, log_to=log, workers=workers)
     return log.calls / (time.perf_counter() - started), log.calls
 
 

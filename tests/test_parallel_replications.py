@@ -50,6 +50,24 @@ def test_worker_processes_give_the_serial_figures(serial: Results) -> None:
         _same(serial, simulate(scenario_from_dict(SMALL), executor=pool.executor))
 
 
+@pytest.mark.shell
+def test_simulate_starts_its_own_worker_processes_when_asked(serial: Results) -> None:
+    _same(serial, simulate(scenario_from_dict(SMALL), workers=2))
+
+
+def test_workers_are_a_whole_number_of_processes_and_not_beside_a_pool() -> None:
+    s = scenario_from_dict(SMALL)
+    _same(simulate(s, 2), simulate(s, 2, workers=1))  # one process: here, as without
+    with pytest.raises(ValueError, match=r"workers: at least 1 process \(got 0\)"):
+        simulate(s, workers=0)
+    with pytest.raises(TypeError, match=r"workers: a whole number of processes, or None"):
+        simulate(s, workers=True)
+    with pytest.raises(TypeError, match=r"\(got 2\.0\)"):
+        simulate(s, workers=2.0)  # type: ignore[arg-type]
+    with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match="not both"):
+        simulate(s, executor=pool, workers=2)
+
+
 def test_a_streamed_log_is_the_same(tmp_path: Path, serial: Results) -> None:
     with ThreadPoolExecutor(2) as pool:
         simulate(scenario_from_dict(SMALL), log_to=tmp_path / "calls.parquet", executor=pool)
@@ -204,7 +222,7 @@ def test_the_default_workers_are_one_per_core_only_for_a_long_run(
     from planner.cli import common
     from planner.sim import budget
 
-    monkeypatch.setattr("planner.sweep.executors.default_workers", lambda: 2)
+    monkeypatch.setattr("planner.processes.default_workers", lambda: 2)
     monkeypatch.setattr(budget, "available_memory", lambda: None)  # memory not known
     s = scenario_from_dict(SMALL)
     seconds = budget.estimate_run(budget.expected_calls(s), 7, 1).seconds

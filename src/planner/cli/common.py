@@ -183,6 +183,7 @@ def workers_for(
     """How many worker processes a run's replications get: ``workers`` if asked (refused in one
     line if they would not fit in the memory free, unless ``force``), else one per core when the
     run is expected to take over ``WORTH_WORKERS_SECONDS`` — as many as fit in memory."""
+    from planner.processes import default_workers
     from planner.sim.budget import (
         available_memory,
         estimate_run,
@@ -190,7 +191,6 @@ def workers_for(
         format_bytes,
         workers_that_fit,
     )
-    from planner.sweep.executors import default_workers
 
     calls = expected_calls(scenario)
     run = estimate_run(calls, replications or scenario.run.replications, simulations)
@@ -218,7 +218,7 @@ def replication_workers(workers: int) -> Iterator[Executor | None]:
     if workers <= 1:
         yield None
         return
-    from planner.sweep.executors import process_pool
+    from planner.processes import process_pool
 
     with process_pool(workers) as pool:
         yield pool

@@ -24,10 +24,10 @@ import streamlit as st
 
 from planner.dashboard.library import Library
 from planner.dashboard.model import Run, merged, shipped_scenarios, simulation_key, value_at
+from planner.processes import default_workers, process_pool
 from planner.scenario.model import Scenario
 from planner.sim.compare import baseline_of
 from planner.sim.run import Results, prepare, simulate
-from planner.sweep.executors import default_workers, process_pool
 
 DEFAULT_SCENARIO = "oslo_akershus"
 _CACHE_SIZE = 24  # simulated results kept for all sessions (a default run is about 30 MB)

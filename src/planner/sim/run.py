@@ -147,6 +147,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     log_to: Path | LogSink | None = None,
     executor: Executor | None = None,
+    workers: int | None = None,
 ) -> Results:
     """Run a scenario's replications (defaults from its [run] section) and gather the results.
 
@@ -163,7 +164,22 @@ def simulate(
     ``planner.sweep.executors.local_pool``) runs the replications side by side, a few ahead of the
     one being gathered; they are gathered in order, so every figure and the log are the same,
     bit for bit, as when they run one after another here.
+
+    ``workers`` (> 1) runs them so on that many worker processes of this machine, started here
+    and shut down at the end (``planner.processes.default_workers()`` is one per core); None or 1
+    runs them here. Not with ``executor``, which is a pool already.
     """
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
+        raise TypeError(f"workers: a whole number of processes, or None (got {workers!r})")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers: at least 1 process (got {workers})")
+    if workers is not None and workers > 1:
+        if executor is not None:
+            raise ValueError("give workers or executor, not both: an executor is a pool already")
+        from planner.processes import process_pool
+
+        with process_pool(workers) as pool:
+            return simulate(scenario, replications, seed, progress, log_to, pool)
     if isinstance(scenario, dict):
         scenario = scenario_from_dict(scenario)
     if replications is not None or seed is not None:

@@ -9,11 +9,8 @@ the speed, never a result.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
-import os
 import re
 import signal
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from planner.processes import default_workers, process_pool
 from planner.sweep.grid import ItemResult, Sweep, run_item
 
 IN_FLIGHT_PER_WORKER = 4
@@ -72,22 +70,6 @@ class Pool:
     name: str  # how the store records it: "local:2" or "dask:tcp://host:8786"
 
 
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def process_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """Worker processes on this machine, started by 'spawn': a fresh interpreter each, so no
-    open store connection or lock is inherited from the parent (as fork would); each ends when
-    the process that started it does."""
-    return cf.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=exit_with_parent,
-        initargs=(os.getpid(),),
-    )
-
-
 @contextmanager
 def local_pool(workers: int | None = None) -> Iterator[Pool]:
     """A pool of ``process_pool`` workers (one per core unless told), shut down on leaving."""
@@ -98,22 +80,6 @@ def local_pool(workers: int | None = None) -> Iterator[Pool]:
         except BaseException:
             executor.shutdown(wait=True, cancel_futures=True)
             raise
-
-
-PARENT_CHECK_SECONDS = 1.0
-"""How often a local worker checks that the sweep that started it is still alive."""
-
-
-def exit_with_parent(parent: int) -> None:
-    """Run in each local worker: end it when the sweep dies (SIGKILL, out of memory), which
-    would otherwise leave it orphaned, holding memory and a slot, until the machine restarts."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 _SCHEDULER = re.compile(
