@@ -114,3 +114,38 @@ def test_figures_without_a_kpi_table_are_summarised_from_their_replications() ->
     assert got.per_replication["replication"].tolist() == [0, 1]
     assert got.estimate("calls_per_year").mean == 2.0
     assert got.kpis.columns.tolist() == list(KPI_COLUMNS)
+
+
+def test_nulls_read_back_as_nan_in_a_float_column() -> None:
+    out = RunSummary("Alone", 1, _figures([5.0], [9.0])).to_json()
+    back = RunSummary.from_json(out)
+    # every interval null: a column of NaN floats, not of None
+    assert back.kpis["ci_low"].dtype == np.float64 and back.kpis["ci_low"].isna().all()
+    e = back.estimate("response_median")
+    assert e.mean == 9.0 and math.isnan(e.low) and math.isnan(e.high) and not e.has_interval
+    per = Figures.from_json({"per_replication": {"replication": [0], "x": [None]}})
+    assert per.per_replication["x"].dtype == np.float64
+
+
+def test_a_stored_kpi_table_is_read_as_stored_not_summarised_again() -> None:
+    row = {"kpi": "calls_per_year", "label": "Calls", "unit": "per year"}
+    raw = {
+        "kpis": [row | {"mean": 99.0, "ci_low": 1.0, "ci_high": 2.0}],
+        "per_replication": {"replication": [0, 1], "calls_per_year": [1.0, 3.0]},
+    }
+    got = Figures.from_json(raw)
+    assert got.estimate("calls_per_year") == (99.0, 1.0, 2.0)
+    assert got.kpis.loc[0, "label"] == "Calls"
+    empty = Figures.from_json({"kpis": [], "per_replication": {"replication": []}})
+    assert empty.kpis.columns.tolist() == list(KPI_COLUMNS) and empty.kpis.empty
+
+
+def test_the_hours_are_168_floats() -> None:
+    out = RunSummary("A", 1, _figures([5.0], [9.0]), utilisation=np.zeros(168)).to_json()
+    whole = RunSummary.from_json(out | {"utilisation_by_hour_of_week": [0] * 168})
+    assert whole.utilisation is not None and whole.utilisation.dtype == np.float64
+    back = RunSummary.from_json(out | {"utilisation_by_hour_of_week": [0] * 167 + [None]})
+    assert back.utilisation is not None and back.utilisation.shape == (168,)
+    assert math.isnan(back.utilisation[167])
+    with pytest.raises(ValueError, match="utilisation_by_hour_of_week: 167 values, not 168"):
+        RunSummary.from_json(out | {"utilisation_by_hour_of_week": [0.5] * 167})

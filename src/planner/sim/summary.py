@@ -30,17 +30,15 @@ from planner.sim.kpis import Estimate
 
 KPI_COLUMNS = ("kpi", "label", "unit", "mean", "ci_low", "ci_high")
 """The columns of a KPI table (``kpis.summarise``), in order."""
-_FIGURES = ("mean", "ci_low", "ci_high")
 
 
 def _cell(value: Any) -> Any:
-    """A figure as JSON holds it: null for NaN, a plain number otherwise."""
-    if isinstance(value, float | np.floating) and math.isnan(value):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
+    """A figure as JSON holds it: null for NaN (numpy's floats are floats too)."""
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def _number(value: Any) -> float:
+def _number(value: Any) -> Any:
+    """A figure as read from JSON: NaN for null; anything else as it is."""
     return math.nan if value is None else value
 
 
@@ -61,10 +59,7 @@ class Figures:
         return Estimate.of(rows.iloc[0])
 
     def to_json(self) -> dict[str, Any]:
-        rows = [
-            {c: _cell(v) for c, v in zip(KPI_COLUMNS, r, strict=True)}
-            for r in self.kpis[list(KPI_COLUMNS)].itertuples(index=False)
-        ]
+        rows = [{c: _cell(r[c]) for c in KPI_COLUMNS} for r in self.kpis.to_dict("records")]
         per = {c: [_cell(v) for v in self.per_replication[c]] for c in self.per_replication}
         return {"kpis": rows, "per_replication": per}
 
@@ -80,10 +75,7 @@ class Figures:
             from planner.sim.kpis import summarise
 
             return cls(summarise(per), per)
-        rows = [
-            {c: (_number(r[c]) if c in _FIGURES else r[c]) for c in KPI_COLUMNS}
-            for r in raw["kpis"]
-        ]
+        rows = [{c: _number(r[c]) for c in KPI_COLUMNS} for r in raw["kpis"]]
         return cls(pd.DataFrame(rows, columns=list(KPI_COLUMNS)), per)
 
 
@@ -142,13 +134,15 @@ class RunSummary:
         """A summary from the mapping ``to_json`` gives (``summary.json`` read and checked: the
         report's ``read_summary`` checks its shape first, with a one-line error)."""
         util: Sequence[Any] | None = raw.get("utilisation_by_hour_of_week")
+        if util is not None and len(util) != HOURS_PER_WEEK:
+            raise ValueError(
+                f"utilisation_by_hour_of_week: {len(util)} values, not {HOURS_PER_WEEK}"
+            )
         return cls(
             scenario=raw["scenario"],
             seed=raw["seed"],
             figures=Figures.from_json(raw),
-            utilisation=None
-            if util is None
-            else np.array([_number(u) for u in util], dtype=float).reshape(HOURS_PER_WEEK),
+            utilisation=None if util is None else np.array([_number(u) for u in util], float),
             baseline=Figures.from_json(raw["baseline"]) if "baseline" in raw else None,
             scenario_file=raw.get("scenario_file"),
         )
