@@ -54,6 +54,33 @@ def test_the_loader_gives_the_scenario_the_region_it_read_once() -> None:
     assert set(s.model_dump()) == set(type(s).model_fields)
 
 
+def test_the_world_is_built_from_the_region_given_without_opening_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import builtins
+    import io
+
+    from planner import scenario_from_dict
+    from planner.sim.world import _geodata_world, build_world
+
+    s = scenario_from_dict({"fleet": {"units": [{"name": "X", "base": "ahus", "shift": "day"}]}})
+    assert s.geodata.road_model.access_speed("default") > 0  # read with the region
+    from planner.geo.roads import road_model
+
+    _geodata_world.cache_clear()  # built here, not found cached
+    road_model.cache_clear()  # nor a road model read before
+
+    def no_files(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"the simulation opened a file: {args[:1]}")
+
+    for module, name in ((builtins, "open"), (io, "open")):
+        monkeypatch.setattr(module, name, no_files)
+    monkeypatch.setattr("pathlib.Path.read_text", no_files)
+    monkeypatch.setattr("pathlib.Path.read_bytes", no_files)
+    world = build_world(s)
+    assert world.cell_zone.shape == (len(s.geodata.cells),)
+
+
 def test_the_loader_checks_a_scenario_against_the_region_it_is_given() -> None:
     from dataclasses import replace
 

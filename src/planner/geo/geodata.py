@@ -47,6 +47,8 @@ def load_region(name: str) -> Region:
     def table(file: str) -> pd.DataFrame:
         return pd.read_csv(folder / file, dtype=_TEXT, keep_default_na=False, na_values=[""])
 
+    from planner.geo.roads import RoadModel
+
     zones = gpd.read_file(folder / "zones.geojson")
     zones["zone_code"] = zones["zone_code"].astype(str)
     return Region(
@@ -57,4 +59,5 @@ def load_region(name: str) -> Region:
         districts=table("police_districts.csv"),
         nodes=table("road_nodes.csv"),
         edges=table("road_edges.csv"),
+        road_model=RoadModel.from_toml(folder / "road_model.toml"),
     )

@@ -1,4 +1,5 @@
-"""The built geodata of a region: zones, demand cells, facilities, police districts, roads.
+"""The built geodata of a region: zones, demand cells, facilities, police districts, roads and
+the road model's parameters.
 
 A ``Region`` is data only; ``planner.geo.geodata`` reads one from the project's files and the
 scenario loader gives it to the scenario that names it.
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
+
+    from planner.geo.roads import RoadModel
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,6 +32,7 @@ class Region:
     districts: pd.DataFrame  # police_district, name, patrols, source
     nodes: pd.DataFrame  # id, name, lat, lon, kommune
     edges: pd.DataFrame  # a, b, road, road_class, speed_kmh, length_km
+    road_model: RoadModel  # detours, access speeds, congestion (the region's road_model.toml)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Region) and other.name == self.name

@@ -135,12 +135,9 @@ class TravelModel:
 
 
 def travel_model(region: object, rules: TrafficRules | None = None) -> TravelModel:
-    """The road travel model of a built region (its graph and its road_model.toml)."""
-    from planner.geo.geodata import geodata_dir
+    """The road travel model of a built region: its graph and its road model, read with it."""
     from planner.geo.region import Region
-    from planner.geo.roads import road_model
 
     assert isinstance(region, Region)
-    model = road_model(str(geodata_dir() / region.name / "road_model.toml"))
-    network = RoadNetwork.from_tables(region.nodes, region.edges, model)
-    return TravelModel(network, model, rules or TrafficRules())
+    network = RoadNetwork.from_tables(region.nodes, region.edges, region.road_model)
+    return TravelModel(network, region.road_model, rules or TrafficRules())
