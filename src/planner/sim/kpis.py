@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # the t quantile (what scipy.stats.t.ppf computes)
 
 from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_YEAR
 from planner.sim.events import FALLBACK_REASONS, Reason, TransportMode
@@ -286,7 +286,7 @@ def interval(values: np.ndarray, level: float = 0.95) -> Estimate:
     mean = float(v.mean())
     if v.size < 2:
         return Estimate(mean, math.nan, math.nan)
-    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    half = float(stdtrit(v.size - 1, 0.5 + level / 2) * v.std(ddof=1) / np.sqrt(v.size))
     return Estimate(mean, mean - half, mean + half)
 
 
