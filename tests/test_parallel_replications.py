@@ -55,13 +55,49 @@ def test_simulate_starts_its_own_worker_processes_when_asked(serial: Results) ->
     _same(serial, simulate(scenario_from_dict(SMALL), workers=2))
 
 
+def test_auto_workers_run_a_short_run_here(
+    serial: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner import processes
+
+    def no_pool(workers: int) -> None:
+        raise AssertionError(f"a short run started {workers} processes")
+
+    monkeypatch.setattr(processes, "process_pool", no_pool)
+    _same(serial, simulate(scenario_from_dict(SMALL), workers="auto"))
+
+
+@pytest.mark.shell
+def test_auto_workers_start_as_many_processes_as_budget_says(
+    serial: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner import processes
+    from planner.sim import budget
+
+    started: list[int] = []
+    real_pool = processes.process_pool
+
+    def pool(workers: int) -> Any:
+        started.append(workers)
+        return real_pool(workers)
+
+    monkeypatch.setattr(budget, "auto_workers", lambda s: 2)  # as for a long run on 2 cores
+    monkeypatch.setattr(processes, "process_pool", pool)
+    _same(serial, simulate(scenario_from_dict(SMALL), workers="auto"))
+    assert started == [2]
+
+
 def test_workers_are_a_whole_number_of_processes_and_not_beside_a_pool() -> None:
     s = scenario_from_dict(SMALL)
     _same(simulate(s, 2), simulate(s, 2, workers=1))  # one process: here, as without
     with pytest.raises(ValueError, match=r"workers: at least 1 process \(got 0\)"):
         simulate(s, workers=0)
-    with pytest.raises(TypeError, match=r"workers: a whole number of processes, or None"):
+    with pytest.raises(TypeError, match=r"workers: a whole number of processes, 'auto' or None"):
         simulate(s, workers=True)
+    with pytest.raises(TypeError, match=r"\(got 'AUTO'\)"):
+        simulate(s, workers="AUTO")  # type: ignore[arg-type]
+    with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match="not both"):
+        simulate(s, executor=pool, workers=1)
     with pytest.raises(TypeError, match=r"\(got 2\.0\)"):
         simulate(s, workers=2.0)  # type: ignore[arg-type]
     with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match="not both"):
@@ -226,10 +262,13 @@ def test_the_default_workers_are_one_per_core_only_for_a_long_run(
     monkeypatch.setattr(budget, "available_memory", lambda: None)  # memory not known
     s = scenario_from_dict(SMALL)
     seconds = budget.estimate_run(budget.expected_calls(s), 7, 1).seconds
-    assert seconds < common.WORTH_WORKERS_SECONDS  # a short run: here, one after another
-    assert common.workers_for(None, s, None, 1) == 1
-    reps = int(7 * 2 * common.WORTH_WORKERS_SECONDS / seconds)  # twice as long as the bound
-    assert common.workers_for(None, s, reps, 1) == 2
+    assert seconds < budget.WORTH_WORKERS_SECONDS  # a short run: here, one after another
+    assert common.workers_for(None, s, None, 1) == 1 == budget.auto_workers(s)
+    reps = int(7 * 2 * budget.WORTH_WORKERS_SECONDS / seconds)  # twice as long as the bound
+    assert common.workers_for(None, s, reps, 1) == 2 == budget.auto_workers(s, reps)
+    # a run and its baseline: twice the work, so half the replications pay for the workers
+    assert budget.auto_workers(s, reps // 2 + 1, 2) == 2
+    assert budget.auto_workers(s, reps // 2 - 1, 1) == 1
     assert common.workers_for(1, s, reps, 1) == 1  # asked for: here
     assert common.workers_for(3, s, None, 1) == 3  # asked for: three
 

@@ -168,10 +168,6 @@ Workers = Annotated[
     ),
 ]
 
-WORTH_WORKERS_SECONDS = 10.0
-"""A run expected to take longer than this, one replication after another, is given a worker
-process per core (starting them costs a second or two)."""
-
 
 def workers_for(
     workers: int | None,
@@ -182,9 +178,10 @@ def workers_for(
 ) -> int:
     """How many worker processes a run's replications get: ``workers`` if asked (refused in one
     line if they would not fit in the memory free, unless ``force``), else one per core when the
-    run is expected to take over ``WORTH_WORKERS_SECONDS`` — as many as fit in memory."""
-    from planner.processes import default_workers
+    run is expected to take over ``budget.WORTH_WORKERS_SECONDS`` — as many as fit in memory
+    (``budget.auto_workers``)."""
     from planner.sim.budget import (
+        auto_workers,
         available_memory,
         estimate_run,
         expected_calls,
@@ -192,13 +189,11 @@ def workers_for(
         workers_that_fit,
     )
 
+    if workers is None:
+        return auto_workers(scenario, replications, simulations)
     calls = expected_calls(scenario)
     run = estimate_run(calls, replications or scenario.run.replications, simulations)
     free = available_memory()
-    if workers is None:
-        if run.seconds <= WORTH_WORKERS_SECONDS:
-            return 1
-        return workers_that_fit(calls, run, free, default_workers())
     fit = workers_that_fit(calls, run, free, workers)
     if fit < workers and not force and free is not None:
         each = estimate_run(calls, 1).peak_bytes

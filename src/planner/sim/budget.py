@@ -169,6 +169,26 @@ def workers_that_fit(
     return max(1, min(wanted, int(room // each)))
 
 
+WORTH_WORKERS_SECONDS = 10.0
+"""A run expected to take longer than this, one replication after another, is given a worker
+process per core (starting them costs a second or two)."""
+
+
+def auto_workers(scenario: Scenario, replications: int | None = None, simulations: int = 1) -> int:
+    """How many worker processes a run of ``scenario`` is given unasked (``simulate(workers=
+    "auto")``, ``planner run`` without ``--workers``): one per core when the run is expected to
+    take over ``WORTH_WORKERS_SECONDS`` one replication after another, as many as fit in the
+    memory free beside it; else 1 (here). ``simulations``: scenarios run on the same calls (a
+    run and its baseline, 2)."""
+    from planner.processes import default_workers
+
+    calls = expected_calls(scenario)
+    run = estimate_run(calls, replications or scenario.run.replications, simulations)
+    if run.seconds <= WORTH_WORKERS_SECONDS:
+        return 1
+    return workers_that_fit(calls, run, available_memory(), default_workers())
+
+
 def run_refusal(
     scenario: Scenario,
     replications: int,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -147,7 +147,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     log_to: Path | LogSink | None = None,
     executor: Executor | None = None,
-    workers: int | None = None,
+    workers: int | Literal["auto"] | None = None,
 ) -> Results:
     """Run a scenario's replications (defaults from its [run] section) and gather the results.
 
@@ -166,24 +166,32 @@ def simulate(
     bit for bit, as when they run one after another here.
 
     ``workers`` (> 1) runs them so on that many worker processes of this machine, started here
-    and shut down at the end (``planner.processes.default_workers()`` is one per core); None or 1
+    and shut down at the end; ``"auto"``, on one per core when the run is long enough to pay
+    for starting them and as many as fit in the memory free (``budget.auto_workers``); None or 1
     runs them here. Not with ``executor``, which is a pool already.
     """
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
-        raise TypeError(f"workers: a whole number of processes, or None (got {workers!r})")
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers: at least 1 process (got {workers})")
-    if workers is not None and workers > 1:
-        if executor is not None:
-            raise ValueError("give workers or executor, not both: an executor is a pool already")
-        from planner.processes import process_pool
-
-        with process_pool(workers) as pool:
-            return simulate(scenario, replications, seed, progress, log_to, pool)
+    if workers is not None and workers != "auto":
+        if isinstance(workers, bool) or not isinstance(workers, int):
+            raise TypeError(
+                f"workers: a whole number of processes, 'auto' or None (got {workers!r})"
+            )
+        if workers < 1:
+            raise ValueError(f"workers: at least 1 process (got {workers})")
+    if workers is not None and executor is not None:
+        raise ValueError("give workers or executor, not both: an executor is a pool already")
     if isinstance(scenario, dict):
         scenario = scenario_from_dict(scenario)
     if replications is not None or seed is not None:
         scenario = replaced(scenario, run_changes(replications, seed))
+    if workers == "auto":
+        from planner.sim import budget
+
+        workers = budget.auto_workers(scenario)
+    if workers is not None and workers > 1:
+        from planner import processes
+
+        with processes.process_pool(workers) as pool:
+            return simulate(scenario, progress=progress, log_to=log_to, executor=pool)
     if isinstance(log_to, Path):
         with ParquetLog(log_to) as sink:
             return _replicate(scenario, sink, progress, executor)
