@@ -5,6 +5,7 @@ the dashboard's worker processes: none on one core, a killed pool replaced by a 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -55,6 +56,45 @@ def test_simulate_starts_its_own_worker_processes_when_asked(serial: Results) ->
     _same(serial, simulate(scenario_from_dict(SMALL), workers=2))
 
 
+def test_workers_run_the_replications_on_the_pool_simulate_starts(
+    serial: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the pool's workers as threads (what runs where is the same; no process to spawn)
+    from planner import processes
+
+    started: list[int] = []
+    ran: list[int] = []
+
+    class Pool(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            ran.append(args[1])  # run_replication(scenario, replication)
+            return super().submit(fn, *args, **kwargs)
+
+    def pool(workers: int) -> ThreadPoolExecutor:
+        started.append(workers)
+        return Pool(workers)
+
+    monkeypatch.setattr(processes, "process_pool", pool)
+    s = scenario_from_dict(SMALL)
+    _same(serial, simulate(s, workers=3))
+    assert ran == list(range(7))  # every replication went to the pool
+    told: list[tuple[int, int]] = []
+    path = tmp_path / "calls.parquet"
+    got = simulate(s, 4, 5, lambda d, t: told.append((d, t)), path, workers=2)
+    assert started == [3, 2] and ran == [*range(7), *range(4)]
+    assert told == [(1, 4), (2, 4), (3, 4), (4, 4)]  # its progress, and its count of them
+    assert got.scenario.run.seed == 5 and got.log.empty  # its seed; its log streamed
+    _same(simulate(s, 4, 5), dataclasses.replace(got, log=pd.read_parquet(path)))
+    simulate(s, 2, workers=1)  # one: here, no pool
+    assert started == [3, 2]
+    # "auto" starts as many as the budget says (2 on this machine's 2 cores, for a long run)
+    from planner.sim import budget
+
+    monkeypatch.setattr(budget, "auto_workers", lambda scenario: 2)
+    _same(serial, simulate(s, workers="auto"))
+    assert started == [3, 2, 2]
+
+
 def test_auto_workers_run_a_short_run_here(
     serial: Results, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,11 +136,17 @@ def test_workers_are_a_whole_number_of_processes_and_not_beside_a_pool() -> None
         simulate(s, workers=True)
     with pytest.raises(TypeError, match=r"\(got 'AUTO'\)"):
         simulate(s, workers="AUTO")  # type: ignore[arg-type]
-    with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match="not both"):
+    with (
+        ThreadPoolExecutor(1) as pool,
+        pytest.raises(
+            ValueError, match=r"^give workers or executor, not both: an executor is a pool already$"
+        ),
+    ):
         simulate(s, executor=pool, workers=1)
     with pytest.raises(TypeError, match=r"\(got 2\.0\)"):
         simulate(s, workers=2.0)  # type: ignore[arg-type]
-    with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match="not both"):
+    both = r"^give workers or executor, not both: an executor is a pool already$"
+    with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match=both):
         simulate(s, executor=pool, workers=2)
 
 
