@@ -158,3 +158,33 @@ def test_bergen_lands_near_its_published_figures() -> None:
     missions = r.kpi("unit_missions_per_year")
     assert 1_200 <= missions <= 1_800, missions
     assert 0.15 <= r.kpi("share_police_in_unit_missions") <= 0.25
+
+
+def test_the_logs_names_are_the_names_of_their_codes_as_text() -> None:
+    # the names built independently, one Python string per call, as numpy indexes them
+    import numpy as np
+
+    from planner.sim.demand import cell_weights, generate_calls
+    from planner.sim.engine import Engine
+    from planner.sim.events import REASONS, TRANSPORT_MODES
+    from planner.sim.run import run_replication
+    from planner.sim.world import build_world
+
+    s = load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
+    world = build_world(s)
+    calls = generate_calls(s, cell_weights(s, world.cell_population, world.cell_zone), 2)
+    cols = Engine(s, world, calls).run().cols
+    log = run_replication(s, 2, world)[0]
+    expected = {
+        "zone": world.cell_zone[calls.cell],
+        "kind": np.array(calls.kinds)[calls.kind],
+        "channel": np.array(calls.channels)[calls.channel],
+        "reason": np.array([str(r) for r in REASONS])[np.asarray(cols["reason"])],
+        "transport_mode": np.array([str(m) for m in TRANSPORT_MODES])[
+            np.asarray(cols["transport_mode"])
+        ],
+    }
+    for column, names in expected.items():
+        assert log[column].dtype == "str", column
+        assert log[column].tolist() == names.tolist(), column
+    assert len(set(log["reason"])) >= 4 and len(set(log["zone"])) == 38  # a real mix of names
