@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict from 3.12 only
 
-from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_DAY
+from planner.calendar import MINUTES_PER_DAY
 from planner.scenario.loading import ScenarioError, load_scenario
 from planner.scenario.model import Scenario
 from planner.sim.summary import RunSummary
@@ -212,16 +212,13 @@ def read_summary(path: Path) -> RunSummary:
         kpis = {r["kpi"] for r in table["kpis"]}
         if missing := [k for k in KPI_BY_KEY if k not in kpis]:
             raise ReportError(f"{path}: {where}kpis has no row for {missing[0]!r}")
-    util = summary.get("utilisation_by_hour_of_week")
-    if util is not None and len(util) != HOURS_PER_WEEK:
-        raise ReportError(
-            f"{path}: utilisation_by_hour_of_week: {len(util)} values, not one per hour of the "
-            f"week ({HOURS_PER_WEEK})"
-        )
     mine, base = summary["per_replication"], summary["baseline"]["per_replication"]
     if mine["replication"] != base["replication"]:
         raise ReportError(f"{path}: per_replication and baseline.per_replication are not paired")
-    return RunSummary.from_json(summary)
+    try:
+        return RunSummary.from_json(summary)
+    except ValueError as exc:  # what the shape cannot say: 168 hours of the week
+        raise ReportError(f"{path}: {exc}") from None
 
 
 def read_event_log(path: Path) -> pd.DataFrame:

@@ -77,11 +77,7 @@ class FrozenDict(dict[K, V]):
         return self  # its keys and values are immutable too
 
 
-def _frozen(table: Mapping[K, V]) -> Mapping[K, V]:
-    return FrozenDict(table)
-
-
-Table = Annotated[Mapping[K, V], AfterValidator(_frozen)]
+Table = Annotated[Mapping[K, V], AfterValidator(FrozenDict)]
 """A scenario's table (TOML's table, JSON's object), read-only once validated."""
 
 

@@ -12,7 +12,7 @@ from planner.scenario.model import Scenario
 from planner.scenario.parameters import deep_merge, default_values
 from planner.sim.kpis import interval, summarise
 from planner.sim.run import Results
-from planner.sim.summary import RunSummary
+from planner.sim.summary import Figures, RunSummary
 
 
 def paired_differences(a: Results, b: Results) -> pd.DataFrame:
@@ -55,7 +55,8 @@ def police_hours_freed(a: Results, b: Results) -> tuple[float, float, float]:
 
 def with_baseline(results: Results, baseline: Results) -> RunSummary:
     """A run's summary carrying its paired baseline: what the report and appraisal read."""
-    return dataclasses.replace(results.summary(), baseline=baseline.summary().figures)
+    today = Figures(baseline.kpis, baseline.per_replication)
+    return dataclasses.replace(results.summary(), baseline=today)
 
 
 def baseline_data(data: dict[str, Any]) -> dict[str, Any]:
