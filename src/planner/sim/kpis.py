@@ -254,7 +254,11 @@ def replication_kpis(log: pd.DataFrame, period: Period) -> dict[str, float]:
 
     Calls that arrive in the warm-up are not counted; utilisation counts busy time after it.
     """
-    counted = log[log["t_arrival"] >= period.warmup]
+    t = log["t_arrival"].to_numpy()
+    if np.all(t[1:] >= t[:-1]):  # in order of arrival, as a replication writes it: a slice
+        counted = log.iloc[int(np.searchsorted(t, period.warmup, side="left")) :]
+    else:
+        counted = log[t >= period.warmup]
     return {k.key: k.compute(counted if k.counted_calls else log, period) for k in KPIS}
 
 
@@ -354,9 +358,11 @@ def busy_by_hour(log: pd.DataFrame, period: Period) -> tuple[np.ndarray, np.ndar
     edges = np.clip(np.arange(first, last + 1) * 60.0, period.warmup, period.horizon)
     slot_hour = np.arange(first, last) % HOURS_PER_WEEK
     length = np.diff(edges)
-    missions = log[log["unit"] >= 0]
-    unit = missions["unit"].to_numpy()
-    a, b = missions["t_dispatch"].to_numpy(float), missions["t_unit_free"].to_numpy(float)
+    unit = log["unit"].to_numpy()
+    missions = unit >= 0  # the three columns taken, not a copy of the whole log
+    unit = unit[missions]
+    a = log["t_dispatch"].to_numpy(float)[missions]
+    b = log["t_unit_free"].to_numpy(float)[missions]
     for u in range(period.units):
         on = np.asarray(period.on_duty[u], dtype=float)[slot_hour]
         duty += np.bincount(slot_hour, weights=length * on, minlength=168)
