@@ -813,7 +813,26 @@ def test_an_event_in_the_past_is_refused() -> None:
     engine = object.__new__(Engine)  # only the clock is needed
     engine.env = simpy.Environment(initial_time=10.0)
     with pytest.raises(ValueError, match=r"^negative delay -2\.5 at t = 10\.0$"):
-        engine._at(7.5, lambda: None)
+        engine._at(10.0, 7.5, lambda: None)
+
+
+def test_an_event_set_from_a_calls_minute_lands_on_that_minute() -> None:
+    # SimPy's clock at its last event, behind the minute of the call that sets the event: past
+    # half of the event's minute, the delay from the clock lands on it exactly; early in a run
+    # (the clock at 8.67..., the minute 643.58...), within a unit in the last place
+    from planner.sim.engine import Engine
+
+    def landed(clock: float, minute: float, busy: float) -> float:
+        engine = object.__new__(Engine)
+        engine.env = simpy.Environment(initial_time=clock)
+        engine._at(minute, minute + busy, lambda: None)
+        return engine.env.peek()
+
+    assert landed(10_000.0, 10_500.123456789, 30.0) == 10_500.123456789 + 30.0
+    assert landed(9_999.7, 10_000.3, 9_000.0) == 10_000.3 + 9_000.0  # up to twice the clock
+    early = 8.674198235869028, 643.5842760025402, 0.0
+    assert landed(*early) != early[1]  # the clock cannot land on that minute exactly ...
+    assert abs(landed(*early) - early[1]) == math.ulp(early[1])  # ... but an ulp from it
 
 
 # --- shift starts: every hour looked at, the horizon, a unit still busy when its shift starts --

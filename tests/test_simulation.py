@@ -173,7 +173,7 @@ def test_the_logs_names_are_the_names_of_their_codes_as_text() -> None:
     s = load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
     world = build_world(s)
     calls = generate_calls(s, cell_weights(s, world.cell_population, world.cell_zone), 2)
-    cols = Engine(s, world, calls).run().cols
+    cols = Engine(s, world, calls).run().columns()
     log = run_replication(s, 2, world)[0]
     expected = {
         "zone": world.cell_zone[calls.cell],

@@ -32,7 +32,7 @@ from planner.sim.compare import (
 )
 from planner.sim.kpis import KPIS, on_duty_minutes, summarise
 from planner.sim.run import simulate
-from planner.sim.world import PoliceDistrict, erlang_c, police_wait
+from planner.sim.world import PoliceDistrict, erlang_c, police_waits
 
 
 def _with(s: Scenario, section: str, **fields: Any) -> Scenario:
@@ -424,10 +424,15 @@ def test_the_kpi_table_names_each_kpi_with_its_label_and_unit() -> None:
 
 def test_a_patrol_is_free_at_once_when_the_draw_is_at_the_wait_probability() -> None:
     d = PoliceDistrict.erlang(2, 0.5, 30.0)  # P(wait) = 1/3, mean wait 30 min
-    assert police_wait(d, np.array([d.p_wait, 0.5])) == 0.0  # u >= P(wait): no wait
-    below = np.nextafter(d.p_wait, 0.0)
-    assert police_wait(d, np.array([below, 0.5])) == pytest.approx(-math.log(0.5) * 30.0)
-    assert police_wait(PoliceDistrict.erlang(0, 0.5, 30.0), np.array([0.9, 0.5])) == math.inf
+    none = PoliceDistrict.erlang(0, 0.5, 30.0)  # no patrol: every call waits for ever
+    below = float(np.nextafter(d.p_wait, 0.0))
+    u = np.array([[d.p_wait, 0.5], [below, 0.5], [0.9, 0.5], [0.0, 0.0], [0.1, 1.0]])
+    waits = police_waits([d, none], np.array([0, 0, 1, 0, 1]), u)
+    assert waits[0] == 0.0  # u >= P(wait): no wait
+    assert waits[1] == -math.log(0.5) * 30.0  # just below: exponential, by inversion
+    assert waits[2] == math.inf
+    assert waits[3] == -math.log(1e-300) * 30.0  # a zero uniform is taken as 1e-300
+    assert waits[4] == math.inf  # -log(1) * inf would be NaN: no patrol is for ever
 
 
 # --- simulation: overrides, progress, the log streamed ------------------------------------------

@@ -17,7 +17,8 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -27,7 +28,7 @@ from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from planner.scenario.model import Scenario
 from planner.sim.demand import CallStream
 from planner.sim.events import MODE_CODE, REASON_CODE, Reason, TransportMode
-from planner.sim.world import World, police_wait
+from planner.sim.world import Drives, World, police_waits
 
 URGENCY_RANK = {"acute": 0, "urgent": 1, "planned": 2}
 NAN = math.nan
@@ -106,8 +107,44 @@ class WaitingCalls:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class CallSheet:
+    """What the engine reads of each call, one Python list per fact (the names are the call
+    stream's): it reads them one call at a time, and an item of a list is read in half the
+    time of an item of a numpy array. With each call's wait for a free patrol, drawn here
+    once (it does not depend on when police are alerted)."""
+
+    cell: list[int]
+    police_needed: list[bool]
+    flagged: list[bool]
+    transport: list[bool]
+    medical: list[bool]
+    force_transport: list[bool]
+    police_car_today: list[bool]
+    on_scene: list[float]
+    police_alone: list[float]
+    handover_ambulance: list[float]
+    handover_police: list[float]
+    unit_mobilisation: list[float]
+    police_mobilisation: list[float]
+    backup_check: list[float]
+    police_wait: list[float]  # minutes from police alerted to a patrol free and sent
+
+    @classmethod
+    def of(cls, calls: CallStream, world: World) -> CallSheet:
+        facts = {
+            f.name: getattr(calls, f.name).tolist() for f in fields(cls) if f.name != "police_wait"
+        }
+        district = world.cell_district[calls.cell]
+        waits = police_waits(world.districts, district, calls.police_wait_u).tolist()
+        return cls(**facts, police_wait=waits)
+
+
 class EventLog:
-    """Column arrays, one row per call; the single source of every KPI."""
+    """The engine's record of each call, one row per call: the single source of every KPI.
+
+    The engine hands it each call's outcome once (police alone, or a unit's response) and it
+    keeps the records as they are; ``columns`` writes them into one array per column."""
 
     COLUMNS: ClassVar[dict[str, Any]] = {
         "unit": -1,
@@ -128,46 +165,70 @@ class EventLog:
         "backup": False,
     }
 
-    def __init__(self, n: int) -> None:
-        self.cols: dict[str, list[Any]] = {k: [v] * n for k, v in self.COLUMNS.items()}
+    def __init__(self, t_health_alerted: list[float]) -> None:
+        self._t_health = t_health_alerted
+        self._police: list[tuple[int, int, PoliceResponse]] = []  # (call, reason code, record)
+        self._units: list[tuple[int, int, UnitResponse]] = []  # (call, unit, record)
 
     def police_alone(self, i: int, reason: Reason, r: PoliceResponse) -> None:
-        alerted, assigned, on_scene, scene_end, mode, handover_end, released = r
-        col = self.cols
-        col["reason"][i] = REASON_CODE[reason]
-        col["t_police_alerted"][i] = alerted
-        col["t_dispatch"][i] = alerted
-        col["t_first_on_scene"][i] = on_scene
-        col["t_police_on_scene"][i] = on_scene
-        col["t_scene_end"][i] = scene_end
-        col["transport_mode"][i] = MODE_CODE[mode]
-        col["t_handover_end"][i] = handover_end
-        col["patrol_minutes"][i] = released - assigned
-        col["police_involved"][i] = True
+        self._police.append((i, REASON_CODE[reason], r))
 
     def unit_response(self, i: int, unit: int, r: UnitResponse) -> None:
-        # the record's fields as locals: a call's row is written in the engine's inner loop
-        (dispatched, unit_on_scene, police_alerted, police_assigned, police_on_scene,
-         police_leave, scene_end, mode, handover_end, free, involved, backup) = r  # fmt: skip
-        col = self.cols
-        col["unit"][i] = unit
-        col["t_police_alerted"][i] = police_alerted
-        col["t_dispatch"][i] = dispatched
-        # police are on scene before the crew only when alerted at triage (backup comes after
-        # the crew); fmin ignores the NaN of a call without police
-        col["t_first_on_scene"][i] = float(np.fmin(unit_on_scene, police_on_scene))
-        col["t_unit_on_scene"][i] = unit_on_scene
-        col["t_police_on_scene"][i] = police_on_scene
-        col["t_scene_end"][i] = scene_end
-        col["transport_mode"][i] = MODE_CODE[mode]
-        col["t_handover_end"][i] = handover_end
-        col["t_unit_free"][i] = free
-        col["unit_minutes"][i] = free - dispatched
-        col["patrol_minutes"][i] = (
-            0.0 if math.isnan(police_assigned) else police_leave - police_assigned
-        )
-        col["police_involved"][i] = involved
-        col["backup"][i] = backup
+        self._units.append((i, unit, r))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """One array per column of ``COLUMNS``, in its order, each call's row as recorded."""
+        n = len(self._t_health)
+        cols = {k: np.full(n, v) for k, v in self.COLUMNS.items()}
+        cols["t_health_alerted"] = np.array(self._t_health, dtype=float)
+        if self._police:
+            i, reason, records = zip(*self._police, strict=True)
+            at, r = np.array(i), _by_field(records)
+            cols["reason"][at] = reason
+            cols["t_police_alerted"][at] = cols["t_dispatch"][at] = r["alerted"]
+            cols["t_first_on_scene"][at] = cols["t_police_on_scene"][at] = r["on_scene"]
+            cols["t_scene_end"][at] = r["scene_end"]
+            cols["transport_mode"][at] = r["mode"]
+            cols["t_handover_end"][at] = r["handover_end"]
+            cols["patrol_minutes"][at] = r["released"] - r["assigned"]
+            cols["police_involved"][at] = True
+        if self._units:
+            i, unit, records = zip(*self._units, strict=True)
+            at, u = np.array(i), _by_field(records)
+            cols["unit"][at] = unit
+            cols["t_police_alerted"][at] = u["police_alerted"]
+            cols["t_dispatch"][at] = u["dispatched"]
+            # police are on scene before the crew only when alerted at triage (backup comes
+            # after the crew); fmin ignores the NaN of a call without police
+            cols["t_first_on_scene"][at] = np.fmin(u["unit_on_scene"], u["police_on_scene"])
+            cols["t_unit_on_scene"][at] = u["unit_on_scene"]
+            cols["t_police_on_scene"][at] = u["police_on_scene"]
+            cols["t_scene_end"][at] = u["scene_end"]
+            cols["transport_mode"][at] = u["mode"]
+            cols["t_handover_end"][at] = u["handover_end"]
+            cols["t_unit_free"][at] = u["free"]
+            cols["unit_minutes"][at] = u["free"] - u["dispatched"]
+            assigned = u["police_assigned"]
+            cols["patrol_minutes"][at] = np.where(
+                np.isnan(assigned), 0.0, u["police_leave"] - assigned
+            )
+            cols["police_involved"][at] = u["police_involved"]
+            cols["backup"][at] = u["backup"]
+        return cols
+
+
+def _by_field(
+    records: tuple[PoliceResponse, ...] | tuple[UnitResponse, ...],
+) -> dict[str, np.ndarray]:
+    """The records' values, one array per field (a transport mode as its code)."""
+    out = {}
+    for name, values in zip(records[0]._fields, zip(*records, strict=True), strict=True):
+        if name == "mode":
+            out[name] = np.fromiter(map(MODE_CODE.__getitem__, values), np.int64, len(values))
+        else:
+            kind = bool if isinstance(values[0], bool) else float
+            out[name] = np.fromiter(values, kind, len(values))
+    return out
 
 
 # --- what responders do once chosen: the timeline of a call, as pure functions ---------------
@@ -204,23 +265,22 @@ class UnitResponse(NamedTuple):
 
 
 def police_arrival(
-    calls: CallStream, world: World, i: int, cell: int, start: float
+    calls: CallSheet, drives: Drives, i: int, cell: int, start: float
 ) -> tuple[float, float]:
     """(time a patrol is assigned, time it is on scene) for call ``i`` in ``cell``, police
     alerted at ``start``."""
-    wait = police_wait(world.districts[int(world.cell_district[cell])], calls.police_wait_u[i])
-    assigned = start + wait
-    drive = float(world.police_to_cell[world.profile(assigned), cell])
-    return assigned, assigned + float(calls.police_mobilisation[i]) + drive
+    assigned = start + calls.police_wait[i]
+    drive = drives.police_to_cell[drives.profile(assigned)][cell]
+    return assigned, assigned + calls.police_mobilisation[i] + drive
 
 
 def police_response(
-    calls: CallStream, world: World, i: int, cell: int, start: float
+    calls: CallSheet, drives: Drives, i: int, cell: int, start: float
 ) -> PoliceResponse:
     """Police alone, alerted at ``start``: they come, stay, and drive the patient in their car
     unless the patient needs an ordinary ambulance or goes by one today."""
-    assigned, on_scene = police_arrival(calls, world, i, cell, start)
-    end = on_scene + float(calls.police_alone[i])
+    assigned, on_scene = police_arrival(calls, drives, i, cell, start)
+    end = on_scene + calls.police_alone[i]
     mode = TransportMode.NONE
     handover_end = NAN
     if calls.transport[i]:
@@ -229,17 +289,15 @@ def police_response(
         else:
             mode = TransportMode.POLICE_CAR
             handover_end = (
-                end
-                + float(world.cell_to_facility[world.profile(end), cell])
-                + float(calls.handover_police[i])
+                end + drives.cell_to_facility[drives.profile(end)][cell] + calls.handover_police[i]
             )
     released = handover_end if mode is TransportMode.POLICE_CAR else end
     return PoliceResponse(start, assigned, on_scene, end, mode, handover_end, released)
 
 
 def unit_response(
-    calls: CallStream,
-    world: World,
+    calls: CallSheet,
+    drives: Drives,
     i: int,
     cell: int,
     base: int,
@@ -253,13 +311,13 @@ def unit_response(
     transports the patient itself unless an ordinary ambulance or a police car must, and drives
     back to base."""
     unit_on_scene = dispatched + eta
-    end = unit_on_scene + float(calls.on_scene[i])
+    end = unit_on_scene + calls.on_scene[i]
     police_on_scene = police_assigned = police_leave = alerted = NAN
-    needed, flagged = bool(calls.police_needed[i]), bool(calls.flagged[i])
+    needed, flagged = calls.police_needed[i], calls.flagged[i]
     if flagged or needed:
         alerted = triage_alert if flagged else unit_on_scene
-        police_assigned, police_on_scene = police_arrival(calls, world, i, cell, alerted)
-        check = float(calls.backup_check[i])
+        police_assigned, police_on_scene = police_arrival(calls, drives, i, cell, alerted)
+        check = calls.backup_check[i]
         if needed:
             end = max(end, police_on_scene + check)
             police_leave = end
@@ -267,22 +325,21 @@ def unit_response(
             police_leave = max(police_on_scene, unit_on_scene) + check
     mode, handover_end = TransportMode.NONE, NAN
     if calls.transport[i]:
-        drive = float(world.cell_to_facility[world.profile(end), cell])
+        drive = drives.cell_to_facility[drives.profile(end)][cell]
         if calls.medical[i]:
             mode = TransportMode.AMBULANCE
         elif calls.force_transport[i]:
             mode = TransportMode.POLICE_CAR
-            handover_end = end + drive + float(calls.handover_police[i])
+            handover_end = end + drive + calls.handover_police[i]
             police_leave = handover_end
         else:
             mode = TransportMode.PSYCH_AMBULANCE
-            handover_end = end + drive + float(calls.handover_ambulance[i])
+            handover_end = end + drive + calls.handover_ambulance[i]
     if mode is TransportMode.PSYCH_AMBULANCE:
-        facility = int(world.cell_facility[cell])
-        back = world.facility_to_base[world.profile(handover_end), facility, base]
-        free = handover_end + float(back)
+        facility = drives.cell_facility[cell]
+        free = handover_end + drives.facility_to_base[drives.profile(handover_end)][facility][base]
     else:
-        free = end + float(world.cell_to_base[world.profile(end), cell, base])
+        free = end + drives.cell_to_base[drives.profile(end)][cell][base]
     return UnitResponse(
         dispatched,
         unit_on_scene,
@@ -299,13 +356,50 @@ def unit_response(
     )
 
 
+@dataclass(frozen=True)
+class FleetReach:
+    """How a fleet's bases reach a world's cells, in the lists dispatch reads (``cell``: a
+    demand cell; ``profile``: 0 off-peak, 1 rush hour). The same for every replication of the
+    fleet, so built once for it (``fleet_reach``); never changed."""
+
+    eta_rows: list[list[list[float]]]  # [profile][unit][cell]: the drive from the unit's base
+    nearest: list[list[list[int]]]  # [profile][cell]: the units by that drive (ties by index)
+    quickest: list[list[list[float]]]  # [duty pattern][profile][cell]: least of any on duty
+    pattern: list[int]  # [hour of week]: the duty pattern then (which units are on duty)
+
+
+@lru_cache(maxsize=4)
+def fleet_reach(
+    world: World, bases: tuple[int, ...], on_duty: tuple[tuple[bool, ...], ...]
+) -> FleetReach:
+    """``FleetReach`` of units at ``bases`` (indices into the world's), each on duty in the
+    hours of the week its ``on_duty`` flags say."""
+    base = np.array(bases, dtype=int)
+    drives = [world.base_to_cell[prof][base] for prof in (0, 1)]  # [profile](unit, cell)
+    duty = np.array(on_duty, dtype=bool).reshape(-1, HOURS_PER_WEEK)
+    patterns, which = np.unique(duty.T, axis=0, return_inverse=True)
+    return FleetReach(
+        eta_rows=[d.tolist() for d in drives],
+        # a stable sort: ties by index, NaN (no road) last
+        nearest=[
+            np.argsort(d, axis=0, kind="stable").T.tolist() if len(base) else [] for d in drives
+        ],
+        quickest=[
+            [np.fmin.reduce(d[on], axis=0).tolist() if on.any() else [] for d in drives]
+            for on in patterns
+        ],
+        pattern=which.reshape(-1).tolist(),
+    )
+
+
 class Engine:
     """One replication: a SimPy environment over one call stream."""
 
     def __init__(self, scenario: Scenario, world: World, calls: CallStream) -> None:
         self.scenario, self.world, self.calls = scenario, world, calls
         self.env = simpy.Environment()
-        self.log = EventLog(len(calls))
+        self.sheet = CallSheet.of(calls, world)
+        self.drives = world.drives
         base_index = {b: i for i, b in enumerate(world.base_ids)}
         shifts = scenario.fleet.shifts
         self.units = [
@@ -314,35 +408,30 @@ class Engine:
         ]
         self.waiting = WaitingCalls()
         # plain Python lists: scalar indexing of numpy arrays is slow in the hot loop
-        self.cell: list[int] = calls.cell.tolist()
-        self.mob: list[float] = calls.unit_mobilisation.tolist()
+        self.cell, self.mob = self.sheet.cell, self.sheet.unit_mobilisation
         sits = [scenario.situations[k] for k in calls.kinds]
-        self.rank = [URGENCY_RANK[sits[k].urgency] for k in calls.kind.tolist()]
-        self.max_wait = [
-            scenario.dispatch.max_wait_planned_minutes
-            if r == 2
-            else scenario.dispatch.max_wait_minutes
-            for r in self.rank
-        ]
-        eligible_kind = [s.health_first_eligible for s in sits]
-        active = scenario.units_are_active
-        self.eligible = [active and eligible_kind[k] for k in calls.kind.tolist()]
+        rank = np.array([URGENCY_RANK[s.urgency] for s in sits], dtype=int)[calls.kind]
+        self.rank: list[int] = rank.tolist()
+        d = scenario.dispatch
+        self.max_wait: list[float] = np.where(
+            rank == 2, float(d.max_wait_planned_minutes), float(d.max_wait_minutes)
+        ).tolist()
+        eligible_kind = np.array([s.health_first_eligible for s in sits], dtype=bool)
+        self.eligible: list[bool] = (eligible_kind[calls.kind] & scenario.units_are_active).tolist()
         joint = scenario.call_handling.joint_notification
         police_first = [ch == "police_112" for ch in calls.channels]
         h, p = calls.handling, np.where(joint, 0.0, calls.pass_on)
         by_police = np.array(police_first)[calls.channel]
         self.t_health = (calls.t + h + np.where(by_police, p, 0.0)).tolist()
         self.t_police = (calls.t + h + np.where(by_police, 0.0, p)).tolist()
-        self.peak: list[int] = world.peak.tolist()
-        self.eta_rows: list[list[list[float]]] = [
-            [world.base_to_cell[prof, u.base].tolist() for u in self.units] for prof in (0, 1)
-        ]
-        bases = np.array([u.base for u in self.units], dtype=int)
+        self.log = EventLog(self.t_health)
+        self.peak: list[int] = self.drives.peak
+        self.limit = scenario.dispatch.max_response_minutes
         self.on_duty_count = [sum(u.on_duty[h] for u in self.units) for h in range(168)]
         # the units that come on (off) duty at each hour of the week, and how many on-duty
         # units are free as of hour ``_hour`` (hours since the start): kept up to date as units
-        # go busy and free (``_free_on_duty``), so a call that finds every unit busy is told at
-        # once, without a look at each unit
+        # go busy and free (``_to_hour``, ``_busy``), so a call that finds every unit busy is
+        # told at once, without a look at each unit
         self._turns = [
             (
                 [u for u in self.units if u.on_duty[h] and not u.on_duty[h - 1]],
@@ -352,80 +441,68 @@ class Engine:
         ]
         self._hour = 0
         self._free = self.on_duty_count[0]
-        # per hour of the week: the quickest drive to each cell of any unit then on duty, so
-        # whether a call is within reach is known without a look at each unit
-        duty = np.array([u.on_duty for u in self.units], dtype=bool).reshape(-1, 168)
-        patterns, which = np.unique(duty.T, axis=0, return_inverse=True)
-        self._pattern: list[int] = which.reshape(-1).tolist()
-        self._reach = [
-            [
-                np.fmin.reduce(world.base_to_cell[prof][bases[on]], axis=0).tolist()
-                if on.any()
-                else []
-                for prof in (0, 1)
-            ]
-            for on in patterns
-        ]
-        # per traffic profile and cell, every unit's index by its drive from base to the cell
-        # (ties by index: a stable sort); NaN drives last
-        self.nearest = [
-            np.argsort(world.base_to_cell[prof][bases], axis=0, kind="stable").T.tolist()
-            if len(bases)
-            else []
-            for prof in (0, 1)
-        ]
+        reach = fleet_reach(
+            world, tuple(u.base for u in self.units), tuple(tuple(u.on_duty) for u in self.units)
+        )
+        self.eta_rows, self.nearest = reach.eta_rows, reach.nearest
+        self._quickest, self._pattern = reach.quickest, reach.pattern
 
     # --- the story of a call -------------------------------------------------------------
-    # Calls and units move by callbacks on SimPy timeouts rather than by one generator process
-    # per call: the story is the same (arrive, find a unit or queue or go to police, hold the
-    # unit, free it), at a third of the events.
+    # SimPy runs what units do: a unit sent on a call is free again at a timeout, and a shift
+    # that begins is a timeout of the shift process. The calls come from their sorted stream
+    # rather than from a timeout each: before a call is taken, SimPy runs every event due by
+    # then (at the same minute, a unit freed or a shift begun comes before the call), so the
+    # story is the same at less than half the events.
     def run(self) -> EventLog:
         reason = Reason.BASELINE if not self.scenario.units_are_active else Reason.NOT_ELIGIBLE
-        self.log.cols["t_health_alerted"] = list(self.t_health)
         for i in range(len(self.calls)):
             if not self.eligible[i]:
                 self._police_alone(i, self.t_police[i], reason)
-        self._order = sorted(
+        order = sorted(
             (i for i in range(len(self.calls)) if self.eligible[i]), key=self.t_health.__getitem__
         )
-        self._next = 0
-        self._next_arrival()
-        self.env.process(self._shift_starts())
-        self.env.run()
+        env, now = self.env, 0.0
+        env.process(self._shift_starts())
+        for i in order:
+            # the minute counted on from the previous call's, as a SimPy clock adds a delay
+            now += self.t_health[i] - now
+            while env.peek() <= now:
+                env.step()
+            self._call_arrives(i, now)
+        env.run()
         for entry in self.waiting.drain():  # calls still waiting when the run ends
             self._expire(entry)
         return self.log
 
-    def _at(self, when: float, then: Callable[[], None]) -> None:
-        delay = when - self.env.now
+    def _at(self, now: float, when: float, then: Callable[[], None]) -> None:
+        """Call ``then`` at minute ``when``, counted from ``now`` as a SimPy clock counts a
+        delay (``now + (when - now)``).
+
+        SimPy's clock may be behind ``now`` (a call's minute is not one of its events): it is
+        given the delay from its own minute, and lands on the same minute exactly once it is
+        past half of it (the subtraction is then exact), that is after a run's first hours;
+        before, within a unit in the last place."""
+        delay = when - now
         if delay < 0:
-            raise ValueError(f"negative delay {delay} at t = {self.env.now}")
-        self.env.timeout(delay).callbacks.append(lambda _e: then())
+            raise ValueError(f"negative delay {delay} at t = {now}")
+        self.env.timeout(now + delay - self.env.now).callbacks.append(lambda _e: then())
 
-    def _next_arrival(self) -> None:
-        if self._next < len(self._order):
-            i = self._order[self._next]
-            self._next += 1
-            self._at(self.t_health[i], lambda: self._call_arrives(i))
-
-    def _call_arrives(self, i: int) -> None:
-        self._next_arrival()
-        now = self.env.now
+    def _call_arrives(self, i: int, now: float) -> None:
         hour = int(now) // MINUTES_PER_HOUR % HOURS_PER_WEEK
         if not self.on_duty_count[hour]:
             # shifts are known at call taking: police are sent as if no service existed
             return self._police_alone(i, self.t_police[i], Reason.NO_UNIT_ON_DUTY)
-        chosen = self._quickest_free(i, hour)
+        chosen = self._quickest_free(i, hour, now)
         if chosen is None:
-            return self._to_police(i, Reason.OUT_OF_REACH)
+            return self._to_police(i, Reason.OUT_OF_REACH, now)
         if chosen >= 0:
-            return self._send(i, self.units[chosen])
+            return self._send(i, self.units[chosen], now)
         # No timer for the deadline: a waiting call is checked when a unit could take it, and one
         # past its deadline goes to police as of that deadline (police need no engine state).
         self.waiting.add(i, self.rank[i], now, now + self.max_wait[i])
         return None
 
-    def _quickest_free(self, i: int, hour: int) -> int | None:
+    def _quickest_free(self, i: int, hour: int, now: float) -> int | None:
         """The free on-duty unit that reaches call ``i`` first within the dispatch limit (the
         lowest index of those with the same ETA); -1 if every on-duty unit within the limit is
         busy; None if none is within it.
@@ -433,11 +510,12 @@ class Engine:
         The units are looked at in order of their drive to the call's cell (``nearest``), so
         the search stops at the first free one, or at the first beyond the limit: its cost
         does not grow with the fleet while the nearest units are free."""
-        prof, cell, mob = self.peak[hour], self.cell[i], self.mob[i]
-        limit = self.scenario.dispatch.max_response_minutes
-        if not self._free_on_duty():  # every unit on duty is busy: within reach of one?
+        prof, cell, mob, limit = self.peak[hour], self.cell[i], self.mob[i], self.limit
+        if self._hour < int(now) // MINUTES_PER_HOUR:
+            self._to_hour(int(now) // MINUTES_PER_HOUR)
+        if not self._free:  # every unit on duty is busy: within reach of one?
             # mob + the quickest drive is the least of mob + each drive (rounding is monotone)
-            return -1 if mob + self._reach[self._pattern[hour]][prof][cell] <= limit else None
+            return -1 if mob + self._quickest[self._pattern[hour]][prof][cell] <= limit else None
         drive, units = self.eta_rows[prof], self.units
         reachable, best, best_eta = False, -1, NAN
         for u in self.nearest[prof][cell]:
@@ -453,35 +531,33 @@ class Engine:
                 best, best_eta = u, eta
         return best if reachable else None
 
-    def _free_on_duty(self) -> int:
-        """How many units are on duty and free now (``_free`` brought up to the hour)."""
-        hour = int(self.env.now) // 60
+    def _to_hour(self, hour: int) -> None:
+        """``_free`` (the units on duty and free) brought up to ``hour`` (hours since the
+        start), as units came on and off duty at each hour since."""
         while self._hour < hour:
             self._hour += 1
             on, off = self._turns[self._hour % HOURS_PER_WEEK]
             self._free += sum(not u.busy for u in on) - sum(not u.busy for u in off)
-        return self._free
 
-    def _busy(self, unit: Unit, busy: bool) -> None:
-        """A unit goes busy (or free): the count of free on-duty units follows (brought up to
-        the hour first, while the unit's state is still the one the past hours saw)."""
-        self._free_on_duty()
-        if unit.on_duty[self._hour_now()] and unit.busy != busy:
+    def _busy(self, unit: Unit, busy: bool, now: float) -> None:
+        """A unit goes busy (or free) at ``now``: the count of free on-duty units follows
+        (brought up to the hour first, while the unit's state is still the one the past hours
+        saw)."""
+        hours = int(now) // MINUTES_PER_HOUR
+        if self._hour < hours:
+            self._to_hour(hours)
+        if unit.on_duty[hours % HOURS_PER_WEEK] and unit.busy != busy:
             self._free += -1 if busy else 1
         unit.busy = busy
 
-    def _hour_now(self) -> int:
-        return int(self.env.now) // MINUTES_PER_HOUR % HOURS_PER_WEEK
+    def _to_police(self, i: int, reason: Reason, now: float) -> None:
+        self._police_alone(i, max(now, self.t_police[i]), reason)
 
-    def _to_police(self, i: int, reason: Reason) -> None:
-        self._police_alone(i, max(self.env.now, self.t_police[i]), reason)
-
-    def _send(self, i: int, unit: Unit) -> None:
-        self._busy(unit, True)
-        now = self.env.now
+    def _send(self, i: int, unit: Unit, now: float) -> None:
+        self._busy(unit, True, now)
         r = unit_response(
-            self.calls,
-            self.world,
+            self.sheet,
+            self.drives,
             i,
             self.cell[i],
             unit.base,
@@ -491,7 +567,7 @@ class Engine:
         )
         self.log.unit_response(i, unit.index, r)
         # free after its busy minutes, as the log has them (free - now)
-        self._at(now + (r.free - now), lambda: self._release(unit))
+        self._at(now, now + (r.free - now), lambda: self._release(unit))
 
     # --- dispatch ------------------------------------------------------------------------
     def _eta(self, unit: Unit, i: int, now: float) -> float:
@@ -504,21 +580,22 @@ class Engine:
         )
 
     def _police_alone(self, i: int, start: float, reason: Reason) -> None:
-        r = police_response(self.calls, self.world, i, self.cell[i], start)
+        r = police_response(self.sheet, self.drives, i, self.cell[i], start)
         self.log.police_alone(i, reason, r)
 
     def _release(self, unit: Unit) -> None:
-        self._busy(unit, False)
-        if self.waiting and unit.on_duty[self._hour_now()]:
-            self._take_waiting(unit)
+        now = self.env.now
+        self._busy(unit, False, now)
+        if self.waiting and unit.on_duty[int(now) // MINUTES_PER_HOUR % HOURS_PER_WEEK]:
+            self._take_waiting(unit, now)
 
-    def _take_waiting(self, unit: Unit) -> None:
-        now, limit = self.env.now, self.scenario.dispatch.max_response_minutes
+    def _take_waiting(self, unit: Unit, now: float) -> None:
+        limit = self.limit
         for entry in self.waiting.expired(now):
             self._expire(entry)
         taken = self.waiting.take(lambda call: self._eta(unit, call, now) <= limit)
         if taken is not None:
-            self._send(taken.call, unit)
+            self._send(taken.call, unit, now)
 
     def _shift_starts(self) -> Generator[simpy.Event, Any, None]:
         """At each hour a unit comes on duty, let it take a waiting call."""
@@ -534,7 +611,7 @@ class Engine:
             yield self.env.timeout(hour * 60.0 - self.env.now)
             for u in starts[hour % HOURS_PER_WEEK]:
                 if not u.busy and self.waiting:
-                    self._take_waiting(u)
+                    self._take_waiting(u, self.env.now)
             hour += 1
             while hour * 60.0 < horizon and not starts[hour % HOURS_PER_WEEK]:
                 hour += 1

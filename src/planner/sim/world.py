@@ -8,12 +8,13 @@ week, so rush hours and emergency driving come from the road model, not from the
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
-from planner.calendar import hour_of_week
+from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_HOUR, hour_of_week
 from planner.geo.region import Region
 from planner.geo.travel import Places, TrafficRules, travel_model
 from planner.scenario.model import Scenario
@@ -51,7 +52,7 @@ def erlang_c(servers: int, offered: float) -> float:
     return b / (1 - rho + rho * b)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # the same world is itself only (a key of caches)
 class World:
     cell_zone: np.ndarray  # zone code of each demand cell
     cell_population: np.ndarray
@@ -70,6 +71,38 @@ class World:
 
     def profile(self, minute: float) -> int:
         return int(self.peak[hour_of_week(minute)])
+
+    @cached_property
+    def drives(self) -> Drives:
+        """The tables the engine reads one call at a time, as Python lists (built once per
+        world: the world is cached, and its replications share them)."""
+        return Drives(
+            self.peak.tolist(),
+            self.cell_facility.tolist(),
+            self.cell_to_base.tolist(),
+            self.cell_to_facility.tolist(),
+            self.facility_to_base.tolist(),
+            self.police_to_cell.tolist(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Drives:
+    """A world's drive tables as nested Python lists, indexed as the arrays they are made of
+    (``cell_to_base[profile][cell][base]``): an item of a list is read in half the time of an
+    item of a numpy array, and the engine reads a few for each call."""
+
+    peak: list[int]  # 168: 1 in rush hours
+    cell_facility: list[int]
+    cell_to_base: list[list[list[float]]]  # [profile][cell][base] normal driving back
+    cell_to_facility: list[list[float]]  # [profile][cell]
+    facility_to_base: list[list[list[float]]]  # [profile][facility][base]
+    police_to_cell: list[list[float]]  # [profile][cell] emergency
+
+    def profile(self, minute: float) -> int:
+        """The traffic profile (0 off-peak, 1 rush hour) at a minute of the run: the peak of
+        its ``calendar.hour_of_week``, written out (it is read a few times for each call)."""
+        return self.peak[int(minute // MINUTES_PER_HOUR) % HOURS_PER_WEEK]
 
 
 def _rules(s: Scenario) -> TrafficRules:
@@ -215,10 +248,25 @@ def _geodata_world(
     )
 
 
-def police_wait(district: PoliceDistrict, u: np.ndarray) -> float:
-    """Minutes until a patrol is free, from two uniforms (common random numbers)."""
-    if district.patrols == 0:
-        return math.inf
-    if u[0] >= district.p_wait:
-        return 0.0
-    return float(-math.log(max(u[1], 1e-300)) * district.mean_wait)
+def police_waits(
+    districts: Sequence[PoliceDistrict], district: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Minutes until a patrol is free for each call: ``district`` its police district's index,
+    ``u`` two uniforms of its own (common random numbers). Every patrol is busy with other work
+    when the first is below the chance of it, and the wait is then exponential, drawn by
+    inversion of the second; for ever in a district with no patrol.
+
+    The logarithms are the platform's ``math.log``: numpy's vectorised one can differ in the
+    last digit from one processor to another, and the same seed gives the same figures on any
+    machine that runs a replication."""
+    patrols = np.array([d.patrols for d in districts], dtype=int)[district]
+    p_wait = np.array([d.p_wait for d in districts])[district]
+    mean = np.array([d.mean_wait for d in districts])[district]
+    wait = np.zeros(len(district))
+    busy = np.flatnonzero(u[:, 0] < p_wait)
+    wait[busy] = [
+        -math.log(max(x, 1e-300)) * m
+        for x, m in zip(u[busy, 1].tolist(), mean[busy].tolist(), strict=True)
+    ]
+    wait[patrols == 0] = math.inf
+    return wait
