@@ -3,7 +3,9 @@
 SimPy runs the contested part — units that are free or busy, on or off duty, and calls that wait
 for them. Everything a call does once a responder is chosen is a fixed sequence of durations
 (drive, scene, transport, handover, drive back) drawn in advance, so each call's story is a
-short generator: ask for a unit, hold it for the computed time, give it back.
+pure function of the call, the unit and the roads (``unit_response``, ``police_response``):
+the engine only decides who goes when, holds the unit for the time the story says, and keeps
+the calls that wait (``WaitingCalls``).
 
 Police are not simulated as individual patrols: their availability for a psychiatric call comes
 from an M/M/c model of their other work (see ``world.PoliceDistrict``), psychiatric calls being a
@@ -393,7 +395,7 @@ def fleet_reach(
 
 
 class Engine:
-    """One replication: a SimPy environment over one call stream."""
+    """One replication: a SimPy environment over one call stream, the fleet's units in it."""
 
     def __init__(self, scenario: Scenario, world: World, calls: CallStream) -> None:
         self.scenario, self.world, self.calls = scenario, world, calls
