@@ -16,11 +16,6 @@ MINUTES_PER_YEAR = DAYS_PER_YEAR * MINUTES_PER_DAY  # 525,600
 WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK
 
 
-def hour_of_week(minute: float) -> int:
-    """The hour of the week (0 = Monday 00:00–01:00) a minute of the run falls in."""
-    return int(minute // MINUTES_PER_HOUR) % HOURS_PER_WEEK
-
-
 def years_measured(horizon_days: float, warmup_days: float) -> float:
     """How many years of a run count: its horizon less its warm-up, in years of 365 days."""
     return (horizon_days - warmup_days) / DAYS_PER_YEAR

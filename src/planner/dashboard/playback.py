@@ -366,11 +366,11 @@ def _police_drive(scenario: Scenario) -> Callable[[int, float], float]:
     drive from the nearest station of the cell's district, at the hour police were alerted."""
     from planner.sim.world import build_world
 
-    world = build_world(scenario)
+    drives = build_world(scenario).drives
 
     def drive(cell: int, alerted: float) -> float:
-        hour = alerted if math.isfinite(alerted) else 0.0
-        return float(world.police_to_cell[world.profile(hour), cell])
+        minute = alerted if math.isfinite(alerted) else 0.0
+        return drives.police_to_cell[drives.profile(minute)][cell]
 
     return drive
 

@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_HOUR, hour_of_week
+from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_HOUR
 from planner.geo.region import Region
 from planner.geo.travel import Places, TrafficRules, travel_model
 from planner.scenario.model import Scenario
@@ -69,9 +69,6 @@ class World:
     facility_to_base: np.ndarray  # [profile, facility, base] normal driving back
     police_to_cell: np.ndarray  # [profile, cell] emergency, nearest station in its district
 
-    def profile(self, minute: float) -> int:
-        return int(self.peak[hour_of_week(minute)])
-
     @cached_property
     def drives(self) -> Drives:
         """The tables the engine reads one call at a time, as Python lists (built once per
@@ -100,8 +97,8 @@ class Drives:
     police_to_cell: list[list[float]]  # [profile][cell] emergency
 
     def profile(self, minute: float) -> int:
-        """The traffic profile (0 off-peak, 1 rush hour) at a minute of the run: the peak of
-        its ``calendar.hour_of_week``, written out (it is read a few times for each call)."""
+        """The traffic profile (0 off-peak, 1 rush hour) at a minute of the run: the peak of the
+        hour of the week it falls in (0 = Monday 00:00–01:00)."""
         return self.peak[int(minute // MINUTES_PER_HOUR) % HOURS_PER_WEEK]
 
 
