@@ -1,6 +1,6 @@
 """The ``planner`` command line: a thin shell over the core, one module per group of commands
-(``scenario``, ``run``, ``sweep``, ``geodata``, ``optimise``, ``dashboard``); what they share is
-in ``common``.
+(``scenario``, ``run``, ``sweep``, ``optimise``, ``calls``, ``dashboard``, ``geodata``); what
+they share is in ``common``.
 
 Every user error ends the same way: one line per problem on stderr, naming the field or file,
 exit code 2, no traceback, nothing half-written.
@@ -17,7 +17,7 @@ from planner.cli.common import UserError, app, printable
 
 # importing a group registers its commands on the app, in the order `planner --help` lists them
 # isort: off
-from planner.cli import scenario, run, sweep, optimise, dashboard, geodata  # noqa: F401
+from planner.cli import scenario, run, sweep, optimise, calls, dashboard, geodata  # noqa: F401
 # isort: on
 
 

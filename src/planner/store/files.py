@@ -324,9 +324,12 @@ class FileTarget:
     mode: int | None
 
 
-def file_target(path: Path, option: str = "--out") -> FileTarget:
+def file_target(
+    path: Path, option: str = "--out", ours: Callable[[Path], bool] | None = None
+) -> FileTarget:
     """Check, before any work, that ``path`` may be written: absent, or a regular file that
-    planner wrote (see ``written_by_planner``) and that is the user's own and writable."""
+    planner wrote (``ours``, by default ``written_by_planner``) and that is the user's own and
+    writable."""
     _check_place(path, option)
     st = _existing(path, option)
     if st is None:
@@ -335,7 +338,7 @@ def file_target(path: Path, option: str = "--out") -> FileTarget:
         raise FolderError(f"{option}: {path} is a folder; give a file name")
     if not stat.S_ISREG(st.st_mode):
         raise FolderError(f"{option}: {path} is a device or other special file, not a file")
-    if not written_by_planner(path):
+    if not (ours or written_by_planner)(path):
         raise FolderError(
             f"{option}: {path} exists and planner did not write it; give another name or remove it"
         )
