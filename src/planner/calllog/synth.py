@@ -79,24 +79,28 @@ def synth_log(
     mapping: Mapping | None = None,
 ) -> SynthLog:
     """The log of one replication's calls (``log``: ``simulate``'s event log), the run's minute
-    0 at ``start`` (a Monday 00:00, local time); each call placed at its demand cell's centre
+    0 at ``start`` (a Monday 00:00, local time; a minute of the run is one of the local clock);
+    each call placed at its demand cell's centre
     (``cell_lonlat[cell]``) and by its zone, transported patients to its zone's facility."""
     mapping = mapping or Mapping.identity()
-    when = start.tz_localize(TIMEZONE) if start.tzinfo is None else start.tz_convert(TIMEZONE)
+    when = start.tz_localize(None) if start.tzinfo is not None else start
 
     def at(minutes: pd.Series) -> pd.Series:
-        t = when.tz_convert("UTC") + pd.to_timedelta(minutes.to_numpy(float), unit="min")
-        # rounded to the second in UTC: a local clock's repeated hour has no one rounding
-        return pd.Series(t, index=minutes.index).dt.round("s").dt.tz_convert(TIMEZONE)
+        # the model's minutes are the local clock's (its hour of the week is the clock's): a
+        # minute the clocks skip in March is the first after the gap, and one they pass twice
+        # in October the first of the two (summer time), so the times of a call stay in order
+        clock = when + pd.to_timedelta(minutes.to_numpy(float), unit="min")
+        clock = pd.Series(clock, index=minutes.index).dt.round("s")
+        return clock.dt.tz_localize(
+            TIMEZONE, ambiguous=np.ones(len(clock), dtype=bool), nonexistent="shift_forward"
+        )
 
     unit = log["unit"].to_numpy()
     mode = log["transport_mode"].astype(str)
     transported = (mode != "none").to_numpy()
     handed = mode.isin(["psych_ambulance", "police_car"]).to_numpy()
     police = log["police_involved"].to_numpy(bool)
-    responder = np.where(
-        unit >= 0, "psych_unit", np.where(mode == "ambulance", "ambulance", "police")
-    )
+    responder = np.where(unit >= 0, "psych_unit", "police")  # police alone met it first
     lonlat = cell_lonlat[log["cell"].to_numpy()]
     zone = log["zone"].astype(str)
     values: dict[str, pd.Series] = {

@@ -17,7 +17,9 @@ from planner.cli.common import fail, folder_errors
 
 if TYPE_CHECKING:
     from planner.calllog.check import RegionIndex
+    from planner.calllog.fit import Calibration, Fitted, NotFitted
     from planner.calllog.mapping import Mapping
+    from planner.scenario.model import Scenario
 
 calls_app = typer.Typer(
     help="Check a call log, or make one from the model (nothing leaves this machine).",
@@ -193,3 +195,182 @@ def calls_synth(
         f"wrote {out}: {len(made.text):,} calls over {span} from {start}"
         + (f", {dirty:,} of them dirty" if dirty else "")
     )
+
+
+@common.app.command("calibrate")
+def calibrate(
+    log: Annotated[Path, typer.Argument(help="The call log: CSV, or Parquet (.parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="The calibrated scenario to write (.toml).")],
+    mapping: MappingOption = None,
+    region: RegionOption = "oslo_akershus",
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Fit to the calls before this date (YYYY-MM-DD), keeping the rest for a backtest.",
+        ),
+    ] = None,
+    base: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="Scenario whose other settings the calibrated one keeps (default: the "
+            "defaults, in --region).",
+        ),
+    ] = None,
+) -> None:
+    """Fit a scenario's demand and time parameters to a call log, each with its source."""
+    import tomllib
+
+    import pandas as pd
+    import tomli_w
+
+    from planner.calllog.check import LogRefused, check_log
+    from planner.calllog.fit import CALIBRATED_MARK, calibrate, scenario_data
+    from planner.calllog.reading import read_log
+    from planner.scenario.loading import ScenarioError, scenario_from_dict
+    from planner.store.files import file_target, write_atomically
+
+    if out.suffix.lower() != ".toml":
+        fail([f"--out: {out.name!r} must end in .toml"])
+    end = None
+    if until is not None:
+        try:
+            end = pd.Timestamp(until).tz_localize("Europe/Oslo")
+        except ValueError:
+            fail([f"--until: {until!r} is not a date (YYYY-MM-DD)"])
+    with folder_errors():
+        file_target(out, "--out", _calibrated_by_us)
+    m = _mapping(mapping)
+    if base is not None:
+        s = common.load(base)
+        raw = tomllib.loads(base.read_text("utf-8"))
+        if s.region.name != region:
+            region = s.region.name
+    else:
+        raw = {"region": {"name": region}}
+        s = scenario_from_dict(raw)
+    index = _region_index(region)
+    try:
+        checked = check_log(read_log(log, m), m, index)
+    except LogRefused as exc:
+        text = str(exc)
+        fail([text if text.startswith(str(log)) else f"{log}: {text}"])
+    zones = s.geodata.zones
+    codes, people = zones["zone_code"].astype(str), zones["population"].astype(float)
+    population = dict(zip(codes, people, strict=True))
+    try:
+        fitted = calibrate(
+            checked.calls,
+            population,
+            _flat(s.content()),
+            end,
+            s.triage.screening_false_positive,
+            unread=int((checked.rejects["reason"] != "duplicate").sum()),
+        )
+    except ValueError as exc:
+        fail([f"{log}: {exc}"])
+    kept, refused = _valid(s, fitted)
+    data = scenario_data(kept, raw, log.name, f"Calibrated from {log.name}")
+    try:
+        scenario_from_dict(data)
+    except ScenarioError as exc:  # a fitted value outside the model's limits
+        fail([f"{out}: the calibrated scenario is not valid: {exc.problems[0]}"])
+    header = [
+        f"{CALIBRATED_MARK} from {log.name} ({kept.calls:,} calls, {kept.span}; "
+        f"{checked.accepted:,} of {checked.read:,} rows accepted by the check).",
+        "# Every fitted value's source, interval and fit is in [scenario.sources].",
+        "# Not fitted (the defaults stand):",
+        *[f"#   {n.path}: {n.why}" for n in (*kept.not_fitted, *refused)],
+    ]
+    text = "\n".join(header) + "\n\n" + tomli_w.dumps(data)
+    with folder_errors():
+        write_atomically(out, lambda tmp: _write_text(tmp, text))
+
+    table = Table(title=f"{log.name}: {kept.span}")
+    table.add_column("parameter", overflow="fold")
+    for column in ("default", "fitted", "95 % interval", "n"):
+        table.add_column(column)
+    for f in kept.fitted:
+        table.add_row(f.path, _brief(f.default), _brief(f.value), _interval(f), f"{f.n:,}")
+    common.out.print(table)
+    for n in (*kept.not_fitted, *refused):
+        common.out.print(f"not fitted: {n.path}: {n.why}")
+    common.out.print(f"wrote {out} ({len(kept.fitted)} parameters fitted)")
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _calibrated_by_us(path: Path) -> bool:
+    from planner.calllog.fit import CALIBRATED_MARK
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.readline().startswith(CALIBRATED_MARK)
+    except OSError:
+        return False
+
+
+def _flat(data: dict[str, object], prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        out[path] = value
+        if isinstance(value, dict) and "dist" not in value:
+            out.update(_flat(value, path + "."))
+    return out
+
+
+def _valid(scenario: Scenario, calibration: Calibration) -> tuple[Calibration, list[NotFitted]]:
+    """The calibration with each fitted value the scenario accepts; the others, not fitted
+    with the model's reason (a time whose spread is beyond the model's limits, say)."""
+    import dataclasses
+    import re
+
+    from pydantic import ValidationError
+
+    from planner.calllog.fit import NotFitted
+    from planner.scenario.loading import replaced
+
+    groups: dict[str, list[Fitted]] = {}  # the kinds' shares are checked together (they sum to 1)
+    for f in calibration.fitted:
+        groups.setdefault(re.sub(r"^situations\.[^.]+\.share$", "shares", f.path), []).append(f)
+    kept: list[Fitted] = []
+    refused: list[NotFitted] = []
+    for group in groups.values():
+        try:
+            replaced(scenario, {f.path: f.value for f in group})
+            kept.extend(group)
+        except (ValidationError, KeyError) as exc:
+            first = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            why = f"the fitted value is outside the model: {first}"
+            refused.extend(NotFitted(f.path, why) for f in group)
+    order = {f.path: i for i, f in enumerate(calibration.fitted)}
+    kept.sort(key=lambda f: order[f.path])
+    return dataclasses.replace(calibration, fitted=tuple(kept)), refused
+
+
+def _brief(value: object) -> str:
+    if isinstance(value, dict) and "dist" in value:
+        spread = f", sd {value['sd']:g}" if "sd" in value else ""
+        mean = f"mean {value['mean']:g}" if "mean" in value else f"{len(value['values'])} values"
+        return f"{value['dist']} {mean}{spread}"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        nums = [v for v in value.values() if isinstance(v, float | int)]
+        return f"{len(value)} values, {min(nums):.3g}–{max(nums):.3g}" if nums else str(value)
+    if isinstance(value, list | tuple):
+        return f"{len(value)} weights, {min(value):.3g}–{max(value):.3g}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _interval(f: Fitted) -> str:
+    low, high = f.low, f.high
+    if low is None or isinstance(low, dict | list):
+        return ""
+    return f"{low:.4g} – {high:.4g}"

@@ -101,6 +101,20 @@ class _Section(BaseModel):
 class ScenarioInfo(_Section):
     name: Annotated[str, StringConstraints(max_length=200)] = _field("scenario.name")
     description: Annotated[str, StringConstraints(max_length=5000)] = _field("scenario.description")
+    sources: Table[str, Annotated[str, StringConstraints(max_length=1000)]] = _field(
+        "scenario.sources"
+    )
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_name_parameters(cls, v: Mapping[str, str]) -> Mapping[str, str]:
+        unknown = [k for k in v if lookup(k) is None]
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} is not a parameter (planner params lists them), so it has no "
+                "source to give"
+            )
+        return v
 
 
 class Region(_Section):
@@ -400,6 +414,8 @@ class Scenario(_Section):
         the dotted paths in ``leave_out`` (a section, ``"optimise"``, or a field of one,
         ``"run.seed"``)."""
         data = self.model_dump(mode="json", by_alias=True)
+        if not data["scenario"]["sources"]:  # as before sources were written: the same hash
+            del data["scenario"]["sources"]
         for path in leave_out:
             *parents, last = path.split(".")
             node = data

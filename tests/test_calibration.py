@@ -1,0 +1,280 @@
+"""The round trip: a scenario whose parameters are unlike the defaults makes a log (synth), the
+log is checked and calibrated, and every parameter comes back within its stated tolerance —
+shares within 2 points, means within 5 %, the hour-of-week profile within its interval in at
+least 90 % of hours, a trend the test put into the log by thinning it. And the fitting methods
+against figures worked independently (a closed form, scipy's own fit)."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.calllog.check import RegionIndex, check_log
+from planner.calllog.fit import (
+    Calibration,
+    calibrate,
+    fit_time,
+    hour_exposure,
+    hour_profile,
+    rate_and_trend,
+    wilson,
+    zone_factors,
+)
+from planner.calllog.mapping import Mapping
+from planner.calllog.schema import KINDS
+from planner.calllog.synth import Dirt, synth_log
+
+ROOT = Path(__file__).resolve().parent.parent
+START = pd.Timestamp("2024-01-01")
+
+# a week whose calls peak at 03:00 and 15:00 each day (nothing like the default's evenings)
+PROFILE = [1.0 + 0.6 * math.cos(2 * math.pi * (h % 24 - 3) / 12) for h in range(168)]
+UNLIKE = {
+    "demand.rate_per_1000_per_year": 14.0,
+    "demand.base_year": 2026,
+    "demand.zone_rate_factors": {"030116": 4.0, "3201": 0.6, "030101": 1.5},
+    "demand.hour_of_week_profile": PROFILE,
+    "situations.suicidal.share": 0.20,
+    "situations.psychosis.share": 0.30,
+    "situations.intoxication.share": 0.10,
+    "situations.welfare_check.share": 0.20,
+    "situations.compulsory_assistance.share": 0.10,
+    "situations.violence.share": 0.05,
+    "situations.planned_transport.share": 0.05,
+    "situations.suicidal.on_scene": {"dist": "gamma", "mean": 45.0, "sd": 20.0},
+    "situations.psychosis.on_scene": {"dist": "exponential", "mean": 50.0},
+    "situations.suicidal.p_transport": 0.30,
+    "situations.psychosis.p_police_needed": 0.40,
+    "dispatch.ordinary_ambulance_share": 0.20,
+    "dispatch.police_car_share_today": 0.70,
+    "call_handling.channel_shares": {"police_112": 0.40, "amk_113": 0.45, "health_service": 0.15},
+}
+
+
+@cache
+def scenario():  # type: ignore[no-untyped-def]
+    from planner import load_scenario
+    from planner.scenario.loading import replaced
+
+    base = load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
+    return replaced(base, {**UNLIKE, "demand.year": 2026})
+
+
+@cache
+def index() -> RegionIndex:
+    return RegionIndex.of(scenario().geodata)
+
+
+def made(years: float, seed: int, start: pd.Timestamp = START, dirt: Dirt | None = None) -> pd.DataFrame:  # fmt: skip
+    from planner import simulate
+    from planner.scenario.loading import replaced
+
+    s = replaced(
+        scenario(),
+        {"run.horizon_days": 365.0 * years, "run.warmup_days": 0.0, "run.replications": 1,
+         "run.seed": seed},
+    )  # fmt: skip
+    region = s.geodata
+    return synth_log(
+        simulate(s).log,
+        region.cells[["lon", "lat"]].to_numpy(float),
+        dict(zip(region.zones["zone_code"], region.zones["facility"], strict=True)),
+        {k: v.urgency for k, v in s.situations.items()},
+        s.police.officers_per_patrol,
+        start,
+        np.random.default_rng(seed),
+        dirt,
+    ).text
+
+
+def population() -> dict[str, float]:
+    z = scenario().geodata.zones
+    return dict(zip(z["zone_code"].astype(str), z["population"].astype(float), strict=True))
+
+
+def fitted(text: pd.DataFrame) -> Calibration:
+    checked = check_log(text, Mapping.identity(), index())
+    unread = int((checked.rejects["reason"] != "duplicate").sum())
+    return calibrate(
+        checked.calls, population(), {}, None, scenario().triage.screening_false_positive, unread
+    )
+
+
+@cache
+def three_years_text() -> pd.DataFrame:
+    return made(3.0, 11, dirt=Dirt.evenly(0.03))
+
+
+@cache
+def three_years() -> Calibration:
+    return fitted(three_years_text())
+
+
+def test_the_rate_of_each_zone_comes_back() -> None:
+    """The rate a zone's inhabitants call at, 14 per 1,000 a year times its factor: the fitted
+    region's rate times the fitted factor (the factors are relative to the region's rate, which
+    the three zones move). Dirt included: rejected rows are calls too."""
+    cal = three_years().by_path()
+    rate = cal["demand.rate_per_1000_per_year"]
+    factors = cal["demand.zone_rate_factors"].value
+    true_factors: dict[str, float] = UNLIKE["demand.zone_rate_factors"]  # type: ignore[assignment]
+    pop = population()
+    region = 14.0 * sum(p * true_factors.get(z, 1.0) for z, p in pop.items()) / sum(pop.values())
+    assert rate.value == pytest.approx(region, rel=0.05)
+    # the interval holds the rate this log drew: its calls (the duplicates left out) a year
+    calls = len(three_years_text()) - round(0.005 * len(three_years_text()) / 1.005)
+    drawn = calls / 3.0 / sum(pop.values()) * 1000
+    assert rate.low < drawn < rate.high
+    for zone in ("030101", "3201"):  # 62,000 and 131,000 people: their own rate
+        assert rate.value * factors[zone] == pytest.approx(14.0 * true_factors[zone], rel=0.10)
+    # Sentrum's 1,633 people call 4 times the rate, about 270 calls: shrunk towards the
+    # region's rate by the prior, but not halfway
+    sentrum = rate.value * factors["030116"] / 14.0
+    assert (1 + 4.0) / 2 < sentrum < 4.0
+    big = [z for z, p in pop.items() if p > 40_000 and z not in true_factors]
+    for zone in big:  # a zone of 40,000 people has about 1,700 calls in three years
+        assert rate.value * factors[zone] == pytest.approx(14.0, rel=0.08), zone
+
+
+def test_the_hour_of_week_profile_is_within_its_interval_in_nine_hours_of_ten() -> None:
+    cal = three_years().by_path()["demand.hour_of_week_profile"]
+    true = np.array(PROFILE) / np.mean(PROFILE)
+    inside = (np.array(cal.low) <= true) & (true <= np.array(cal.high))
+    assert inside.mean() >= 0.90
+    assert np.abs(np.array(cal.value) - true).max() < 0.25
+
+
+def test_shares_come_back_within_two_points() -> None:
+    cal = three_years().by_path()
+    for k in KINDS:
+        assert cal[f"situations.{k}.share"].value == pytest.approx(UNLIKE[f"situations.{k}.share"], abs=0.02), k  # fmt: skip
+    shares = cal["call_handling.channel_shares"].value
+    for c, v in UNLIKE["call_handling.channel_shares"].items():  # type: ignore[union-attr]
+        assert shares[c] == pytest.approx(v, abs=0.02)
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-9)
+    assert cal["situations.suicidal.p_transport"].value == pytest.approx(0.30, abs=0.02)
+    assert cal["dispatch.ordinary_ambulance_share"].value == pytest.approx(0.20, abs=0.02)
+    assert cal["dispatch.police_car_share_today"].value == pytest.approx(0.70, abs=0.02)
+    assert cal["situations.psychosis.p_police_needed"].value == pytest.approx(0.40, abs=0.02)
+
+
+def test_times_on_scene_come_back_with_their_shape_chosen_by_aic() -> None:
+    cal = three_years().by_path()
+    suicidal = cal["situations.suicidal.on_scene"].value
+    assert suicidal["dist"] == "gamma"
+    assert suicidal["mean"] == pytest.approx(45.0, rel=0.05)
+    assert suicidal["sd"] == pytest.approx(20.0, rel=0.05)
+    psychosis = cal["situations.psychosis.on_scene"].value
+    assert psychosis["dist"] == "exponential"
+    assert psychosis["mean"] == pytest.approx(50.0, rel=0.05)
+    default = cal["situations.welfare_check.on_scene"].value  # the default lognormal 40 / 20
+    assert default["dist"] == "lognormal" and default["mean"] == pytest.approx(40.0, rel=0.05)
+    assert "Kolmogorov-Smirnov distance" in cal["situations.suicidal.on_scene"].fit
+
+
+def test_a_trend_thinned_into_the_log_comes_back() -> None:
+    """Calls of two years kept each with probability 1.08^(t - 2) (t in years from the start):
+    the log's rate grows 8 % a year, exactly exponentially."""
+    text = made(2.0, 5)
+    t = pd.to_datetime(text["call_time"], utc=True)
+    years = (t - t.min()).dt.total_seconds().to_numpy() / 86400 / 365.0
+    keep = np.random.default_rng(9).random(len(text)) < 1.08 ** (years - 2.0)
+    cal = fitted(text[keep].reset_index(drop=True)).by_path()
+    g = cal["demand.growth_per_year"]
+    assert g.low < 0.08 < g.high and g.value == pytest.approx(0.08, abs=0.02)
+
+
+# --- the methods, against figures worked independently ---------------------------------------
+def test_poisson_regression_of_a_constant_rate_is_the_count_over_the_time() -> None:
+    first = pd.Timestamp("2024-01-01", tz="Europe/Oslo")
+    last = pd.Timestamp("2024-12-31 23:00", tz="Europe/Oslo")
+    rng = np.random.default_rng(1)
+    t = first + pd.to_timedelta(np.sort(rng.random(5000)) * 365 * 86400, unit="s")
+    rate, low, high, *_rest, base_year = rate_and_trend(pd.Series(t), first, last)
+    # one year and a day of exposure (to the end of the last day): 5,000 / (366 / 365)
+    assert rate == pytest.approx(5000 / (366 / 365.0), rel=1e-9)
+    assert base_year == -1  # under two years: no trend
+    assert low == pytest.approx(rate * math.exp(-1.959963984540054 / math.sqrt(5000)), rel=1e-9)
+    assert high == pytest.approx(rate * math.exp(1.959963984540054 / math.sqrt(5000)), rel=1e-9)
+
+
+def test_shrinkage_pulls_a_small_zone_to_one_and_leaves_a_large_one() -> None:
+    counts = {"big": 2000, "small": 20, "a": 1000, "b": 1000, "c": 1000}
+    people = {"big": 100_000.0, "small": 200.0, "a": 100_000.0, "b": 100_000.0, "c": 100_000.0}
+    factors, intervals, alpha = zone_factors(counts, people)
+    e = {z: sum(counts.values()) * p / sum(people.values()) for z, p in people.items()}
+    raw = {z: counts[z] / e[z] for z in counts}
+    assert raw["small"] > 5  # the small zone's own rate is far from 1
+    # the posterior mean, (y + α) / (E + α), written out, and scaled to keep the total
+    post = {z: (counts[z] + alpha) / (e[z] + alpha) for z in counts}
+    scale = sum(counts.values()) / sum(e[z] * post[z] for z in counts)
+    for z in counts:
+        assert factors[z] == pytest.approx(post[z] * scale, rel=1e-9)
+    assert 1 < factors["small"] < raw["small"] - 1  # pulled towards 1 by a point or more
+    assert factors["big"] == pytest.approx(raw["big"], rel=0.02)
+    assert sum(e[z] * factors[z] for z in counts) == pytest.approx(sum(counts.values()))
+    assert intervals["small"][0] < factors["small"] < intervals["small"][1]
+
+
+def test_the_hour_profile_of_a_log_of_whole_weeks_is_counts_over_weeks() -> None:
+    first = pd.Timestamp("2024-01-01", tz="Europe/Oslo")  # a Monday
+    last = pd.Timestamp("2024-01-28 12:00", tz="Europe/Oslo")  # the Sunday 4 weeks on
+    exposure = hour_exposure(first, last)
+    assert (exposure == 4).all()
+    # 4 calls every Monday 10-11, 2 every other hour
+    hours = [first + pd.Timedelta(hours=h) for h in range(28 * 24)]
+    t = pd.Series([h + pd.Timedelta(minutes=5) for h in hours for _ in range(4 if h.day_of_week == 0 and h.hour == 10 else 2)])  # fmt: skip
+    profile, low, high = hour_profile(t, exposure)
+    raw = np.full(168, 2.0)
+    raw[10] = 4.0
+    smooth = 0.25 * np.roll(raw, 1) + 0.5 * raw + 0.25 * np.roll(raw, -1)
+    np.testing.assert_allclose(profile, smooth / smooth.mean(), rtol=1e-12)
+    from scipy import stats
+
+    assert low[10] == pytest.approx(stats.chi2.ppf(0.025, 32) / 2 / 4 / smooth.mean())
+    assert high[0] == pytest.approx(stats.chi2.ppf(0.975, 18) / 2 / 4 / smooth.mean())
+
+
+def test_the_clocks_change_an_hour_s_exposure() -> None:
+    first = pd.Timestamp("2024-03-25", tz="Europe/Oslo")  # Monday; clocks forward Sun 31 March
+    last = pd.Timestamp("2024-03-31 23:00", tz="Europe/Oslo")
+    exposure = hour_exposure(first, last)
+    sunday_2am = 6 * 24 + 2
+    assert exposure[sunday_2am] == 0 and exposure.sum() == 167
+
+
+def test_maximum_likelihood_fits_are_scipy_s_and_the_closed_forms() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    x = rng.lognormal(3.5, 0.5, 4000)
+    f = fit_time(x)
+    assert f.chosen == "lognormal"
+    mu, sigma = np.log(x).mean(), np.log(x).std()
+    assert f.value["mean"] == pytest.approx(math.exp(mu + sigma**2 / 2), abs=1e-3)
+    assert f.value["sd"] == pytest.approx(f.value["mean"] * math.sqrt(math.expm1(sigma**2)), abs=1e-3)  # fmt: skip
+    assert f.aic["exponential"] == pytest.approx(2 - 2 * stats.expon.logpdf(x, scale=x.mean()).sum())  # fmt: skip
+    shape, _, scale = stats.gamma.fit(x, floc=0)
+    assert f.aic["gamma"] == pytest.approx(4 - 2 * stats.gamma.logpdf(x, shape, scale=scale).sum())
+    assert f.ks == pytest.approx(stats.kstest(x, stats.lognorm(sigma, scale=math.exp(mu)).cdf).statistic)  # fmt: skip
+    e = fit_time(rng.exponential(30.0, 4000))
+    assert e.chosen == "exponential" and e.value["mean"] == pytest.approx(30.0, rel=0.05)
+    # two bumps no one-bump law fits: the histogram wins
+    both = np.concatenate([rng.normal(20, 2, 3000), rng.normal(90, 3, 3000)])
+    assert fit_time(both).chosen == "empirical"
+
+
+def test_wilson_interval_matches_its_formula_at_a_worked_value() -> None:
+    # 30 of 100: centre (0.3 + 1.92/100) / 1.0384, half 1.96 sqrt(0.0021 + 0.000096) / 1.0384
+    z = 1.959963984540054
+    d = 1 + z * z / 100
+    centre = (0.3 + z * z / 200) / d
+    half = z * math.sqrt(0.3 * 0.7 / 100 + z * z / 40000) / d
+    assert wilson(30, 100) == pytest.approx((centre - half, centre + half), rel=1e-12)
+    assert wilson(30, 100)[0] == pytest.approx(0.2189, abs=1e-4)  # the textbook figure
+    assert wilson(0, 0) == (0.0, 1.0)
