@@ -935,3 +935,82 @@ def test_a_call_with_every_unit_on_duty_busy_waits_and_one_out_of_reach_goes_to_
     far = _log_at({"dispatch": {"max_response_minutes": UNIT_MOB + T - 1}}, [0.0, 10.0])
     assert far["unit"].tolist() == [-1, -1]
     assert far["reason"].tolist() == ["out_of_reach", "out_of_reach"]
+
+
+# --- the count of free units on duty, a shift's start and a call at the same minute ----------
+
+
+def test_a_call_in_the_hour_a_unit_comes_on_duty_is_sent_that_unit_at_once() -> None:
+    # A takes the call at 0 (busy to 94); B is on duty Mondays 01:00-02:00; the call at 70 is
+    # known to health at 73, when B is on duty and free: sent at once, not queued for A
+    over = {
+        "dispatch": {"max_wait_minutes": 90.0},
+        "fleet": {
+            "shifts": {"one_am": {"start_hour": 1, "hours": 1, "days": ["mon"]}},
+            "units": [
+                {"name": "A", "base": "base", "shift": "always"},
+                {"name": "B", "base": "base", "shift": "one_am"},
+            ],
+        },
+    }
+    check(_log_at(over, [0, 70]).iloc[1], unit_call(unit=1, dispatch=73.0, queue=0.0))
+
+
+def test_a_shift_that_begins_the_minute_a_call_is_known_serves_the_earlier_waiting_call() -> None:
+    # A busy from 3 to 94; the call at 10 waits from 13. B's shift begins at 60, the very minute
+    # health learns of the call at 57: the shift's start comes first (events at a call's minute
+    # run before it), so B takes the call waiting since 13 and the new one waits for A at 94
+    over = _on_shift_at(1)
+    log = _log_at(over, [0, 10, 57])
+    check(log.iloc[1], unit_call(unit=1, dispatch=60.0, queue=47.0))
+    check(log.iloc[2], unit_call(unit=0, dispatch=94.0, queue=34.0))
+
+
+def test_a_shift_back_after_one_hour_off_takes_the_waiting_call() -> None:
+    # B is on duty 01:00-24:00 every day, off one hour a night. On Tuesday A takes the call at
+    # 1,445 (busy to 1,539); the call at 1,450 waits from 1,453 until B is back at 1,500
+    over = {
+        "dispatch": {"max_wait_minutes": 90.0},
+        "fleet": {
+            "shifts": {
+                "long": {
+                    "start_hour": 1,
+                    "hours": 23,
+                    "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                }
+            },
+            "units": [
+                {"name": "A", "base": "base", "shift": "always"},
+                {"name": "B", "base": "base", "shift": "long"},
+            ],
+        },
+    }
+    log = _log_at(over, [1445, 1450])
+    check(log.iloc[0], unit_call(unit=0, dispatch=1448.0))
+    check(log.iloc[1], unit_call(unit=1, dispatch=1500.0, queue=47.0))
+
+
+def test_units_whose_etas_round_to_one_minute_go_by_the_lower_index() -> None:
+    # B's drive is the shorter by 1e-14 min, so B is first in order of drive; after the
+    # mobilisation of 1,024 min both ETAs round to 1,024.25 exactly: the lower index, A, goes
+    from planner.sim.engine import Engine
+
+    scenario = scenario_from_dict(
+        merge(
+            base_scenario(),
+            {"fleet": {"units": [{"name": n, "base": "base", "shift": "always"} for n in "AB"]}},
+        )
+    )
+    world = simulation.build_world(scenario)
+    rates = simulation.cell_weights(scenario, world.cell_population, world.cell_zone)
+    calls = _subset(simulation.generate_calls(scenario, rates, 0), [0])
+    engine = Engine(scenario, world, calls)
+    engine.limit = 2000.0
+    engine.mob = [1024.0]
+    engine.eta_rows = [[[0.25 + 1e-14], [0.25]]] * 2
+    engine.nearest = [[[1, 0]]] * 2
+    assert 1024.0 + 0.25 + 1e-14 == 1024.0 + 0.25  # the two ETAs are one float
+    engine.cell = [0]
+    assert engine._quickest_free(0, 0, 0.0) == 0
+    engine.eta_rows = [[[0.25 + 1e-9], [0.25]]] * 2  # told apart: the quicker, B
+    assert engine._quickest_free(0, 0, 0.0) == 1
