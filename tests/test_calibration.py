@@ -27,7 +27,7 @@ from planner.calllog.fit import (
 )
 from planner.calllog.mapping import Mapping
 from planner.calllog.schema import KINDS
-from planner.calllog.synth import Dirt, synth_log
+from planner.calllog.synth import Dirt, ScenarioFacts, synth_log
 
 ROOT = Path(__file__).resolve().parent.parent
 START = pd.Timestamp("2024-01-01")
@@ -79,13 +79,9 @@ def made(years: float, seed: int, start: pd.Timestamp = START, dirt: Dirt | None
         {"run.horizon_days": 365.0 * years, "run.warmup_days": 0.0, "run.replications": 1,
          "run.seed": seed},
     )  # fmt: skip
-    region = s.geodata
     return synth_log(
         simulate(s).log,
-        region.cells[["lon", "lat"]].to_numpy(float),
-        dict(zip(region.zones["zone_code"], region.zones["facility"], strict=True)),
-        {k: v.urgency for k, v in s.situations.items()},
-        s.police.officers_per_patrol,
+        ScenarioFacts.of(s),
         start,
         np.random.default_rng(seed),
         dirt,

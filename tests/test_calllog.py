@@ -23,7 +23,7 @@ from planner.calllog.check import (
 from planner.calllog.mapping import Mapping, MappingError
 from planner.calllog.reading import read_log, read_mapping
 from planner.calllog.schema import FIELDS, PROBLEMS, Problem
-from planner.calllog.synth import BERGEN, Dirt, synth_log
+from planner.calllog.synth import BERGEN, Dirt, ScenarioFacts, synth_log
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -271,13 +271,9 @@ def simulated_log() -> tuple[pd.DataFrame, object]:
 
 def synth(dirt: Dirt, mapping: Mapping | None = None) -> tuple[pd.DataFrame, pd.Series, pd.Series]:  # fmt: skip
     log, s = simulated_log()
-    region = s.geodata  # type: ignore[attr-defined]
     made = synth_log(
         log,
-        region.cells[["lon", "lat"]].to_numpy(float),
-        dict(zip(region.zones["zone_code"], region.zones["facility"], strict=True)),
-        {k: v.urgency for k, v in s.situations.items()},  # type: ignore[attr-defined]
-        2,
+        ScenarioFacts.of(s),
         pd.Timestamp("2024-01-01"),
         np.random.default_rng(3),
         dirt,

@@ -124,7 +124,7 @@ def test_synth_writes_a_log_the_check_reads_back_with_its_dirt_found(cli, tmp_pa
     [
         (["--start", "2024-01-02"], "--start: 2024-01-02 is not a Monday"),
         (["--start", "soon"], "--start: 'soon' is not a date"),
-        (["--out", "log.txt"], "--out: 'log.txt' must end in .csv or .parquet"),
+        (["--out", "log.txt"], "--out: 'log.txt' must end in .csv, .csv.gz or .parquet"),
     ],
 )
 def test_synth_refuses_what_it_cannot_make_in_one_line(

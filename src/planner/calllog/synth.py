@@ -10,12 +10,16 @@ problem its dirt should be found as).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from planner.calllog.mapping import Mapping
 from planner.calllog.schema import FIELDS, TIMEZONE, FieldType, Problem
+
+if TYPE_CHECKING:
+    from planner.scenario.model import Scenario
 
 BERGEN = (60.3913, 5.3221)
 """Where an out-of-region row of dirt is put (lat, lon): Bergen's centre, in no zone of Oslo
@@ -67,22 +71,50 @@ class SynthLog:
     expected: pd.Series
 
 
+@dataclass(frozen=True)
+class ScenarioFacts:
+    """What writing a scenario's calls as a log needs besides its event log: each demand
+    cell's centre (lon, lat), each zone's receiving facility, each kind's urgency, and how many
+    officers a patrol has."""
+
+    cell_lonlat: np.ndarray
+    zone_facility: dict[str, str]
+    urgency: dict[str, str]
+    officers_per_patrol: int
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> ScenarioFacts:
+        region = scenario.geodata
+        zones = region.zones
+        return cls(
+            region.cells[["lon", "lat"]].to_numpy(float),
+            dict(zip(zones["zone_code"].astype(str), zones["facility"].astype(str), strict=True)),
+            {k: v.urgency for k, v in scenario.situations.items()},
+            scenario.police.officers_per_patrol,
+        )
+
+
 def synth_log(
     log: pd.DataFrame,
-    cell_lonlat: np.ndarray,
-    zone_facility: dict[str, str],
-    urgency: dict[str, str],
-    officers_per_patrol: int,
+    facts: ScenarioFacts,
     start: pd.Timestamp,
     rng: np.random.Generator,
     dirt: Dirt | None = None,
     mapping: Mapping | None = None,
 ) -> SynthLog:
-    """The log of one replication's calls (``log``: ``simulate``'s event log), the run's minute
-    0 at ``start`` (a Monday 00:00, local time; a minute of the run is one of the local clock);
-    each call placed at its demand cell's centre
-    (``cell_lonlat[cell]``) and by its zone, transported patients to its zone's facility."""
-    mapping = mapping or Mapping.identity()
+    """The log of one replication's calls (``log``: ``simulate``'s event log) as a source
+    writes it (``mapping``), with ``dirt``; the calls as ``calls_of`` says."""
+    frame = calls_of(log, facts, start)
+    frame, made = _dirty(frame, dirt or Dirt(), rng)
+    expected = made.map(lambda k: str(_FOUND_AS[k] or "") if k else "")
+    return SynthLog(_as_source(frame, mapping or Mapping.identity()), made, expected)
+
+
+def calls_of(log: pd.DataFrame, facts: ScenarioFacts, start: pd.Timestamp) -> pd.DataFrame:
+    """The calls of an event log in the schema's fields and types, the run's minute 0 at
+    ``start`` (a Monday 00:00, local time; a minute of the run is one of the local clock);
+    each call placed at its demand cell's centre (``cell_lonlat[cell]``) and by its zone,
+    transported patients to its zone's facility."""
     when = start.tz_localize(None) if start.tzinfo is not None else start
 
     def at(minutes: pd.Series) -> pd.Series:
@@ -101,7 +133,7 @@ def synth_log(
     handed = mode.isin(["psych_ambulance", "police_car"]).to_numpy()
     police = log["police_involved"].to_numpy(bool)
     responder = np.where(unit >= 0, "psych_unit", "police")  # police alone met it first
-    lonlat = cell_lonlat[log["cell"].to_numpy()]
+    lonlat = facts.cell_lonlat[log["cell"].to_numpy()]
     zone = log["zone"].astype(str)
     values: dict[str, pd.Series] = {
         "call_id": pd.Series([f"S{i:07d}" for i in range(len(log))]),
@@ -112,7 +144,7 @@ def synth_log(
         "grunnkrets": pd.Series(pd.NA, index=range(len(log)), dtype=object),
         "channel": log["channel"].astype(str).reset_index(drop=True),
         "kind": log["kind"].astype(str).reset_index(drop=True),
-        "urgency": log["kind"].astype(str).map(urgency).reset_index(drop=True),
+        "urgency": log["kind"].astype(str).map(facts.urgency).reset_index(drop=True),
         # the first responder sent: police alerted at triage may be sent before the unit
         "t_dispatch": at(np.fmin(log["t_dispatch"], log["t_police_alerted"])),
         "t_on_scene": at(log["t_first_on_scene"]),
@@ -120,16 +152,13 @@ def synth_log(
         "t_handover_end": at(log["t_handover_end"].where(handed)),
         "responder": pd.Series(responder),
         "transport_mode": mode.reset_index(drop=True),
-        "destination": pd.Series(np.where(transported, zone.map(zone_facility), None)),
+        "destination": pd.Series(np.where(transported, zone.map(facts.zone_facility), None)),
         "police_involved": pd.Series(police),
-        "police_officers": pd.Series(np.where(police, officers_per_patrol, 0)),
+        "police_officers": pd.Series(np.where(police, facts.officers_per_patrol, 0)),
         "police_minutes": pd.Series(np.round(log["patrol_minutes"].to_numpy(float), 1)),
         "person_key": pd.Series(pd.NA, index=range(len(log)), dtype=object),
     }
-    frame = pd.DataFrame({k: v.reset_index(drop=True) for k, v in values.items()})
-    frame, made = _dirty(frame, dirt or Dirt(), rng)
-    expected = made.map(lambda k: str(_FOUND_AS[k] or "") if k else "")
-    return SynthLog(_as_source(frame, mapping), made, expected)
+    return pd.DataFrame({k: v.reset_index(drop=True) for k, v in values.items()})
 
 
 def _dirty(

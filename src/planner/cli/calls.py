@@ -63,7 +63,9 @@ def _region_index(name: str) -> RegionIndex:
 
 @calls_app.command("check")
 def calls_check(
-    log: Annotated[Path, typer.Argument(help="The call log: CSV, or Parquet (.parquet).")],
+    log: Annotated[
+        Path, typer.Argument(help="The call log: CSV (.csv, .csv.gz), or Parquet (.parquet).")
+    ],
     mapping: MappingOption = None,
     region: RegionOption = "oslo_akershus",
     rejects: Annotated[
@@ -117,7 +119,9 @@ def calls_check(
 @calls_app.command("synth")
 def calls_synth(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML whose calls the log records.")],
-    out: Annotated[Path, typer.Option("--out", help="The log to write: .csv or .parquet.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="The log to write: .csv, .csv.gz or .parquet.")
+    ],
     years: Annotated[
         float, typer.Option("--years", min=0.01, max=10, help="Years of calls.")
     ] = 1.0,
@@ -143,13 +147,14 @@ def calls_synth(
     import numpy as np
     import pandas as pd
 
-    from planner.calllog.synth import Dirt, synth_log
+    from planner.calllog.synth import Dirt, ScenarioFacts, synth_log
     from planner.scenario.loading import replaced
     from planner.store.calllog import check_targets, write_log_csv, write_parquet
 
-    suffix = out.suffix.lower()
+    name = out.name.lower()
+    suffix = ".csv" if name.endswith((".csv", ".csv.gz")) else out.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
-        fail([f"--out: {out.name!r} must end in .csv or .parquet"])
+        fail([f"--out: {out.name!r} must end in .csv, .csv.gz or .parquet"])
     try:
         monday = pd.Timestamp(start)
     except ValueError:
@@ -170,15 +175,9 @@ def calls_synth(
         },
     )
     results = common.simulate_with_progress(run, None, None, "simulating the calls")
-    region = s.geodata
-    cells = region.cells.set_index("cell_id").loc[:, ["lon", "lat"]].to_numpy(float)
-    zones = region.zones
     made = synth_log(
         results.log,
-        cells,
-        dict(zip(zones["zone_code"].astype(str), zones["facility"].astype(str), strict=True)),
-        {k: v.urgency for k, v in s.situations.items()},
-        s.police.officers_per_patrol,
+        ScenarioFacts.of(s),
         monday,
         np.random.Generator(np.random.PCG64(np.random.SeedSequence([run.run.seed, 0xD127]))),
         Dirt.evenly(dirt),
