@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -191,10 +192,10 @@ def test_poisson_regression_of_a_constant_rate_is_the_count_over_the_time() -> N
     last = pd.Timestamp("2024-12-31 23:00", tz="Europe/Oslo")
     rng = np.random.default_rng(1)
     t = first + pd.to_timedelta(np.sort(rng.random(5000)) * 365 * 86400, unit="s")
-    rate, low, high, *_rest, base_year = rate_and_trend(pd.Series(t), first, last)
+    rate, low, high, *_rest, base_year, trend = rate_and_trend(pd.Series(t), first, last)
     # one year and a day of exposure (to the end of the last day): 5,000 / (366 / 365)
     assert rate == pytest.approx(5000 / (366 / 365.0), rel=1e-9)
-    assert base_year == -1  # under two years: no trend
+    assert base_year == 2024 and not trend  # under a year and a half: no trend
     assert low == pytest.approx(rate * math.exp(-1.959963984540054 / math.sqrt(5000)), rel=1e-9)
     assert high == pytest.approx(rate * math.exp(1.959963984540054 / math.sqrt(5000)), rel=1e-9)
 
@@ -274,3 +275,71 @@ def test_wilson_interval_matches_its_formula_at_a_worked_value() -> None:
     assert wilson(30, 100) == pytest.approx((centre - half, centre + half), rel=1e-12)
     assert wilson(30, 100)[0] == pytest.approx(0.2189, abs=1e-4)  # the textbook figure
     assert wilson(0, 0) == (0.0, 1.0)
+
+
+# --- backtest -----------------------------------------------------------------------------------
+def simulated_calls(s: Any, seed: int, days: float, replications: int) -> list[pd.DataFrame]:
+    from planner import simulate
+    from planner.calllog.synth import calls_of
+    from planner.scenario.loading import replaced
+
+    run = replaced(
+        s,
+        {"run.horizon_days": days, "run.warmup_days": 0.0, "run.replications": replications,
+         "run.seed": seed},
+    )  # fmt: skip
+    log = simulate(run).log
+    facts = ScenarioFacts.of(run)
+    return [calls_of(part.reset_index(drop=True), facts, START) for _, part in log.groupby("replication")]  # fmt: skip
+
+
+def verdicts(log_from: Any, model: Any) -> dict[str, Any]:
+    from planner.calllog.backtest import backtest
+
+    observed = simulated_calls(log_from, 123, 56.0, 1)[0]  # eight weeks "recorded"
+    sims = simulated_calls(model, 7, 56.0, 39)
+    start = pd.Timestamp("2024-01-01", tz="Europe/Oslo")
+    found = backtest(observed, sims, start, start + pd.Timedelta(days=56), list(index().zone_codes))  # fmt: skip
+    return {v.figure: v for v in found}
+
+
+def test_a_backtest_of_the_model_against_its_own_calls_agrees() -> None:
+    found = verdicts(scenario(), scenario())
+    for figure in ("calls in the period", "calls by hour of the week", "calls by zone",
+                   "weeks inside the simulation's 90 % range"):  # fmt: skip
+        assert found[figure].agrees, found[figure]
+    assert found["weeks inside the simulation's 90 % range"].simulated.startswith("85% expected")
+    on_scene = [v for f, v in found.items() if "time on scene" in f]
+    assert on_scene and sum(v.agrees for v in on_scene) >= len(on_scene) - 1
+
+
+def test_a_backtest_tells_a_wrong_volume_profile_and_time_apart() -> None:
+    from planner.scenario.loading import replaced
+
+    wrong = replaced(
+        scenario(),
+        {"demand.rate_per_1000_per_year": 14.0 * 1.25,  # a quarter more calls
+         "demand.hour_of_week_profile": "evening-weighted",  # the default's evenings
+         "situations.suicidal.on_scene": {"dist": "gamma", "mean": 60.0, "sd": 20.0}},
+    )  # fmt: skip
+    found = verdicts(scenario(), wrong)
+    assert not found["calls in the period"].agrees
+    assert not found["weeks inside the simulation's 90 % range"].agrees
+    assert not found["calls by hour of the week"].agrees
+    assert not found["a unit's time on scene: suicidal"].agrees
+    assert found["calls by zone"].agrees  # the zones' shares are the same
+
+
+def test_the_chi_square_is_pearson_s_against_the_simulated_shares() -> None:
+    from scipy import stats
+
+    from planner.calllog.backtest import _chi_square
+
+    observed = np.array([30.0, 50.0, 20.0, 0.0])
+    simulated = np.array([300.0, 420.0, 280.0, 0.0])  # the last never simulated, nor observed
+    v = _chi_square("x", observed, simulated, "cells")
+    want = stats.chisquare(observed[:3], simulated[:3] / 1000 * 100)
+    assert v.p_value == pytest.approx(want.pvalue, rel=1e-12)
+    assert v.statistic == f"χ² {want.statistic:,.1f}, df 2"
+    # a count where the simulation has none differs, whatever the p-value
+    assert not _chi_square("x", np.array([30.0, 50.0, 20.0, 1.0]), simulated, "cells").agrees

@@ -99,9 +99,9 @@ def _short(x: Any) -> str:
 # --- demand -----------------------------------------------------------------------------------
 def rate_and_trend(
     t: pd.Series, first: pd.Timestamp, last: pd.Timestamp
-) -> tuple[float, float, float, float, float, float, int]:
-    """Calls a year at the middle of ``base_year`` and growth per year, with 95 % intervals:
-    (rate, low, high, growth, low, high, base_year).
+) -> tuple[float, float, float, float, float, float, int, bool]:
+    """Calls a year at the middle of ``base_year`` (the year of the log's middle) and growth
+    per year, with 95 % intervals: (rate, low, high, growth, low, high, base_year, trend).
 
     The calls of each whole or part month m, y_m ~ Poisson(e_m · exp(a + b τ_m)), where e_m is
     the month's length in years and τ_m its middle in years from the log's middle; a and b by
@@ -150,7 +150,8 @@ def rate_and_trend(
         math.expm1(b),
         math.expm1(b - Z95 * se_b),
         math.expm1(b + Z95 * se_b),
-        base_year if trend else -1,
+        base_year,
+        trend,
     )
 
 
@@ -204,6 +205,12 @@ def hour_exposure(first: pd.Timestamp, last: pd.Timestamp) -> np.ndarray:
     return np.bincount(np.asarray(hw), minlength=HOURS_PER_WEEK).astype(float)
 
 
+def hour_of_week(t: pd.Series) -> np.ndarray:
+    """The hour of the week of each time on the local clock (0 = Monday 00:00-01:00)."""
+    local = t.dt.tz_convert(TIMEZONE)
+    return np.asarray(local.dt.day_of_week * 24 + local.dt.hour, dtype=int)
+
+
 def hour_profile(t: pd.Series, exposure: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(profile, low, high): 168 weights with mean 1, and their 95 % intervals.
 
@@ -213,9 +220,7 @@ def hour_profile(t: pd.Series, exposure: np.ndarray) -> tuple[np.ndarray, np.nda
     rate over the same mean."""
     from scipy import stats
 
-    local = t.dt.tz_convert(TIMEZONE)
-    hw = (local.dt.day_of_week * 24 + local.dt.hour).to_numpy()
-    c = np.bincount(hw, minlength=HOURS_PER_WEEK).astype(float)
+    c = np.bincount(hour_of_week(t), minlength=HOURS_PER_WEEK).astype(float)
     raw = c / exposure
     smooth = 0.25 * np.roll(raw, 1) + 0.5 * raw + 0.25 * np.roll(raw, -1)
     scale = smooth.mean()
@@ -346,10 +351,9 @@ def calibrate(
     def add(path: str, value: Any, **kw: Any) -> None:
         fitted.append(Fitted(path, value, defaults.get(path), **kw))
 
-    rate, lo, hi, growth, g_lo, g_hi, base_year = rate_and_trend(t, first, last)
+    rate, lo, hi, growth, g_lo, g_hi, base_year, trend = rate_and_trend(t, first, last)
     people = float(sum(population.values()))
-    whole = (n + unread) / n if until is None else 1 + unread / max(1, n_all)
-    per_1000 = 1000.0 / people * whole
+    per_1000 = 1000.0 / people * (1 + unread / n_all)
     add(
         "demand.rate_per_1000_per_year",
         round(rate * per_1000, 4),
@@ -358,13 +362,11 @@ def calibrate(
         n=n,
         method="Poisson regression of the calls of each month on time"
         + (f", {unread:,} calls rejected for their data counted in" if unread else "")
-        + (
-            f", at the middle of {base_year}"
-            if base_year > 0
-            else f", no trend (under {MIN_TREND_YEARS:g} years)"
-        ),
+        + f", at the middle of {base_year}"
+        + ("" if trend else f", no trend (under {MIN_TREND_YEARS:g} years)"),
     )
-    if base_year > 0:
+    add("demand.base_year", int(base_year), n=n, method="the year the rate is fitted at")
+    if trend:
         add(
             "demand.growth_per_year",
             round(growth, 4),
@@ -373,13 +375,10 @@ def calibrate(
             n=n,
             method="the same regression's trend, exp(b) - 1",
         )
-        add("demand.base_year", int(base_year), n=n, method="the year the rate is fitted at")
     else:
         missing.append(
             NotFitted("demand.growth_per_year", f"the log spans under {MIN_TREND_YEARS:g} years")
         )
-        first_local = first.tz_convert(TIMEZONE)
-        add("demand.base_year", int(first_local.year), n=n, method="the year the log begins")
 
     counts = calls["zone_code"].value_counts().to_dict()
     factors, intervals, alpha = zone_factors(counts, population)
@@ -452,12 +451,13 @@ def calibrate(
     return Calibration(tuple(fitted), tuple(missing), n, first, last)
 
 
-def _minutes(calls: pd.DataFrame, a: str, b: str) -> pd.Series:
+def minutes_between(calls: pd.DataFrame, a: str, b: str) -> pd.Series:
+    """Minutes from each call's time ``a`` to its time ``b`` (NaN where either is missing)."""
     return (calls[b] - calls[a]).dt.total_seconds() / 60.0
 
 
 def _times(calls: pd.DataFrame, add: Any, missing: list[NotFitted]) -> None:
-    on_scene = _minutes(calls, "t_on_scene", "t_scene_end")
+    on_scene = minutes_between(calls, "t_on_scene", "t_scene_end")
     unit_alone = (calls["responder"] == "psych_unit") & ~calls["police_involved"].fillna(
         False
     ).astype(bool)
