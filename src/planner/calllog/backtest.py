@@ -76,9 +76,12 @@ def backtest(
     start: pd.Timestamp,
     end: pd.Timestamp,
     zones: Sequence[str],
+    accepted_share: float = 1.0,
 ) -> list[Verdict]:
     """Every figure of the held-out calls (``start`` <= call time < ``end``) against the
-    simulated replications' calls over the same period."""
+    simulated replications' calls over the same period. ``accepted_share``: the share of the
+    log's calls the check accepted (the rest rejected for their data): the simulated counts
+    are of every call, so they are compared at that share."""
     from scipy import stats
 
     def within(frame: pd.DataFrame) -> pd.DataFrame:
@@ -89,7 +92,7 @@ def backtest(
     sims = [within(s) for s in simulated]
     out: list[Verdict] = []
 
-    volume = np.array([len(s) for s in sims], dtype=float)
+    volume = np.array([len(s) for s in sims], dtype=float) * accepted_share
     lo, hi = np.quantile(volume, [0.05, 0.95])
     out.append(
         Verdict(
@@ -168,7 +171,7 @@ def backtest(
             return np.histogram(ns, bins=edges)[0].astype(float)
 
         obs = weekly(log)
-        sim = np.sort(np.array([weekly(s) for s in sims]), axis=0)
+        sim = np.sort(np.array([weekly(s) for s in sims]), axis=0) * accepted_share
         r = len(sims)
         cut = int(0.05 * (r + 1))  # the range: the (c+1)-th to the (r-c)-th of r replications
         inside = int(((obs >= sim[cut]) & (obs <= sim[r - 1 - cut])).sum())

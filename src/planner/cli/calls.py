@@ -431,7 +431,9 @@ def backtest_command(
         calls_of(part.reset_index(drop=True), facts, monday.tz_localize(None))
         for _, part in results.log.groupby("replication", sort=True)
     ]
-    verdicts = backtest(held, sims, begin, end, list(index.zone_codes))
+    unread = int((checked.rejects["reason"] != "duplicate").sum())
+    share = checked.accepted / (checked.accepted + unread) if checked.accepted else 1.0
+    verdicts = backtest(held, sims, begin, end, list(index.zone_codes), share)
     table = Table(title=f"{log.name} from {start} to {end - pd.Timedelta(days=1):%Y-%m-%d}")
     table.add_column("figure", overflow="fold")
     for column in ("the log", "simulated", "test", "p", "verdict"):
