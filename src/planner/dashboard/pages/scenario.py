@@ -33,7 +33,7 @@ from planner.scenario.model import WEEKDAYS
 from planner.scenario.parameters import Parameter, lookup
 
 # parameters with a table editor of their own, or chosen from a list
-_OWN_EDITOR = {"fleet.units", "fleet.shifts"}
+_OWN_EDITOR = {"fleet.units", "fleet.shifts", "scenario.sources"}  # sources: shown, not typed
 # a number field holds integers up to 2**53; seeds go to 2**63, so they are typed as text
 _BIGGEST_FIELD_INT = 2**53
 _AS_TEXT = {"run.seed"}
@@ -431,6 +431,7 @@ def render(w: Words) -> None:
             _sources(w, sections[section], m)
     with files_row:
         _files_row(w)
+        _from_log(w, m)
     s, problems = validate(state.raw())
     # a field whose text could not be read holds no value yet: the scenario is not what it shows
     unread = [
@@ -443,6 +444,26 @@ def render(w: Words) -> None:
         )
     else:
         banner.success(w("valid"))
+
+
+def _from_log(w: Words, m: dict[str, Any]) -> None:
+    """Which values came from a call log (``planner calibrate``), named in the reader's words."""
+    fitted = {
+        path: text
+        for path, text in (m["scenario"].get("sources") or {}).items()
+        if str(text).startswith("calibrated from ")
+    }
+    if not fitted:
+        return
+    logs = sorted({str(t).removeprefix("calibrated from ").split(" (")[0] for t in fitted.values()})
+    kinds: dict[str, list[str]] = {}  # a parameter's name -> the kinds it was fitted for
+    for path in fitted:
+        kind = path.split(".")[1] if path.startswith("situations.") else ""
+        kinds.setdefault(w.param(path), []).extend([plain(kind)] if kind else [])
+    names = [f"{n} ({', '.join(k)})" if k else n for n, k in kinds.items()]
+    st.info(
+        w("from_log", count=len(fitted), log=plain(", ".join(logs))) + "\n\n" + " · ".join(names)
+    )
 
 
 def _inputs(w: Words, paths: list[str], m: dict[str, Any], only_changed: bool) -> None:
@@ -458,7 +479,10 @@ def _inputs(w: Words, paths: list[str], m: dict[str, Any], only_changed: bool) -
 
 
 def _sources(w: Words, paths: list[str], m: dict[str, Any]) -> None:
-    """Every parameter of a section with its value, unit and source, to read and to cite."""
+    """Every parameter of a section with its value, unit and source, to read and to cite: the
+    scenario's own source for a value it gives one (``[scenario.sources]``, as ``planner
+    calibrate`` writes), else the default's."""
+    own = m["scenario"].get("sources") or {}
     rows = []
     for path in paths:
         p = lookup(path)
@@ -470,7 +494,7 @@ def _sources(w: Words, paths: list[str], m: dict[str, Any]) -> None:
                 w("headline_table"): w.param(path),
                 w("value"): value if len(value) <= 60 else value[:57] + "...",
                 w("unit"): w.param_unit(p.unit),
-                w("source"): p.source,
+                w("source"): own.get(path, p.source),
                 "": "✎" if differs(m, path) else "",
             }
         )
