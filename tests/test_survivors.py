@@ -742,3 +742,41 @@ def test_annuities_for_several_horizons_at_one_rate() -> None:
     got = annuity_factor(0.04, np.array([10.0, 20.0]))
     assert got == pytest.approx([(1 - 1.04**-10) / 0.04, (1 - 1.04**-20) / 0.04], rel=1e-12)
     assert got == pytest.approx([8.1109, 13.5903], abs=1e-4)
+
+
+def test_prepare_builds_the_world_the_replications_then_find(abstract: Scenario) -> None:
+    from planner.sim.run import prepare
+    from planner.sim.world import _abstract_world, build_world
+
+    _abstract_world.cache_clear()
+    prepare(abstract)
+    assert _abstract_world.cache_info().currsize == 1  # built
+    world = build_world(abstract)
+    assert _abstract_world.cache_info().hits == 1  # found, not built again
+    assert build_world(abstract) is world
+
+
+def test_the_kpis_of_a_log_out_of_order_are_those_of_the_log_in_order(abstract: Scenario) -> None:
+    """A replication writes its log in order of arrival, and its counted calls are taken as a
+    slice; a log in any other order (the first call still the earliest) gives the same KPIs,
+    and a call at the very minute the warm-up ends counts."""
+    from planner.sim.kpis import replication_kpis
+    from planner.sim.run import period_of, run_replication
+
+    s = replaced(abstract, {"run.horizon_days": 20.0, "run.warmup_days": 5.0})
+    log = run_replication(s, 0)[0]
+    period = period_of(s)
+    i = int(np.searchsorted(log["t_arrival"].to_numpy(), period.warmup))
+    log.loc[i, "t_arrival"] = period.warmup  # exactly at the end of the warm-up: counted
+    ordered = replication_kpis(log, period)
+    rng = np.random.default_rng(0)
+    rest = rng.permutation(np.arange(1, len(log)))
+    shuffled = log.iloc[np.concatenate([[0], rest])].reset_index(drop=True)
+    assert shuffled["t_arrival"].iloc[0] == shuffled["t_arrival"].min()
+    assert not shuffled["t_arrival"].is_monotonic_increasing
+    again = replication_kpis(shuffled, period)
+    assert again.keys() == ordered.keys()
+    for key, value in ordered.items():
+        assert again[key] == pytest.approx(value, rel=1e-12, nan_ok=True), key
+    counted = len(log) - i  # the call at the warm-up's end and every one after it
+    assert ordered["calls_per_year"] == pytest.approx(counted / (15 / 365.0), rel=1e-12)

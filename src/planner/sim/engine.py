@@ -182,9 +182,9 @@ class EventLog:
         """One array per column of ``COLUMNS``, in its order, each call's row as recorded."""
         n = len(self._t_health)
         cols = {k: np.full(n, v) for k, v in self.COLUMNS.items()}
-        cols["t_health_alerted"] = np.array(self._t_health, dtype=float)
+        cols["t_health_alerted"] = np.array(self._t_health)  # floats
         if self._police:
-            i, reason, records = zip(*self._police, strict=True)
+            i, reason, records = zip(*self._police)  # noqa: B905 - triples: one length
             at, r = np.array(i), _by_field(records)
             cols["reason"][at] = reason
             cols["t_police_alerted"][at] = cols["t_dispatch"][at] = r["alerted"]
@@ -195,7 +195,7 @@ class EventLog:
             cols["patrol_minutes"][at] = r["released"] - r["assigned"]
             cols["police_involved"][at] = True
         if self._units:
-            i, unit, records = zip(*self._units, strict=True)
+            i, unit, records = zip(*self._units)  # noqa: B905 - triples: one length
             at, u = np.array(i), _by_field(records)
             cols["unit"][at] = unit
             cols["t_police_alerted"][at] = u["police_alerted"]
@@ -224,12 +224,12 @@ def _by_field(
 ) -> dict[str, np.ndarray]:
     """The records' values, one array per field (a transport mode as its code)."""
     out = {}
-    for name, values in zip(records[0]._fields, zip(*records, strict=True), strict=True):
+    by_field = zip(*records)  # noqa: B905 - records of one NamedTuple: one length
+    for name, values in zip(records[0]._fields, by_field):  # noqa: B905 - a value per field
         if name == "mode":
-            out[name] = np.fromiter(map(MODE_CODE.__getitem__, values), np.int64, len(values))
-        else:
-            kind = bool if isinstance(values[0], bool) else float
-            out[name] = np.fromiter(values, kind, len(values))
+            out[name] = np.fromiter(map(MODE_CODE.__getitem__, values), np.int64)
+        else:  # a flag as 0.0 or 1.0: the flag column it is written into makes it a flag again
+            out[name] = np.fromiter(values, float)
     return out
 
 
@@ -412,13 +412,13 @@ class Engine:
         # plain Python lists: scalar indexing of numpy arrays is slow in the hot loop
         self.cell, self.mob = self.sheet.cell, self.sheet.unit_mobilisation
         sits = [scenario.situations[k] for k in calls.kinds]
-        rank = np.array([URGENCY_RANK[s.urgency] for s in sits], dtype=int)[calls.kind]
+        rank = np.array([URGENCY_RANK[s.urgency] for s in sits])[calls.kind]  # ints
         self.rank: list[int] = rank.tolist()
         d = scenario.dispatch
         self.max_wait: list[float] = np.where(
             rank == 2, float(d.max_wait_planned_minutes), float(d.max_wait_minutes)
         ).tolist()
-        eligible_kind = np.array([s.health_first_eligible for s in sits], dtype=bool)
+        eligible_kind = np.array([s.health_first_eligible for s in sits])  # flags
         self.eligible: list[bool] = (eligible_kind[calls.kind] & scenario.units_are_active).tolist()
         joint = scenario.call_handling.joint_notification
         police_first = [ch == "police_112" for ch in calls.channels]

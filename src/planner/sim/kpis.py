@@ -358,11 +358,9 @@ def busy_by_hour(log: pd.DataFrame, period: Period) -> tuple[np.ndarray, np.ndar
     edges = np.clip(np.arange(first, last + 1) * 60.0, period.warmup, period.horizon)
     slot_hour = np.arange(first, last) % HOURS_PER_WEEK
     length = np.diff(edges)
+    # the three columns taken, not a copy of the whole log; a call no unit met (-1) is no unit's
     unit = log["unit"].to_numpy()
-    missions = unit >= 0  # the three columns taken, not a copy of the whole log
-    unit = unit[missions]
-    a = log["t_dispatch"].to_numpy(float)[missions]
-    b = log["t_unit_free"].to_numpy(float)[missions]
+    a, b = log["t_dispatch"].to_numpy(float), log["t_unit_free"].to_numpy(float)
     for u in range(period.units):
         on = np.asarray(period.on_duty[u], dtype=float)[slot_hour]
         duty += np.bincount(slot_hour, weights=length * on, minlength=168)

@@ -119,7 +119,7 @@ def _named(names: Sequence[str] | np.ndarray, codes: Any) -> Any:
     than built of one Python string per call (the same column, five times faster)."""
     import pyarrow as pa
 
-    taken = pa.array(list(names), type=pa.string()).take(pa.array(np.asarray(codes, np.int64)))
+    taken = pa.array(list(names)).take(pa.array(np.asarray(codes)))  # strings, by integers
     return pd.array(taken, dtype="str")
 
 

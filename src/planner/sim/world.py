@@ -256,14 +256,14 @@ def police_waits(
     The logarithms are the platform's ``math.log``: numpy's vectorised one can differ in the
     last digit from one processor to another, and the same seed gives the same figures on any
     machine that runs a replication."""
-    patrols = np.array([d.patrols for d in districts], dtype=int)[district]
+    patrols = np.array([d.patrols for d in districts])[district]  # ints
     p_wait = np.array([d.p_wait for d in districts])[district]
     mean = np.array([d.mean_wait for d in districts])[district]
     wait = np.zeros(len(district))
     busy = np.flatnonzero(u[:, 0] < p_wait)
     wait[busy] = [
         -math.log(max(x, 1e-300)) * m
-        for x, m in zip(u[busy, 1].tolist(), mean[busy].tolist(), strict=True)
+        for x, m in zip(u[busy, 1].tolist(), mean[busy].tolist())  # noqa: B905 - one mask
     ]
     wait[patrols == 0] = math.inf
     return wait
