@@ -98,10 +98,31 @@ def left_to_test(path: str) -> list[str]:
     return sorted(key for key, code in results.items() if status_by_exit_code[code] not in DETECTED)
 
 
+def refresh_copy() -> None:
+    """Bring mutmut's copy of ``src/`` up to date for every file it does not mutate.
+
+    mutmut 3.8 copies a file into ``mutants/`` only when the copy is missing, and remakes only
+    the modules it mutates: a module or data file changed since the first run (the defaults,
+    the scenario schema) would stay as it was, and the tests would run against old code."""
+    mutated = {ROOT / p for p in configured_modules()}
+    src, copy = ROOT / "src", ROOT / "mutants" / "src"
+    for path in src.rglob("*"):
+        if path.is_dir() or "__pycache__" in path.parts or path in mutated:
+            continue
+        target = copy / path.relative_to(src)
+        if not target.exists() or target.read_bytes() != path.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    for target in copy.rglob("*.py"):  # a module removed from src/ is removed from the copy
+        if "__pycache__" not in target.parts and not (src / target.relative_to(copy)).exists():
+            target.unlink()
+
+
 def _mutmut(cmd: list[str]) -> float:
     # mutants/src must exist before mutmut starts: Python skips, for good, a PYTHONPATH folder that
     # is missing at start-up, and the tests would then import the editable checkout instead.
     (ROOT / "mutants" / "src").mkdir(parents=True, exist_ok=True)
+    refresh_copy()
     # mutmut 3.8 keeps its record of which tests call which function and adds to it only for
     # tests that are new: a function added since (or renamed) shows as "no tests" although the
     # tests call it. Collecting that record afresh takes under a minute; a stale one misleads.
