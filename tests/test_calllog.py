@@ -22,7 +22,7 @@ from planner.calllog.check import (
 )
 from planner.calllog.mapping import Mapping, MappingError
 from planner.calllog.reading import read_log, read_mapping
-from planner.calllog.schema import FIELDS, PROBLEMS, Problem
+from planner.calllog.schema import FIELDS, KINDS, PROBLEMS, Problem
 from planner.calllog.synth import BERGEN, Dirt, ScenarioFacts, synth_log
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -363,3 +363,9 @@ def test_the_documented_format_is_the_schema() -> None:
     assert rows == written
     reasons = [line.split("`")[1] for line in doc.splitlines() if line.startswith("| `") and line.count("|") == 3]  # fmt: skip
     assert reasons == [str(p) for p in PROBLEMS]
+
+
+def test_the_schema_s_kinds_are_the_model_s() -> None:
+    from planner.scenario.parameters import default_values
+
+    assert tuple(default_values()["situations"]) == KINDS

@@ -405,9 +405,7 @@ def calibrate(
     kinds = kinds[kinds.isin(KINDS)]
     if len(kinds):
         kc = kinds.value_counts()
-        share = {k: round(int(kc.get(k, 0)) / len(kinds), 4) for k in KINDS}
-        most = max(share, key=share.__getitem__)  # the shares must sum to 1 exactly
-        share[most] = round(1.0 - sum(v for k, v in share.items() if k != most), 6)
+        share = _shares(kc, KINDS)
         for k in KINDS:
             c = int(kc.get(k, 0))
             a, b = wilson(c, len(kinds))
@@ -424,10 +422,7 @@ def calibrate(
     channels = calls["channel"].dropna()
     channels = channels[channels.isin(CHANNELS)]
     if len(channels):
-        cc = channels.value_counts()
-        shares = {c: round(int(cc.get(c, 0)) / len(channels), 4) for c in CHANNELS}
-        most = max(shares, key=shares.__getitem__)  # the shares must sum to 1 exactly
-        shares[most] = round(1.0 - sum(v for c, v in shares.items() if c != most), 6)
+        shares = _shares(channels.value_counts(), CHANNELS)
         add(
             "call_handling.channel_shares",
             shares,
@@ -449,6 +444,16 @@ def calibrate(
         NotFitted("triage.screening_sensitivity", "the log does not say when police were alerted")
     )
     return Calibration(tuple(fitted), tuple(missing), n, first, last)
+
+
+def _shares(counts: pd.Series, names: tuple[str, ...]) -> dict[str, float]:
+    """Each name's share of the counts, to 4 decimals, the largest made up so they sum to 1
+    exactly (as the scenario requires)."""
+    total = int(counts.sum())
+    share = {k: round(int(counts.get(k, 0)) / total, 4) for k in names}
+    most = max(share, key=share.__getitem__)
+    share[most] = round(1.0 - sum(v for k, v in share.items() if k != most), 6)
+    return share
 
 
 def minutes_between(calls: pd.DataFrame, a: str, b: str) -> pd.Series:

@@ -16,7 +16,7 @@ from planner.cli import common
 from planner.cli.common import fail, folder_errors
 
 if TYPE_CHECKING:
-    from planner.calllog.check import RegionIndex
+    from planner.calllog.check import CheckedLog, RegionIndex
     from planner.calllog.fit import Calibration, Fitted, NotFitted
     from planner.calllog.mapping import Mapping
     from planner.scenario.model import Scenario
@@ -52,6 +52,19 @@ def _mapping(path: Path | None) -> Mapping:
         raise  # unreachable: fail raises
 
 
+def _checked(log: Path, mapping: Mapping, index: RegionIndex) -> CheckedLog:
+    """The log read and checked; a log refused whole is one line naming the file."""
+    from planner.calllog.check import LogRefused, check_log
+    from planner.calllog.reading import read_log
+
+    try:
+        return check_log(read_log(log, mapping), mapping, index)
+    except LogRefused as exc:
+        text = str(exc)
+        fail([text if text.startswith(str(log)) else f"{log}: {text}"])
+        raise  # unreachable: fail raises
+
+
 def _region_index(name: str) -> RegionIndex:
     from planner.calllog.check import RegionIndex
     from planner.geo.geodata import available_regions, load_region
@@ -82,8 +95,6 @@ def calls_check(
     ] = None,
 ) -> None:
     """Read every row of a call log: accepted, or rejected with its reasons (nothing dropped)."""
-    from planner.calllog.check import LogRefused, check_log
-    from planner.calllog.reading import read_log
     from planner.store.calllog import check_targets, write_parquet, write_rejects
 
     if out is not None and out.suffix.lower() not in (".parquet", ".pq"):
@@ -93,11 +104,7 @@ def calls_check(
         check_targets((rejects, "--rejects"), (out, "--out"))
     m = _mapping(mapping)
     index = _region_index(region)
-    try:
-        checked = check_log(read_log(log, m), m, index)
-    except LogRefused as exc:
-        text = str(exc)
-        fail([text if text.startswith(str(log)) else f"{log}: {text}"])
+    checked = _checked(log, m, index)
     with folder_errors():
         write_rejects(rejects, checked.rejects)
         if out is not None:
@@ -224,9 +231,7 @@ def calibrate(
     import pandas as pd
     import tomli_w
 
-    from planner.calllog.check import LogRefused, check_log
     from planner.calllog.fit import CALIBRATED_MARK, calibrate, scenario_data
-    from planner.calllog.reading import read_log
     from planner.scenario.loading import ScenarioError, scenario_from_dict
     from planner.store.files import file_target, write_atomically
 
@@ -250,11 +255,7 @@ def calibrate(
         raw = {"region": {"name": region}}
         s = scenario_from_dict(raw)
     index = _region_index(region)
-    try:
-        checked = check_log(read_log(log, m), m, index)
-    except LogRefused as exc:
-        text = str(exc)
-        fail([text if text.startswith(str(log)) else f"{log}: {text}"])
+    checked = _checked(log, m, index)
     zones = s.geodata.zones
     codes, people = zones["zone_code"].astype(str), zones["population"].astype(float)
     population = dict(zip(codes, people, strict=True))
@@ -304,12 +305,9 @@ def _write_text(path: Path, text: str) -> None:
 
 def _calibrated_by_us(path: Path) -> bool:
     from planner.calllog.fit import CALIBRATED_MARK
+    from planner.store.calllog import begins_with
 
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.readline().startswith(CALIBRATED_MARK)
-    except OSError:
-        return False
+    return begins_with(path, CALIBRATED_MARK)
 
 
 def _flat(data: dict[str, object], prefix: str = "") -> dict[str, object]:
@@ -394,8 +392,6 @@ def backtest_command(
     import pandas as pd
 
     from planner.calllog.backtest import ALPHA, backtest
-    from planner.calllog.check import LogRefused, check_log
-    from planner.calllog.reading import read_log
     from planner.calllog.synth import ScenarioFacts, calls_of
     from planner.scenario.loading import replaced
 
@@ -406,11 +402,7 @@ def backtest_command(
     s = common.load(scenario)
     m = _mapping(mapping)
     index = _region_index(s.region.name)
-    try:
-        checked = check_log(read_log(log, m), m, index)
-    except LogRefused as exc:
-        text = str(exc)
-        fail([text if text.startswith(str(log)) else f"{log}: {text}"])
+    checked = _checked(log, m, index)
     calls = checked.calls
     held = calls[calls["call_time"] >= begin]
     if len(held) == 0:

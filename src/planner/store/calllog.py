@@ -20,12 +20,17 @@ MARK = b"planner"
 and the schema version)."""
 
 
-def is_our_rejects(path: Path) -> bool:
+def begins_with(path: Path, mark: str) -> bool:
+    """Whether a text file's first line begins with ``mark`` (how planner knows its own)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            return f.readline().startswith(REJECTS_HEADER)
+            return f.readline().startswith(mark)
     except OSError:
         return False
+
+
+def is_our_rejects(path: Path) -> bool:
+    return begins_with(path, REJECTS_HEADER)
 
 
 def is_our_parquet(path: Path) -> bool:
