@@ -1014,3 +1014,10 @@ def test_units_whose_etas_round_to_one_minute_go_by_the_lower_index() -> None:
     assert engine._quickest_free(0, 0, 0.0) == 0
     engine.eta_rows = [[[0.25 + 1e-9], [0.25]]] * 2  # told apart: the quicker, B
     assert engine._quickest_free(0, 0, 0.0) == 1
+
+
+def test_the_first_call_s_minute_is_the_engine_s_to_the_last_bit() -> None:
+    # the engine counts each call's minute on from the last one's, from 0: a call at 0.1 min,
+    # known to health at once, is dispatched at 0.1 exactly (from 1.0 it would be 0.09999...)
+    row = _log_at({"call_handling": {"handling": fixed(0.0)}}, [0.1]).iloc[0]
+    assert row["t_dispatch"] == 0.1 and row["t_health_alerted"] == 0.1

@@ -226,10 +226,8 @@ def _by_field(
     out = {}
     by_field = zip(*records)  # noqa: B905 - records of one NamedTuple: one length
     for name, values in zip(records[0]._fields, by_field):  # noqa: B905 - a value per field
-        if name == "mode":
-            out[name] = np.fromiter(map(MODE_CODE.__getitem__, values), np.int64)
-        else:  # a flag as 0.0 or 1.0: the flag column it is written into makes it a flag again
-            out[name] = np.fromiter(values, float)
+        # numpy takes the type from the values: floats, flags, and a mode's integer code
+        out[name] = np.array([MODE_CODE[m] for m in values] if name == "mode" else values)
     return out
 
 
