@@ -256,7 +256,7 @@ def replication_kpis(log: pd.DataFrame, period: Period) -> dict[str, float]:
     """
     t = log["t_arrival"].to_numpy()
     if np.all(t[1:] >= t[:-1]):  # in order of arrival, as a replication writes it: a slice
-        counted = log.iloc[int(np.searchsorted(t, period.warmup, side="left")) :]
+        counted = log.iloc[int(np.searchsorted(t, period.warmup)) :]  # the first at warm-up's end
     else:
         counted = log[t >= period.warmup]
     return {k.key: k.compute(counted if k.counted_calls else log, period) for k in KPIS}
@@ -315,7 +315,7 @@ def on_duty_minutes(on_duty: np.ndarray, unit: np.ndarray, t: np.ndarray) -> np.
         return np.zeros(0)
     duty = np.asarray(on_duty)  # (units, 168) flags: sums and products of them are exact
     cum = np.concatenate([np.zeros((len(duty), 1)), np.cumsum(duty, axis=1) * 60.0], axis=1)
-    weeks, within = np.divmod(np.asarray(t, dtype=float), 168 * 60.0)
+    weeks, within = np.divmod(np.asarray(t), 168 * 60.0)  # minutes: floats
     hour = np.minimum((within // 60).astype(int), 167)
     minutes: np.ndarray = (
         weeks * cum[unit, 168] + cum[unit, hour] + (within - hour * 60.0) * duty[unit, hour]
@@ -362,7 +362,7 @@ def busy_by_hour(log: pd.DataFrame, period: Period) -> tuple[np.ndarray, np.ndar
     unit = log["unit"].to_numpy()
     a, b = log["t_dispatch"].to_numpy(float), log["t_unit_free"].to_numpy(float)
     for u in range(period.units):
-        on = np.asarray(period.on_duty[u], dtype=float)[slot_hour]
+        on = np.asarray(period.on_duty[u])[slot_hour]  # flags, as weights 0 and 1
         duty += np.bincount(slot_hour, weights=length * on, minlength=168)
         mine = unit == u
         if mine.any():
