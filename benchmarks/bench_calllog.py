@@ -17,7 +17,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,11 +87,18 @@ def main() -> None:
         fits = step("scipy", log, folder / "unused.parquet")
         calibrate = step("calibrate", log, folder / "fitted.toml")
     both = check["seconds"] + calibrate["seconds"]
-    print(f"pandas read_csv, every cell as text:   {read['seconds']:6.2f} s, peak {read['peak'] / 1e6:5.0f} MB")  # fmt: skip
-    print(f"scipy gamma + lognormal fits per kind: {fits['seconds']:6.2f} s, peak {fits['peak'] / 1e6:5.0f} MB")  # fmt: skip
-    print(f"planner calls check:                   {check['seconds']:6.2f} s, peak {check['peak'] / 1e6:5.0f} MB")  # fmt: skip
-    print(f"planner calibrate (check included):    {calibrate['seconds']:6.2f} s, peak {calibrate['peak'] / 1e6:5.0f} MB")  # fmt: skip
-    print(f"check + calibrate: {both:.2f} s (target < 30 s); calibrate / read_csv = {calibrate['seconds'] / read['seconds']:.1f}x, calibrate / scipy's fits = {calibrate['seconds'] / fits['seconds']:.1f}x")  # fmt: skip
+    for label, figures in (
+        ("pandas read_csv, every cell as text", read),
+        ("scipy gamma + lognormal fits per kind", fits),
+        ("planner calls check", check),
+        ("planner calibrate (check included)", calibrate),
+    ):
+        print(f"{label:38} {figures['seconds']:6.2f} s, peak {figures['peak'] / 1e6:5.0f} MB")
+    print(
+        f"check + calibrate: {both:.2f} s (target < 30 s); calibrate / read_csv = "
+        f"{calibrate['seconds'] / read['seconds']:.1f}x, calibrate / scipy's fits = "
+        f"{calibrate['seconds'] / fits['seconds']:.1f}x"
+    )
 
 
 if __name__ == "__main__":
