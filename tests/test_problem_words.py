@@ -344,6 +344,7 @@ def test_names_come_from_the_dashboard_s_words() -> None:
 GEO_UNIT = {"name": "A", "base": "oslo_legevakt", "shift": "day"}
 OWN_CHECKS: dict[str, dict[str, Any]] = {
     "region_no_geodata": {"region": {"name": "tromso"}},
+    "source_not_a_parameter": {"scenario": {"sources": {"demand.grow": "calibrated from x"}}},
     "profile_length": {"demand": {"hour_of_week_profile": [1.0] * 3}},
     "weights_zero": {"demand": {"hour_of_week_profile": [0.0] * 168}},
     "channel_shares_sum": {"call_handling": {"channel_shares": {"police_112": 0.1}}},
