@@ -103,6 +103,11 @@ class CheckedLog:
     def accepted(self) -> int:
         return len(self.calls)
 
+    @property
+    def rejected_for_data(self) -> int:
+        """Rows rejected for their data, not as duplicates: calls all the same."""
+        return int((self.rejects["reason"] != str(Problem.DUPLICATE)).sum())
+
     def rejected_by(self) -> dict[Problem, int]:
         """Rows rejected under each problem (their first), every problem listed, in order."""
         counts = Counter(self.rejects["reason"])

@@ -30,10 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.calendar import DAYS_PER_YEAR, HOURS_PER_WEEK
 from planner.calllog.schema import CHANNELS, KINDS, TIMEZONE
 
-HOURS_PER_WEEK = 168
-DAYS_PER_YEAR = 365.0
 Z95 = 1.959963984540054
 MIN_TREND_YEARS = 1.5
 """The shortest log a trend per year is fitted to."""

@@ -44,9 +44,6 @@ class Dirt:
         each = share / 6
         return cls(each, each, each, each, each, each)
 
-    def problem(self, kind: str) -> Problem | None:
-        return _FOUND_AS[kind]
-
 
 _FOUND_AS: dict[str, Problem | None] = {
     "duplicates": Problem.DUPLICATE,

@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from planner.calllog.schema import TIMEZONE
 from planner.cli import common
 from planner.cli.common import fail, folder_errors
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from planner.calllog.check import CheckedLog, RegionIndex
     from planner.calllog.fit import Calibration, Fitted, NotFitted
     from planner.calllog.mapping import Mapping
@@ -34,6 +37,9 @@ MappingOption = Annotated[
         help="TOML file that maps the source's columns and codes to the schema (default: the "
         "log is in the schema already).",
     ),
+]
+LogArgument = Annotated[
+    Path, typer.Argument(help="The call log: CSV (.csv, .csv.gz), or Parquet (.parquet).")
 ]
 RegionOption = Annotated[str, typer.Option("--region", help="Region the calls are in.")]
 
@@ -65,6 +71,17 @@ def _checked(log: Path, mapping: Mapping, index: RegionIndex) -> CheckedLog:
         raise  # unreachable: fail raises
 
 
+def _date(text: str, option: str) -> pd.Timestamp:
+    """A date given on the command line (one line naming the option if it is none)."""
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        fail([f"{option}: {text!r} is not a date (YYYY-MM-DD)"])
+        raise  # unreachable: fail raises
+
+
 def _region_index(name: str) -> RegionIndex:
     from planner.calllog.check import RegionIndex
     from planner.geo.geodata import available_regions, load_region
@@ -76,9 +93,7 @@ def _region_index(name: str) -> RegionIndex:
 
 @calls_app.command("check")
 def calls_check(
-    log: Annotated[
-        Path, typer.Argument(help="The call log: CSV (.csv, .csv.gz), or Parquet (.parquet).")
-    ],
+    log: LogArgument,
     mapping: MappingOption = None,
     region: RegionOption = "oslo_akershus",
     rejects: Annotated[
@@ -152,7 +167,6 @@ def calls_synth(
 ) -> None:
     """Make a call log from the model: the scenario's calls over some years, as a log."""
     import numpy as np
-    import pandas as pd
 
     from planner.calllog.synth import Dirt, ScenarioFacts, synth_log
     from planner.scenario.loading import replaced
@@ -162,10 +176,7 @@ def calls_synth(
     suffix = ".csv" if name.endswith((".csv", ".csv.gz")) else out.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         fail([f"--out: {out.name!r} must end in .csv, .csv.gz or .parquet"])
-    try:
-        monday = pd.Timestamp(start)
-    except ValueError:
-        fail([f"--start: {start!r} is not a date (YYYY-MM-DD)"])
+    monday = _date(start, "--start")
     if monday.weekday() != 0 or monday != monday.normalize():
         fail([f"--start: {start} is not a Monday at midnight (the model's week begins then)"])
     with folder_errors():
@@ -205,7 +216,7 @@ def calls_synth(
 
 @common.app.command("calibrate")
 def calibrate(
-    log: Annotated[Path, typer.Argument(help="The call log: CSV, or Parquet (.parquet).")],
+    log: LogArgument,
     out: Annotated[Path, typer.Option("--out", help="The calibrated scenario to write (.toml).")],
     mapping: MappingOption = None,
     region: RegionOption = "oslo_akershus",
@@ -228,7 +239,6 @@ def calibrate(
     """Fit a scenario's demand and time parameters to a call log, each with its source."""
     import tomllib
 
-    import pandas as pd
     import tomli_w
 
     from planner.calllog.fit import CALIBRATED_MARK, calibrate, scenario_data
@@ -237,12 +247,7 @@ def calibrate(
 
     if out.suffix.lower() != ".toml":
         fail([f"--out: {out.name!r} must end in .toml"])
-    end = None
-    if until is not None:
-        try:
-            end = pd.Timestamp(until).tz_localize("Europe/Oslo")
-        except ValueError:
-            fail([f"--until: {until!r} is not a date (YYYY-MM-DD)"])
+    end = None if until is None else _date(until, "--until").tz_localize(TIMEZONE)
     with folder_errors():
         file_target(out, "--out", _calibrated_by_us)
     m = _mapping(mapping)
@@ -266,7 +271,7 @@ def calibrate(
             _flat(s.content()),
             end,
             s.triage.screening_false_positive,
-            unread=int((checked.rejects["reason"] != "duplicate").sum()),
+            unread=checked.rejected_for_data,
         )
     except ValueError as exc:
         fail([f"{log}: {exc}"])
@@ -395,10 +400,7 @@ def backtest_command(
     from planner.calllog.synth import ScenarioFacts, calls_of
     from planner.scenario.loading import replaced
 
-    try:
-        begin = pd.Timestamp(start).tz_localize("Europe/Oslo")
-    except ValueError:
-        fail([f"--from: {start!r} is not a date (YYYY-MM-DD)"])
+    begin = _date(start, "--from").tz_localize(TIMEZONE)
     s = common.load(scenario)
     m = _mapping(mapping)
     index = _region_index(s.region.name)
@@ -409,7 +411,7 @@ def backtest_command(
         fail([f"--from: no accepted call of {log} is on or after {start}"])
     end = (held["call_time"].max() + pd.Timedelta(days=1)).normalize()
     # the simulation begins on a Monday at least a week before, its calls before --from unused
-    monday = (begin - pd.Timedelta(days=7 + begin.dayofweek)).normalize()
+    monday = (begin - pd.Timedelta(days=7 + begin.day_of_week)).normalize()
     days = (end - monday).total_seconds() / 86400
     middle = begin + (end - begin) / 2
     run = replaced(
@@ -423,7 +425,7 @@ def backtest_command(
         calls_of(part.reset_index(drop=True), facts, monday.tz_localize(None))
         for _, part in results.log.groupby("replication", sort=True)
     ]
-    unread = int((checked.rejects["reason"] != "duplicate").sum())
+    unread = checked.rejected_for_data
     share = checked.accepted / (checked.accepted + unread) if checked.accepted else 1.0
     verdicts = backtest(held, sims, begin, end, list(index.zone_codes), share)
     table = Table(title=f"{log.name} from {start} to {end - pd.Timedelta(days=1):%Y-%m-%d}")
