@@ -16,9 +16,9 @@ from golden.figures import GOLDEN, RELATIVE_TOLERANCE, SHORT_DAYS, SHORT_REPLICA
 
 RUNS = [pytest.param("full", marks=pytest.mark.slow), "short"]
 SECTIONS = {
-    "full": ["kpis", "baseline_kpis", "economics"],
+    "full": ["kpis", "baseline_kpis", "economics", "by_cohort"],
     "short": ["kpis", "baseline_kpis", "economics", "by_zone", "by_hour", "utilisation",
-              "kpi_intervals"],
+              "kpi_intervals", "by_cohort"],
 }  # fmt: skip
 
 

@@ -129,7 +129,7 @@ def results_of(scenario: planner.Scenario, rows: list[dict[str, Any]]) -> Result
     log = pd.DataFrame(rows)
     log["hour_of_week"] = (log["t_arrival"] // 60).astype(int) % 168
     empty = pd.DataFrame()
-    return Results(scenario, empty, empty, log, np.full(168, np.nan), empty, empty)
+    return Results(scenario, empty, empty, log, np.full(168, np.nan), empty, empty, empty)
 
 
 def hand_made(scenario: planner.Scenario) -> Results:

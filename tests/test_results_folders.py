@@ -46,7 +46,9 @@ BERGEN: dict[str, Any] = {  # a geodata region, for the report
     "fleet": {"units": [{"name": "A", "base": "hb_sandviken", "shift": "day"}]},
     "dispatch": {"policy": "health-first"},
 }
-RUN_FILES = ["economics.json", "events.parquet", "kpis.csv", "scenario.toml", "summary.json"]
+RUN_FILES = [
+    "cohorts.csv", "economics.json", "events.parquet", "kpis.csv", "scenario.toml", "summary.json"
+]  # fmt: skip
 FRONTIER = pd.DataFrame(
     {
         "units": [1, 2],
@@ -139,7 +141,7 @@ def test_run_writes_a_manifest_of_every_file_and_leaves_nothing_beside(
     ]
     assert sorted(p.name for p in out.iterdir()) == sorted([*RUN_FILES, "run.json"])
     assert _siblings(out) == []
-    wrote = "events.parquet, kpis.csv, summary.json, scenario.toml, economics.json"
+    wrote = "events.parquet, kpis.csv, cohorts.csv, summary.json, scenario.toml, economics.json"
     assert f"wrote {out}/: {wrote}" in r.out
 
 
@@ -152,6 +154,7 @@ def test_a_baseline_only_run_does_not_keep_the_previous_economics(cli: Any, tmp_
     assert r.code == 0, r.err
     assert not (out / "economics.json").exists()
     assert [f["name"] for f in _manifest(out)["files"]] == [
+        "cohorts.csv",
         "events.parquet",
         "kpis.csv",
         "scenario.toml",
@@ -645,7 +648,7 @@ def test_a_folder_that_is_not_one_whole_run_is_one_line(
     again = f"run it again: planner run SCENARIO --out {folder}"
     (folder / "notes.txt").write_text("unlisted files are ignored")
     (folder / "summary.json").write_text("{}")  # another summary, same folder: a mix
-    size = _manifest(folder)["files"][4]["size"]
+    size = next(f["size"] for f in _manifest(folder)["files"] if f["name"] == "summary.json")
     _one_line(
         cli("report", folder),
         f"{folder}: not one whole run (summary.json has 2 bytes, run.json lists {size:,}); {again}",

@@ -431,15 +431,41 @@ ZONE_FACTORS = {"030101": 2.5, "030105": 0.0, "3201": 0.5}  # Gamle Oslo, Frogne
 
 @pytest.fixture(scope="module")
 def oslo() -> tuple[planner.Scenario, Any, CallStream]:
+    # every call of someone who calls once: each call's place its own draw (the frequent
+    # callers call from home, a cluster: test_homes_of_the_frequent_callers)
     s = planner.scenario_from_dict(
         {
             "demand": {"zone_rate_factors": ZONE_FACTORS},
+            "callers": {"frequent_share": 0.0},
             "run": {"horizon_days": 1500.0, "warmup_days": 0.0, "seed": 3},
         }
     )
     world = build_world(s)
     calls = generate_calls(s, cell_weights(s, world.cell_population, world.cell_zone), 0)
     return s, world, calls
+
+
+def test_homes_of_the_frequent_callers(oslo: tuple[planner.Scenario, Any, CallStream]) -> None:
+    """The cohort's people live where the calls are: their homes by zone against the zones'
+    shares of the weighted population (chi-square), in a cohort of a hundred thousand."""
+    from planner.sim.demand import frequent_callers
+
+    s, world, _ = oslo
+    rates = cell_weights(s, world.cell_population, world.cell_zone)
+    callers = s.callers.model_copy(update={"frequent_share": 0.5, "frequent_calls_per_year": 1.0})
+    cohort = frequent_callers(callers, 200_000.0, rates, np.random.default_rng(5))
+    assert len(cohort) == 100_000
+    zones = np.array(sorted(set(world.cell_zone)))
+    zone_index = np.searchsorted(zones, world.cell_zone)
+    weight = np.bincount(zone_index, weights=rates, minlength=zones.size)
+    observed = np.bincount(zone_index[cohort.home], minlength=zones.size)
+    live = weight > 0
+    assert observed[~live].sum() == 0
+    p = stats.chisquare(observed[live], len(cohort) * weight[live] / weight.sum()).pvalue
+    assert p > P_MIN, f"chi-square over zones: p = {p:.3g}"
+    # their rates: gamma of mean 1 and shape 1 (an exponential), by its first two moments
+    assert cohort.rate.mean() == pytest.approx(1.0, abs=4 / math.sqrt(len(cohort)))
+    assert cohort.rate.var() == pytest.approx(1.0, abs=0.05)
 
 
 def test_the_world_has_the_regions_cells(oslo: tuple[planner.Scenario, Any, CallStream]) -> None:

@@ -509,6 +509,13 @@ def _replication_frame(replication: int, arrivals: list[float], zone: str) -> pd
             "response_minutes": [10.0 + i for i in range(n)],
             "zone": [zone] * n,
             "hour_of_week": [int(t // 60) % 168 for t in arrivals],
+            # what the KPIs by cohort of callers read
+            "caller": [-1] * n,
+            "health_first": [True] * n,
+            "eligible_kind": [True] * n,
+            "police_involved": [False] * n,
+            "transport_mode": ["none"] * n,
+            "officer_hours": [0.0] * n,
         }
     )
 
@@ -517,7 +524,7 @@ def test_replications_keep_the_ones_added_so_far_with_whole_numbered_replication
     from planner.sim.run import Replications
 
     util = np.full(168, 0.5)
-    parts = Replications(warmup=0.0, total=3)
+    parts = Replications(_period(0.0, 525_600.0, list(range(168))), total=3)
     empty = parts.per_replication()
     assert list(empty.columns) == ["replication"] and len(empty) == 0
     parts.add(5, _replication_frame(5, [1.0], "a"), {"x": 1.5, "y": 2.0}, util)
@@ -533,7 +540,7 @@ def test_utilisation_leaves_hours_no_unit_is_on_duty_empty_without_a_warning() -
 
     from planner.sim.run import Replications
 
-    parts = Replications(warmup=0.0, total=2)
+    parts = Replications(_period(0.0, 525_600.0, list(range(168))), total=2)
     a, b = np.full(168, np.nan), np.full(168, np.nan)
     a[:10], b[:10] = 0.2, 0.6  # on duty in the first ten hours of the week only
     a[10], b[11] = 0.9, 0.3  # one replication each sees an hour the other does not

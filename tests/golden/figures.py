@@ -62,6 +62,9 @@ def figures(run: str = "full") -> dict[str, Any]:
         "baseline_kpis": {r.kpi: _clean(r.mean) for r in base.kpis.itertuples()},
         "economics": {k: _clean(appraisal.point[k]) for k in ECONOMICS},
         "max_hourly_utilisation": _clean(float(max(results.utilisation))),
+        "by_cohort": {
+            f"{r.cohort} {r.kpi}": _clean(r.mean) for r in results.by_cohort.itertuples()
+        },
     }
     if run == "short":
         out["horizon_days"] = scenario.run.horizon_days

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.calendar import DAYS_PER_YEAR, HOURS_PER_WEEK
+from planner.calendar import DAYS_PER_YEAR, HOURS_PER_WEEK, MINUTES_PER_YEAR
+from planner.calllog.repeat import MIN_REPEATERS, Figure, fit_repeat_callers
 from planner.calllog.schema import CHANNELS, KINDS, TIMEZONE
 
 Z95 = 1.959963984540054
@@ -155,10 +156,15 @@ def rate_and_trend(
 
 
 def zone_factors(
-    counts: Mapping[str, int], population: Mapping[str, float]
+    counts: Mapping[str, int], population: Mapping[str, float], clumping: float = 1.0
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]], float]:
     """Each zone's rate relative to the region's, shrunk towards 1: (factors, 95 % intervals,
     the prior's shape α).
+
+    ``clumping`` (φ >= 1): how many calls a call brings with it on average when calls come in
+    clusters — a frequent caller's, all from one home (``clumping_of``). The counts then vary
+    φ times a Poisson count's, and the model below is fitted to y / φ and E / φ (quasi-Poisson):
+    the same factors for large zones, wider intervals and more shrinkage for small ones.
 
     y_z ~ Poisson(E_z θ_z), E_z = N p_z / P the calls the zone would have at the region's rate,
     θ_z ~ Gamma(α, rate α) (mean 1). α maximises the marginal (negative binomial) likelihood of
@@ -168,7 +174,9 @@ def zone_factors(
     from scipy import optimize, special, stats
 
     zones = [z for z in population if population[z] > 0]
-    y = np.array([counts.get(z, 0) for z in zones], dtype=float)
+    if not clumping >= 1.0:
+        raise ValueError(f"clumping: at least 1 (got {clumping})")
+    y = np.array([counts.get(z, 0) for z in zones], dtype=float) / clumping
     p = np.array([population[z] for z in zones], dtype=float)
     e = y.sum() * p / p.sum()
 
@@ -192,6 +200,17 @@ def zone_factors(
     factors = {z: float(m * scale) for z, m in zip(zones, mean, strict=True)}
     intervals = {z: (float(a), float(b)) for z, a, b in zip(zones, lo, hi, strict=True)}
     return factors, intervals, alpha
+
+
+def clumping_of(person_key: pd.Series) -> float:
+    """φ = Σ c² / Σ c over the people of a log, c a person's calls (a call without a key is a
+    person of one call): the mean size of the cluster a call is in, 1 when no one calls twice."""
+    keyed = person_key.dropna()
+    keyed = keyed[keyed.astype(str) != ""]
+    c = keyed.value_counts().to_numpy(dtype=float)
+    alone = len(person_key) - len(keyed)
+    total = c.sum() + alone
+    return float(((c**2).sum() + alone) / total) if total else 1.0
 
 
 def hour_exposure(first: pd.Timestamp, last: pd.Timestamp) -> np.ndarray:
@@ -380,14 +399,16 @@ def calibrate(
         )
 
     counts = calls["zone_code"].value_counts().to_dict()
-    factors, intervals, alpha = zone_factors(counts, population)
+    phi = clumping_of(calls["person_key"])
+    factors, intervals, alpha = zone_factors(counts, population, phi)
     add(
         "demand.zone_rate_factors",
         {z: round(f, 4) for z, f in factors.items()},
         low={z: round(a, 4) for z, (a, _) in intervals.items()},
         high={z: round(b, 4) for z, (_, b) in intervals.items()},
         n=n,
-        method=f"empirical Bayes: gamma prior of shape {alpha:.3g} on the zones' relative rates",
+        method=f"empirical Bayes: gamma prior of shape {alpha:.3g} on the zones' relative rates"
+        + (f", calls in clusters of {phi:.2f} on average (one person's)" if phi > 1 else ""),
     )
 
     profile, p_lo, p_hi = hour_profile(t, hour_exposure(first, last))
@@ -433,6 +454,8 @@ def calibrate(
 
     _times(calls, add, missing)
     _transport(calls, add, missing, screening_false_positive)
+    years = (last - first).total_seconds() / 60.0 / MINUTES_PER_YEAR
+    _repeat_callers(calls, years, n_all / (n_all + unread), add, missing)
     missing.append(
         NotFitted(
             "facilities.handover_ambulance",
@@ -487,6 +510,56 @@ def _times(calls: pd.DataFrame, add: Any, missing: list[NotFitted]) -> None:
                 method=f"minutes from on scene to scene end ({who}); {f.chosen} by AIC ({aics})",
                 fit=f"Kolmogorov-Smirnov distance {f.ks:.3f}",
             )
+
+
+def _repeat_callers(
+    calls: pd.DataFrame, years: float, kept: float, add: Any, missing: list[NotFitted]
+) -> None:
+    """The cohort of frequent callers, from the person keys; ``kept``: the share of the calls
+    the check accepted (a person's rejected calls are calls all the same: the rate is scaled
+    up by it)."""
+    keys = calls["person_key"].dropna()
+    keys = keys[keys.astype(str) != ""]
+    paths = (
+        "callers.frequent_share",
+        "callers.frequent_calls_per_year",
+        "callers.frequent_rate_shape",
+    )
+    if len(keys) == 0:
+        for path in paths:
+            missing.append(NotFitted(path, "no call has a person key"))
+        return
+    per_person = keys.value_counts().to_numpy()
+    fit = fit_repeat_callers(per_person, years) if years > 0 else None
+    if fit is None:
+        again = int((per_person >= 2).sum())
+        for path in paths:
+            missing.append(
+                NotFitted(path, f"{again} people seen twice or more: under {MIN_REPEATERS}")
+            )
+        return
+
+    def scaled(f: Figure) -> Figure:
+        return Figure(*(min(365.0, v / kept) for v in (f.value, f.low, f.high)))
+
+    seen = (
+        f"{fit.repeaters:,} of {fit.people:,} people seen more than once, making "
+        f"{fit.repeat_calls:,} of the {fit.calls:,} calls with a person key"
+    )
+    for path, figure, digits, what in (
+        (paths[0], fit.share, 4, f"{seen}; the share a cohort of {fit.cohort:,.0f} people makes"),
+        (paths[1], scaled(fit.calls_per_year), 3, "the cohort's mean calls a year"),
+        (paths[2], fit.shape, 3, "the shape of the gamma law of the cohort's rates"),
+    ):
+        add(
+            path,
+            round(figure.value, digits),
+            low=round(figure.low, digits),
+            high=round(figure.high, digits),
+            n=fit.calls,
+            method=f"{what}; fitted to the calls of the people seen twice or more "
+            "(negative binomial given two or more, maximum likelihood; docs/call-log.md)",
+        )
 
 
 def _transport(calls: pd.DataFrame, add: Any, missing: list[NotFitted], fp: float) -> None:

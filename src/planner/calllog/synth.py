@@ -9,6 +9,7 @@ problem its dirt should be found as).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -153,9 +154,26 @@ def calls_of(log: pd.DataFrame, facts: ScenarioFacts, start: pd.Timestamp) -> pd
         "police_involved": pd.Series(police),
         "police_officers": pd.Series(np.where(police, facts.officers_per_patrol, 0)),
         "police_minutes": pd.Series(np.round(log["patrol_minutes"].to_numpy(float), 1)),
-        "person_key": pd.Series(pd.NA, index=range(len(log)), dtype=object),
+        "person_key": _person_keys(log),
     }
     return pd.DataFrame({k: v.reset_index(drop=True) for k, v in values.items()})
+
+
+def _person_keys(log: pd.DataFrame) -> pd.Series:
+    """A pseudonymous key for each call's caller, as a trust would give (a hash): one per person
+    of the cohort of frequent callers, and one of its own for every other call."""
+    if "caller" not in log:
+        return pd.Series(pd.NA, index=range(len(log)), dtype=object)
+    who = np.where(
+        log["caller"].to_numpy() >= 0,
+        "frequent:" + log["caller"].astype(str).to_numpy(),
+        "once:" + log["call"].astype(str).to_numpy(),
+    )
+    rep = log["replication"].astype(str).to_numpy()
+    keys = [
+        hashlib.sha256(f"{r}:{w}".encode()).hexdigest()[:16] for r, w in zip(rep, who, strict=True)
+    ]
+    return pd.Series(keys, dtype=object)
 
 
 def _dirty(

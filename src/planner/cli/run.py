@@ -4,6 +4,7 @@ service on the same calls and the appraisal), compare two, and write the report.
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,8 @@ import typer
 from rich.table import Table
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from planner.economics.appraisal import Headline
     from planner.scenario.model import Scenario
     from planner.sim.kpis import Estimate
@@ -85,6 +88,8 @@ def run(
                 f"{scenario.scenario.name} — {len(results.per_replication)} replications",
             )
         )
+        if scenario.callers.frequent_share > 0:
+            common.out.print(_cohort_table(results.by_cohort))
         summary = results.summary()
         economics: Headline | None = None
         if with_baseline_run:
@@ -104,12 +109,27 @@ def run(
             economics = headline(scenario, appraisal, results.kpis)
             common.out.print(_economics_table(economics, scenario))
         stage.write("kpis.csv", lambda p: results.kpis.to_csv(p, index=False))
+        stage.write("cohorts.csv", lambda p: results.by_cohort.to_csv(p, index=False))
         summary = dataclasses.replace(summary, scenario_file=str(scenario_file))
         stage.write("summary.json", lambda p: write_json(p, summary.to_json()))
         stage.write("scenario.toml", lambda p: write_text(p, text))
         if economics is not None:
             stage.write("economics.json", lambda p: write_json(p, economics.to_json()))
     wrote(stage)
+
+
+def _cohort_table(by_cohort: pd.DataFrame) -> Table:
+    """The KPIs of the frequent callers' calls beside those of the people who call once."""
+    table = Table("", "frequent callers", "people who call once", "unit", title="By caller")
+    wide = by_cohort.pivot(index="kpi", columns="cohort", values="mean")
+    for _, row in by_cohort[by_cohort["cohort"] == "frequent"].iterrows():
+        share = row["unit"] == "share"
+        cells = [
+            "–" if math.isnan(v) else f"{v:.1%}" if share else f"{v:,.1f}"
+            for v in (wide.loc[row["kpi"], "frequent"], wide.loc[row["kpi"], "once"])
+        ]
+        table.add_row(row["label"], *cells, "" if share else row["unit"])
+    return table
 
 
 def _economics_table(e: Headline, scenario: Scenario) -> Table:

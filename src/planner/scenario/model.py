@@ -154,6 +154,21 @@ class Demand(_Section):
         return float((1.0 + self.growth_per_year) ** (self.year - self.base_year))
 
 
+class Callers(_Section):
+    """Who calls: most calls come from people who call once, a share from a cohort of frequent
+    callers — people of heterogeneous rates (gamma) who call from home — whose calls case
+    management (ACT/FACT teams, a named contact) may cut."""
+
+    frequent_share: float = _field("callers.frequent_share", ge=0, le=0.95, allow_inf_nan=False)
+    frequent_calls_per_year: float = _field(
+        "callers.frequent_calls_per_year", gt=0, le=365, allow_inf_nan=False
+    )
+    frequent_rate_shape: float = _field(
+        "callers.frequent_rate_shape", ge=0.01, le=1000, allow_inf_nan=False
+    )
+    case_management_cut: Probability = _field("callers.case_management_cut")
+
+
 class Situation(_Section):
     label: Name
     share: Probability
@@ -365,6 +380,7 @@ class Scenario(_Section):
     scenario: ScenarioInfo
     region: Region
     demand: Demand
+    callers: Callers
     situations: Table[Key, Situation] = Field(min_length=1, max_length=30)
     triage: Triage
     call_handling: CallHandling

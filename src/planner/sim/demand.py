@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from importlib import resources
 
 import numpy as np
 
 from planner.calendar import HOURS_PER_WEEK, HOURS_PER_YEAR, MINUTES_PER_DAY
-from planner.scenario.model import Scenario
+from planner.scenario.model import Callers, Scenario
 
 MINUTES_PER_WEEK = 168 * 60
 NIGHT_ENDS = 6
@@ -46,6 +46,9 @@ STREAMS = (
     "police_wait",
     "within_hour",
     "police_car_today",
+    "caller",
+    "cohort",
+    "case_management",
 )
 
 
@@ -107,11 +110,68 @@ class CallStream:
     police_mobilisation: np.ndarray
     backup_check: np.ndarray
     police_wait_u: np.ndarray  # two uniforms per call for the police availability draw
+    caller: np.ndarray  # the frequent caller who made the call (index into the cohort), or -1
     kinds: tuple[str, ...]
     channels: tuple[str, ...]
 
     def __len__(self) -> int:
         return len(self.t)
+
+    def only(self, rows: np.ndarray) -> CallStream:
+        """The calls where ``rows`` (flags, one per call) holds, in the same order."""
+        changes = {
+            f.name: getattr(self, f.name)[rows]
+            for f in fields(self)
+            if f.name not in ("kinds", "channels")
+        }
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One replication's frequent callers: each person's rate (calls a year) and home (a
+    demand cell)."""
+
+    rate: np.ndarray
+    home: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rate)
+
+    def callers_of(self, u: np.ndarray, share: float) -> np.ndarray:
+        """Who made each call, from two uniforms per call (``u``, shape (calls, 2)): a call is
+        the cohort's with chance ``share`` (``u[:, 0] < share``), and then a person's with
+        chance in proportion to their rate; -1 for a call of someone who calls once.
+
+        Marking each call of a Poisson stream so makes each person's calls a Poisson stream
+        of their own, at ``share`` of the stream's rate times their part of the cohort's."""
+        caller = np.full(len(u), -1, dtype=np.int64)
+        if len(self) == 0:
+            return caller
+        ours = u[:, 0] < share
+        cum = np.cumsum(self.rate)
+        if not cum[-1] > 0:  # every rate drawn as 0 (a tiny shape): all alike
+            cum = np.arange(1.0, len(self) + 1)
+        picked = np.searchsorted(cum, u[ours, 1] * cum[-1], side="right")
+        caller[ours] = np.minimum(picked, len(self) - 1)
+        return caller
+
+
+def frequent_callers(
+    callers: Callers, calls_per_year: float, cell_rates: np.ndarray, rng: np.random.Generator
+) -> Cohort:
+    """The cohort of a region that makes ``calls_per_year`` calls: ``frequent_share`` of them
+    made by ``round(share x calls / frequent_calls_per_year)`` people (at least one if the
+    share is not 0), each with a rate drawn from a gamma law of mean
+    ``frequent_calls_per_year`` and shape ``frequent_rate_shape``, living in a cell drawn in
+    proportion to the cells' calls."""
+    people = callers.frequent_share * calls_per_year / callers.frequent_calls_per_year
+    n = max(1, round(people)) if callers.frequent_share > 0 and calls_per_year > 0 else 0
+    rates, homes = rng.spawn(2)
+    k = callers.frequent_rate_shape
+    rate = rates.gamma(k, callers.frequent_calls_per_year / k, size=n)
+    home = homes.choice(cell_rates.size, size=n, p=cell_rates / cell_rates.sum()) if n else None
+    return Cohort(rate, np.zeros(0, dtype=np.int64) if home is None else home)
 
 
 def cell_weights(
@@ -179,8 +239,15 @@ def generate_calls(
             out[idx] = getattr(s, attr).sample(g, idx.size)
         return out
 
+    cohort = frequent_callers(scenario.callers, float(cell_rates.sum()), cell_rates, rng["cohort"])
+    caller = cohort.callers_of(rng["caller"].random((n, 2)), scenario.callers.frequent_share)
+    frequent = caller >= 0
+    cell[frequent] = cohort.home[caller[frequent]]  # a frequent caller calls from home
+    # the same uniforms in every scenario, so a cut keeps the very calls a smaller cut keeps
+    kept = ~(frequent & (rng["case_management"].random(n) < scenario.callers.case_management_cut))
+
     f, d, c = scenario.facilities, scenario.dispatch, scenario.call_handling
-    return CallStream(
+    stream = CallStream(
         t=t,
         cell=cell,
         kind=kind,
@@ -201,6 +268,8 @@ def generate_calls(
         police_mobilisation=scenario.police.mobilisation.sample(rng["police_mobilisation"], n),
         backup_check=d.backup_check.sample(rng["backup_check"], n),
         police_wait_u=rng["police_wait"].random((n, 2)),
+        caller=caller,
         kinds=kinds,
         channels=channels,
     )
+    return stream if kept.all() else stream.only(kept)

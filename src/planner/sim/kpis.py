@@ -7,7 +7,7 @@ happened in the simulation. Calls that arrive during the warm-up are simulated b
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -260,6 +260,58 @@ def replication_kpis(log: pd.DataFrame, period: Period) -> dict[str, float]:
     else:
         counted = log[t >= period.warmup]
     return {k.key: k.compute(counted if k.counted_calls else log, period) for k in KPIS}
+
+
+COHORTS = ("frequent", "once")
+"""The callers a call may come from: the cohort of frequent callers, and people who call once
+(``[callers]``; a call's ``caller`` is -1 for the latter)."""
+COHORT_KPIS = (
+    "calls_per_year",
+    "response_median",
+    "response_p90",
+    "share_health_first",
+    "share_police_involved",
+    "police_encounters_per_year",
+    "police_car_transports_per_year",
+    "police_officer_hours",
+)
+"""The KPIs split by cohort: what a call costs and meets, counted over one cohort's calls."""
+
+
+def cohort_kpis(log: pd.DataFrame, period: Period) -> dict[tuple[str, str], float]:
+    """``COHORT_KPIS`` of each cohort's counted calls of one replication's log, by (cohort, KPI
+    key); a figure of a cohort with no calls is NaN (a rate, 0)."""
+    counted = log[log["t_arrival"] >= period.warmup]
+    frequent = counted["caller"] >= 0
+    out = {}
+    for cohort, rows in zip(COHORTS, (frequent, ~frequent), strict=True):
+        part = counted[rows]
+        for key in COHORT_KPIS:
+            out[cohort, key] = KPI_BY_KEY[key].compute(part, period)
+    return out
+
+
+def summarise_cohorts(per_rep: Sequence[Mapping[tuple[str, str], float]]) -> pd.DataFrame:
+    """The cohorts' KPI table: one row per cohort and KPI, its mean over replications and 95 %
+    interval (``cohort``, then ``summarise``'s columns)."""
+    rows = []
+    for cohort in COHORTS:
+        for key in COHORT_KPIS:
+            mean, lo, hi = interval(np.array([r[cohort, key] for r in per_rep], dtype=float))
+            k = KPI_BY_KEY[key]
+            rows.append(
+                {
+                    "cohort": cohort,
+                    "kpi": key,
+                    "label": k.label,
+                    "unit": k.unit,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
+    columns = ["cohort", "kpi", "label", "unit", "mean", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 class Estimate(NamedTuple):

@@ -24,11 +24,13 @@ from planner.sim.event_log import LogSink, MemoryLog, ParquetLog
 from planner.sim.events import REASONS, TRANSPORT_MODES
 from planner.sim.kpis import (
     Period,
+    cohort_kpis,
     group_intervals,
     group_rows,
     overtime_minutes,
     replication_kpis,
     summarise,
+    summarise_cohorts,
     utilisation_by_hour,
 )
 from planner.sim.summary import Figures, RunSummary
@@ -50,6 +52,7 @@ class Results:
     utilisation: np.ndarray  # 168 hours of week, mean over replications
     by_zone: pd.DataFrame
     by_hour: pd.DataFrame
+    by_cohort: pd.DataFrame  # cohort, kpi, label, unit, mean, ci_low, ci_high (kpis.COHORT_KPIS)
 
     def kpi(self, key: str) -> float:
         return float(self.kpis.set_index("kpi").loc[key, "mean"])
@@ -89,6 +92,7 @@ def _log_frame(
             "eligible_kind": eligible_kind,
             "police_needed": calls.police_needed,
             "flagged": calls.flagged,
+            "caller": calls.caller,
             **{k: _named(_CODED[k], v) if k in _CODED else np.asarray(v) for k, v in cols.items()},
         }
     )
@@ -278,7 +282,7 @@ def _replicate(
     executor: Executor | None = None,
 ) -> Results:
     total = scenario.run.replications
-    parts = Replications(period_of(scenario).warmup, total)
+    parts = Replications(period_of(scenario), total)
     for r, (frame, k, u) in enumerate(_replications(scenario, executor)):
         parts.add(r, frame, k, u)
         sink.write(frame)
@@ -304,17 +308,20 @@ def run_changes(replications: int | None, seed: int | None) -> dict[str, int]:
 
 class Replications:
     """What is kept of each replication when its log is not: its KPIs, its utilisation by hour
-    of week, and its rows of ``kpis.group_rows`` by zone and by hour of day — about 1.5 kB and a
-    row per zone and hour of day a replication, held in arrays rather than one object each."""
+    of week, its rows of ``kpis.group_rows`` by zone and by hour of day, and its KPIs by cohort
+    of callers — about 2 kB and a row per zone and hour of day a replication, held in arrays
+    rather than one object each."""
 
-    def __init__(self, warmup: float, total: int) -> None:
-        self.warmup = warmup  # minutes
+    def __init__(self, period: Period, total: int) -> None:
+        self.period = period
+        self.warmup = period.warmup  # minutes
         self.count = 0
         self._replication = np.zeros(total, dtype=np.int64)
         self._keys: tuple[str, ...] = ()
         self._kpis = np.empty((total, 0))
         self._utils = np.empty((total, 168))
         self._zone, self._hour = _Rows(), _Rows()
+        self._cohorts: list[dict[tuple[str, str], float]] = []
 
     def add(
         self, replication: int, frame: pd.DataFrame, kpis: dict[str, float], util: np.ndarray
@@ -331,6 +338,7 @@ class Replications:
         self._zone.add(group_rows(slim, self.warmup, "zone"))
         by_hour = slim.drop(columns="zone").assign(hour=frame["hour_of_week"] % 24)
         self._hour.add(group_rows(by_hour, self.warmup, "hour"))
+        self._cohorts.append(cohort_kpis(frame, self.period))
 
     def per_replication(self) -> pd.DataFrame:
         """One row per replication, one column per KPI (as ``pd.DataFrame`` of the dicts)."""
@@ -352,6 +360,9 @@ class Replications:
 
     def by_hour(self) -> pd.DataFrame:
         return group_intervals(self._hour.frame(), "hour")
+
+    def by_cohort(self) -> pd.DataFrame:
+        return summarise_cohorts(self._cohorts)
 
 
 class _Rows:
@@ -395,6 +406,7 @@ def gather(scenario: Scenario, parts: Replications, log: pd.DataFrame) -> Result
         utilisation=parts.utilisation(),
         by_zone=parts.by_zone(),
         by_hour=parts.by_hour(),
+        by_cohort=parts.by_cohort(),
     )
 
 

@@ -1,0 +1,205 @@
+"""Repeat callers: the cohort of frequent callers against theory and the published anchor (PAM
+Stockholm's first year), the case-management lever on common random numbers, the KPIs split
+by cohort against numpy on the log, and the fit of the cohort against scipy's own."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+
+import planner
+from planner.calllog.repeat import MIN_REPEATERS, fit_repeat_callers
+from planner.scenario.parameters import registry
+from planner.sim.demand import CallStream, generate_calls
+from planner.sim.kpis import COHORT_KPIS
+
+# Bouveng et al. 2017 (MODEL.md): PAM's first year
+PAM_CASES, PAM_PEOPLE, PAM_SEEN_AGAIN = 1_254, 1_036, 96
+
+
+def _defaults() -> tuple[float, float, float]:
+    reg = registry()
+    return (
+        reg["callers.frequent_share"].value,
+        reg["callers.frequent_calls_per_year"].value,
+        reg["callers.frequent_rate_shape"].value,
+    )
+
+
+def test_the_defaults_give_pams_first_year() -> None:
+    """In a year of PAM's 1,254 calls the defaults' cohort has 96 people who call twice or more
+    and, with the people who call once, 1,036 people in all (worked with scipy's negative
+    binomial, not the model's code)."""
+    share, mu, k = _defaults()
+    people = share * PAM_CASES / mu
+    law = stats.nbinom(k, k / (k + mu))  # a person's calls in a year
+    seen_again = people * law.sf(1)
+    seen = (PAM_CASES - people * mu) + people * law.sf(0)
+    assert seen_again == pytest.approx(PAM_SEEN_AGAIN, abs=1.0)
+    assert seen == pytest.approx(PAM_PEOPLE, abs=2.0)
+
+
+def _scenario(**callers: Any) -> planner.Scenario:
+    return planner.scenario_from_dict(
+        {
+            "region": {"kind": "abstract", "population": 500_000},
+            "demand": {"rate_per_1000_per_year": 10.0, "growth_per_year": 0.0},
+            "callers": callers,
+            "run": {"horizon_days": 365.0, "warmup_days": 0.0, "seed": 3},
+        }
+    )
+
+
+RATES = np.arange(1.0, 41.0) * 125.0  # 40 cells making 102,500 calls a year
+
+
+def _calls(s: planner.Scenario, replication: int = 0, rates: np.ndarray = RATES) -> CallStream:
+    return generate_calls(s, rates * (5000.0 / rates.sum()), replication)
+
+
+def test_a_cohort_person_s_calls_are_negative_binomial() -> None:
+    """Each of the cohort's people calls a gamma-mixed Poisson number of times: the counts of
+    twenty years of the cohort (people who never call included) against the negative binomial
+    of mean mu x 1 year and shape k (chi-square), and their mean against share x calls / N."""
+    share, mu, k = 0.5, 2.0, 0.8
+    s = _scenario(frequent_share=share, frequent_calls_per_year=mu, frequent_rate_shape=k)
+    people = round(share * 5000.0 / mu)
+    counts = []
+    for r in range(20):
+        c = _calls(s, r)
+        counts.append(np.bincount(c.caller[c.caller >= 0], minlength=people))
+    pooled = np.concatenate(counts)
+    assert len(pooled) == 20 * people  # the cohort's size: share x calls / mu
+    assert pooled.mean() == pytest.approx(share * 5000.0 / people, rel=0.03)
+    law = stats.nbinom(k, k / (k + mu))
+    top = 9
+    observed = np.array([(pooled == c).sum() for c in range(top)] + [(pooled >= top).sum()])
+    expected = len(pooled) * np.append(law.pmf(np.arange(top)), law.sf(top - 1))
+    assert stats.chisquare(observed, expected).pvalue > 0.001
+
+
+def test_the_cohort_makes_its_share_and_calls_from_home() -> None:
+    s = _scenario(frequent_share=0.3)
+    c = _calls(s)
+    frequent = c.caller >= 0
+    n = len(c)
+    assert frequent.sum() == pytest.approx(0.3 * n, abs=4 * math.sqrt(n * 0.3 * 0.7))
+    cells = pd.Series(c.cell[frequent]).groupby(c.caller[frequent]).nunique()
+    assert (cells == 1).all()  # every call of a person from one cell
+    assert (c.caller[~frequent] == -1).all()
+
+
+def test_no_cohort_makes_every_caller_one_who_calls_once() -> None:
+    c = _calls(_scenario(frequent_share=0.0))
+    assert (c.caller == -1).all() and len(c) > 4000
+
+
+def test_case_management_cuts_the_cohort_s_calls_and_leaves_every_other_call() -> None:
+    """Common random numbers: a cut of X removes about X of the cohort's calls and nothing
+    else, and the calls a larger cut keeps are among those a smaller one keeps."""
+    kept = {}
+    for cut in (0.0, 0.3, 0.6):
+        c = _calls(_scenario(frequent_share=0.4, case_management_cut=cut))
+        kept[cut] = c
+    base = kept[0.0]
+    f0 = int((base.caller >= 0).sum())
+    for cut in (0.3, 0.6):
+        c = kept[cut]
+        f = int((c.caller >= 0).sum())
+        assert f == pytest.approx((1 - cut) * f0, abs=4 * math.sqrt(f0 * cut * (1 - cut)))
+        for name in ("t", "cell", "kind", "on_scene", "police_needed", "channel"):
+            np.testing.assert_array_equal(
+                getattr(c, name)[c.caller < 0], getattr(base, name)[base.caller < 0], name
+            )
+    small = set(kept[0.3].t[kept[0.3].caller >= 0])
+    large = set(kept[0.6].t[kept[0.6].caller >= 0])
+    assert large < small < set(base.t[base.caller >= 0])
+
+
+def test_kpis_by_cohort_are_each_cohort_s_calls_counted() -> None:
+    s = planner.scenario_from_dict(
+        {
+            "run": {"horizon_days": 60.0, "warmup_days": 5.0, "seed": 4, "replications": 3},
+            "callers": {"frequent_share": 0.4},
+        }
+    )
+    res = planner.simulate(s)
+    log = res.log[res.log["t_arrival"] >= 5 * 1440.0]
+    years = 55 / 365
+    table = res.by_cohort.set_index(["cohort", "kpi"])
+    assert set(table.index.get_level_values("kpi")) == set(COHORT_KPIS)
+    for cohort, rows in (("frequent", log["caller"] >= 0), ("once", log["caller"] < 0)):
+        part = log[rows]
+        per = part.groupby("replication")
+        calls = per.size() / years
+        median = per["response_minutes"].median()
+        police = per["police_involved"].sum() / years
+        assert table.loc[(cohort, "calls_per_year"), "mean"] == pytest.approx(calls.mean())
+        assert table.loc[(cohort, "response_median"), "mean"] == pytest.approx(median.mean())
+        assert table.loc[(cohort, "police_encounters_per_year"), "mean"] == pytest.approx(
+            police.mean()
+        )
+    both = table.xs("calls_per_year", level="kpi")["mean"].sum()
+    assert both == pytest.approx(res.kpi("calls_per_year"))
+
+
+def _cohort_counts(
+    rng: np.random.Generator, people: int, mu: float, k: float, once: int
+) -> np.ndarray:
+    c = rng.poisson(rng.gamma(k, mu / k, people))
+    return np.concatenate([c[c > 0], np.ones(once, dtype=np.int64)])
+
+
+def _scipy_fit(per_person: np.ndarray) -> tuple[float, float]:
+    """(k, m): the negative binomial given two or more, fitted by scipy's own law."""
+    c = per_person[per_person >= 2]
+
+    def loss(theta: np.ndarray) -> float:
+        k, m = np.exp(theta)
+        law = stats.nbinom(k, k / (k + m))
+        return float(-(law.logpmf(c) - np.log(law.sf(1))).sum())
+
+    r = optimize.minimize(loss, np.log([1.0, c.mean()]), method="Nelder-Mead",
+                          options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})  # fmt: skip
+    return float(np.exp(r.x[0])), float(np.exp(r.x[1]))
+
+
+def test_the_fit_is_the_maximum_of_scipy_s_likelihood_and_recovers_the_cohort() -> None:
+    rng = np.random.default_rng(8)
+    people, mu, k, once, years = 3000, 2.0, 0.7, 20_000, 2.0
+    per_person = _cohort_counts(rng, people, mu * years, k, once)
+    fit = fit_repeat_callers(per_person, years)
+    assert fit is not None
+    k_ref, m_ref = _scipy_fit(per_person)
+    assert fit.shape.value == pytest.approx(k_ref, rel=1e-3)
+    assert fit.calls_per_year.value * years == pytest.approx(m_ref, rel=1e-3)
+    # the truth within the intervals, and the share of the calls near the cohort's
+    assert fit.shape.low < k < fit.shape.high
+    assert fit.calls_per_year.low < mu < fit.calls_per_year.high
+    true_share = people * mu * years / per_person.sum()
+    assert fit.share.value == pytest.approx(true_share, abs=0.02)
+    assert fit.cohort == pytest.approx(people, rel=0.1)
+    assert fit.repeaters == int((per_person >= 2).sum())
+    assert fit.repeat_calls == int(per_person[per_person >= 2].sum())
+    assert fit.people == len(per_person) and fit.calls == int(per_person.sum())
+
+
+def test_the_bootstrap_gives_the_same_intervals_twice() -> None:
+    per_person = _cohort_counts(np.random.default_rng(2), 800, 3.0, 1.5, 4000)
+    a, b = fit_repeat_callers(per_person, 1.0), fit_repeat_callers(per_person, 1.0)
+    assert a == b
+
+
+def test_too_few_repeaters_are_not_fitted_and_bad_counts_are_refused() -> None:
+    few = np.array([2] * (MIN_REPEATERS - 1) + [1] * 500)
+    assert fit_repeat_callers(few, 1.0) is None
+    assert fit_repeat_callers(np.array([2] * MIN_REPEATERS + [1] * 500), 1.0) is not None
+    with pytest.raises(ValueError, match="counts >= 1"):
+        fit_repeat_callers(np.array([0, 2, 3]), 1.0)
+    with pytest.raises(ValueError, match="length"):
+        fit_repeat_callers(np.array([2, 3]), 0.0)
