@@ -237,7 +237,7 @@ def test_a_mapping_s_problems_are_each_named_by_their_key() -> None:
             where="m.toml",
         )
     assert caught.value.lines == [
-        "m.toml: extra: unknown table (expected one of codes, columns, source, times)",
+        "m.toml: extra: unknown table (expected one of codes, columns, places, source, times)",
         "m.toml: source.schema_version: must be 1, got 2",
         "m.toml: source.decimal: must be '.' or ',', got ';'",
         "m.toml: source.decimal: is the same character as source.delimiter",
@@ -333,7 +333,7 @@ def test_a_source_s_own_columns_and_codes_read_back_to_the_same_calls(tmp_path: 
     # twice (27 October, 02:00-03:00) are asked for, every other call read as in the schema
     local = plain.calls["call_time"].dt.tz_localize(None)
     twice = (local >= pd.Timestamp("2024-10-27 02:00")) & (local < pd.Timestamp("2024-10-27 03:00"))  # fmt: skip
-    times = ["t_dispatch", "t_on_scene", "t_scene_end", "t_handover_end"]
+    times = ["t_dispatch", "t_police_alerted", "t_on_scene", "t_scene_end", "t_handover_end"]
     for c in times:
         t = plain.calls[c].dt.tz_localize(None)
         twice |= (t >= pd.Timestamp("2024-10-27 02:00")) & (t < pd.Timestamp("2024-10-27 03:00"))
@@ -369,3 +369,67 @@ def test_the_schema_s_kinds_are_the_model_s() -> None:
     from planner.scenario.parameters import default_values
 
     assert tuple(default_values()["situations"]) == KINDS
+
+
+def test_a_grunnkrets_table_places_an_oslo_grunnkrets_in_its_bydel(tmp_path: Path) -> None:
+    """With the mapping's table of grunnkretser (as SSB publishes them, here made up), an Oslo
+    grunnkrets is placed in its bydel; one the table puts in no zone of the region is rejected
+    naming the table; one not in the table is placed by its kommune as before."""
+    (tmp_path / "gk.csv").write_text(
+        "grunnkrets,zone_code\n03010101,030101\n03010102,030101\n03019999,039999\n", "utf-8"
+    )
+    (tmp_path / "m.toml").write_text('[places]\ngrunnkrets_table = "gk.csv"\n', "utf-8")
+    mapping = read_mapping(tmp_path / "m.toml")
+    assert dict(mapping.grunnkrets_zones) == {
+        "03010101": "030101", "03010102": "030101", "03019999": "039999"
+    }  # fmt: skip
+    checked = check_log(
+        frame(
+            "call_time,grunnkrets,zone_code\n"
+            "2024-05-06 10:00,03010102,\n"  # Gamle Oslo by the table
+            "2024-05-06 10:05,03019999,\n"  # the table's zone is not the region's
+            "2024-05-06 10:10,32030101,\n"  # not in the table: Asker's kommune, one zone
+            "2024-05-06 10:15,03010101,030105\n"  # a zone_code given comes first
+        ),
+        mapping,
+        index(),
+    )
+    assert checked.calls["zone_code"].tolist() == ["030101", "3203", "030105"]
+    assert checked.calls["zone_from"].tolist() == ["grunnkrets", "grunnkrets", "zone_code"]
+    (detail,) = checked.rejects["detail"]
+    assert detail == (
+        "grunnkrets 03019999 is in zone 039999 by the mapping's grunnkrets table, which is not a "
+        "zone of the region"
+    )
+    assert checked.rejects["reason"].tolist() == ["unknown_zone"]
+
+
+@pytest.mark.parametrize(
+    ("table", "line"),
+    [
+        (None, "gk.csv: no such file (places.grunnkrets_table)"),
+        ("kode,bydel\n03010101,030101\n", "gk.csv: no column grunnkrets, zone_code (it has 'kode', 'bydel')"),  # fmt: skip
+        ("grunnkrets,zone_code\n3010101,030101\n", "gk.csv: line 2: grunnkrets '3010101' is not 8 digits"),  # fmt: skip
+        ("grunnkrets,zone_code\n03010101,\n", "gk.csv: line 2: grunnkrets 03010101 has no zone_code"),  # fmt: skip
+        ("grunnkrets,zone_code\n03010101,030101\n03010101,030102\n", "gk.csv: line 3: grunnkrets 03010101 is in zone 030101 already"),  # fmt: skip
+        ("", "gk.csv: empty, no columns grunnkrets and zone_code"),
+    ],
+)
+def test_a_bad_grunnkrets_table_is_one_line_naming_it(
+    tmp_path: Path, table: str | None, line: str
+) -> None:
+    if table is not None:
+        (tmp_path / "gk.csv").write_text(table, "utf-8")
+    (tmp_path / "m.toml").write_text('[places]\ngrunnkrets_table = "gk.csv"\n', "utf-8")
+    with pytest.raises(MappingError) as e:
+        read_mapping(tmp_path / "m.toml")
+    assert e.value.lines == [f"{tmp_path / line.split(':')[0]}:{line.split(':', 1)[1]}"]
+
+
+def test_places_takes_only_a_table_file() -> None:
+    with pytest.raises(MappingError) as e:
+        Mapping.from_dict({"places": {"grunnkrets_table": 3, "bydel": "x"}}, "m.toml")
+    assert e.value.lines == [
+        "m.toml: places.bydel: unknown key (expected one of grunnkrets_table)",
+        "m.toml: places.grunnkrets_table: must be the name of a CSV file, got 3",
+    ]

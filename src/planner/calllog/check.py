@@ -24,7 +24,16 @@ import numpy as np
 import pandas as pd
 
 from planner.calllog.mapping import FLAG_WORDS, Mapping
-from planner.calllog.schema import FIELD, FIELDS, PROBLEMS, TIMES, TIMEZONE, FieldType, Problem
+from planner.calllog.schema import (
+    AFTER_THE_CALL,
+    FIELD,
+    FIELDS,
+    PROBLEMS,
+    TIMES,
+    TIMEZONE,
+    FieldType,
+    Problem,
+)
 
 if TYPE_CHECKING:
     from planner.geo.region import Region
@@ -151,7 +160,7 @@ def check_log(raw: pd.DataFrame, mapping: Mapping, region: RegionIndex) -> Check
     out: dict[str, object] = {"row": np.arange(1, n + 1)}
 
     _duplicates(raw, mapping, text, found)
-    times = {name: _times(text[name], name, mapping, found) for name in TIMES}
+    times = {name: _times(text[name], name, mapping, found) for name in TIMES + AFTER_THE_CALL}
     found.add(Problem.MISSING_CALL_TIME, text["call_time"].isna().to_numpy(), "no call_time")
     _order(times, found)
     out.update(times)
@@ -295,6 +304,10 @@ def _order(times: dict[str, pd.Series], found: _Findings) -> None:
         for b in TIMES[a_i + 1 :]:
             x, y = times[a], times[b]
             found.add(Problem.TIMES_OUT_OF_ORDER, (y < x).to_numpy(), _before(a, x, b, y))
+    x = times["call_time"]
+    for b in AFTER_THE_CALL:
+        y = times[b]
+        found.add(Problem.TIMES_OUT_OF_ORDER, (y < x).to_numpy(), _before("call_time", x, b, y))
 
 
 def _before(a: str, x: pd.Series, b: str, y: pd.Series) -> Callable[[int], str]:
@@ -383,17 +396,28 @@ def _place(
     use = gk.notna() & ~has
     kommune = gk.str[:4]
     well = gk.str.fullmatch(r"\d{8}", na=False)
-    placed = use & well & kommune.isin(region.single_zone_kommuner)
-    zone[placed], source[placed] = kommune[placed], "grunnkrets"
+    table = mapping.grunnkrets_zones
+    listed = gk.map(lambda v: table.get(v), na_action="ignore")
+    by_table = use & listed.notna() & listed.isin(codes)
+    zone[by_table], source[by_table] = listed[by_table], "grunnkrets"
+    placed = by_table | (use & listed.isna() & well & kommune.isin(region.single_zone_kommuner))
+    by_kommune = placed & ~by_table
+    zone[by_kommune], source[by_kommune] = kommune[by_kommune], "grunnkrets"
 
     def why(i: int) -> str:
         v = str(gk.iloc[i])
+        if pd.notna(listed.iloc[i]):
+            return (
+                f"grunnkrets {v} is in zone {listed.iloc[i]} by the mapping's grunnkrets table, "
+                "which is not a zone of the region"
+            )
         if not re.fullmatch(r"\d{8}", v):
             return f"grunnkrets {v!r} is not 8 digits"
         if v[:4] in region.split_kommuner:
             return (
                 f"grunnkrets {v!r} is in kommune {v[:4]}, which is several zones: give its "
-                "zone_code, or lat and lon"
+                "zone_code, lat and lon, or a table of grunnkrets in the mapping "
+                "(places.grunnkrets_table)"
             )
         return f"grunnkrets {v!r} is in kommune {v[:4]}, not in the region"
 

@@ -462,9 +462,7 @@ def calibrate(
             "the log's handover end follows the drive to the facility, which it does not time",
         )
     )
-    missing.append(
-        NotFitted("triage.screening_sensitivity", "the log does not say when police were alerted")
-    )
+    _screening(calls, screening_false_positive, add, missing)
     return Calibration(tuple(fitted), tuple(missing), n, first, last)
 
 
@@ -510,6 +508,48 @@ def _times(calls: pd.DataFrame, add: Any, missing: list[NotFitted]) -> None:
                 method=f"minutes from on scene to scene end ({who}); {f.chosen} by AIC ({aics})",
                 fit=f"Kolmogorov-Smirnov distance {f.ks:.3f}",
             )
+
+
+def _screening(calls: pd.DataFrame, fp: float, add: Any, missing: list[NotFitted]) -> None:
+    """Triage's risk screening, from when police were alerted on the calls a psychiatric unit
+    met: before the first responder was on scene, at triage (flagged); after, called to the
+    scene (needed, not flagged). With ``fp`` the share of the calls without need that triage
+    flags, of ``n`` calls ``A`` flagged and ``L`` called later: ``N = (A + L - n fp) / (1 - fp)``
+    needed police, and the screening caught ``1 - L / N`` of them: a lower bound, as a flagged
+    call whose police were told (passed on from AMK) after a unit close by came counts in L."""
+    path = "triage.screening_sensitivity"
+    met = (calls["responder"] == "psych_unit") & calls["police_involved"].notna()
+    involved = met & calls["police_involved"].fillna(False).astype(bool)
+    alerted = calls["t_police_alerted"]
+    timed = involved & alerted.notna() & calls["t_on_scene"].notna()
+    if int(timed.sum()) < MIN_TIMES:
+        why = f"{int(timed.sum())} calls a psychiatric unit met with police alerted at a known "
+        missing.append(NotFitted(path, why + f"time: under {MIN_TIMES}"))
+        return
+    late = int((timed & (alerted >= calls["t_on_scene"])).sum())
+    # calls with police but no alert time count as the timed ones do
+    n = int(met.sum())
+    scale = int(involved.sum()) / int(timed.sum())
+    flagged = (int(timed.sum()) - late) * scale
+    needed = (flagged + late * scale - n * fp) / (1 - fp)
+    if not needed > late * scale:
+        why = "the calls with police are no more than triage's false alarms"
+        missing.append(NotFitted(path, why))
+        return
+    caught = round(needed - late * scale)
+    a, b = wilson(caught, round(needed))
+    add(
+        path,
+        round(1 - late * scale / needed, 4),
+        low=round(a, 4),
+        high=round(b, 4),
+        n=int(timed.sum()),
+        method=f"of the calls a psychiatric unit met, {late:,} of {int(timed.sum()):,} with police "
+        "had them called to the scene after the first responder came, the rest alerted at "
+        f"triage; less triage's false alarms ({fp:.0%} of the calls without need); a lower "
+        "bound: a call whose police were told at triage but after a unit close by was on scene "
+        "counts as missed",
+    )
 
 
 def _repeat_callers(

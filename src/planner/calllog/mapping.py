@@ -19,6 +19,9 @@ in ``examples/mappings/``).
 
     [codes.kind]                     # the source's code = the schema's
     "SUI" = "suicidal"
+
+    [places]
+    grunnkrets_table = "grunnkrets_bydel.csv"   # grunnkrets,zone_code; beside the mapping
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ FLAG_WORDS = {
 """Words read as a flag without a translation (any case)."""
 
 _CODED = (FieldType.CODE, FieldType.FLAG)
-_SECTIONS = {"source", "columns", "times", "codes"}
+_SECTIONS = {"source", "columns", "times", "codes", "places"}
+_PLACES_KEYS = {"grunnkrets_table"}
 _SOURCE_KEYS = {"name", "schema_version", "delimiter", "decimal", "encoding"}
 _TIMES_KEYS = {"format", "ambiguous"}
 
@@ -64,6 +68,7 @@ class Mapping:
     decimal: str = "."
     delimiter: str = ","
     encoding: str = "utf-8"
+    grunnkrets_zones: AnyMapping[str, str] = field(default_factory=dict)  # grunnkrets -> zone
 
     @classmethod
     def identity(cls) -> Mapping:
@@ -79,10 +84,23 @@ class Mapping:
         has no translation for it)."""
         return self.codes.get(name, {}).get(value, value)
 
+    @staticmethod
+    def grunnkrets_table(data: AnyMapping[str, Any]) -> str | None:
+        """The file ``[places] grunnkrets_table`` names (read by the shell), or None."""
+        places = data.get("places", {})
+        value = places.get("grunnkrets_table") if isinstance(places, dict) else None
+        return value if isinstance(value, str) else None
+
     @classmethod
-    def from_dict(cls, data: AnyMapping[str, Any], where: str = "mapping") -> Mapping:
-        """The mapping a TOML file's tables describe; every problem found, one line each,
-        raised together as a ``MappingError``."""
+    def from_dict(
+        cls,
+        data: AnyMapping[str, Any],
+        where: str = "mapping",
+        grunnkrets_zones: AnyMapping[str, str] | None = None,
+    ) -> Mapping:
+        """The mapping a TOML file's tables describe (``grunnkrets_zones``: the table its
+        ``[places] grunnkrets_table`` names, read); every problem found, one line each, raised
+        together as a ``MappingError``."""
         problems: list[str] = []
 
         def bad(key: str, problem: str) -> None:
@@ -94,6 +112,12 @@ class Mapping:
         columns = _table(data, "columns", bad)
         times = _table(data, "times", bad)
         codes = _table(data, "codes", bad)
+        places = _table(data, "places", bad)
+        for key in sorted(set(places) - _PLACES_KEYS):
+            bad(f"places.{key}", f"unknown key (expected one of {', '.join(sorted(_PLACES_KEYS))})")
+        table = places.get("grunnkrets_table")
+        if table is not None and (not isinstance(table, str) or not table):
+            bad("places.grunnkrets_table", f"must be the name of a CSV file, got {table!r}")
         for key in sorted(set(source) - _SOURCE_KEYS):
             bad(f"source.{key}", f"unknown key (expected one of {', '.join(sorted(_SOURCE_KEYS))})")
         for key in sorted(set(times) - _TIMES_KEYS):
@@ -183,6 +207,7 @@ class Mapping:
             decimal,
             delimiter,
             encoding,
+            MappingProxyType(dict(grunnkrets_zones or {})),
         )
 
 

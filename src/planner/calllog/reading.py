@@ -25,7 +25,43 @@ def read_mapping(path: Path | None) -> Mapping:
         raise MappingError([f"{path}: cannot be read ({exc})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise MappingError([f"{path}: not TOML ({exc})"]) from None
-    return Mapping.from_dict(data, where=str(path))
+    table = Mapping.grunnkrets_table(data)
+    zones = read_grunnkrets_table(path.parent / table) if table else None
+    return Mapping.from_dict(data, where=str(path), grunnkrets_zones=zones)
+
+
+def read_grunnkrets_table(path: Path) -> dict[str, str]:
+    """A table of grunnkrets codes and the zone each is in (CSV, columns ``grunnkrets`` and
+    ``zone_code``, as text: leading zeros kept), such as SSB's grunnkrets-to-bydel list."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        raise MappingError([f"{path}: no such file (places.grunnkrets_table)"]) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise MappingError([f"{path}: cannot be read as CSV ({_first_line(exc)})"]) from None
+    except pd.errors.EmptyDataError:
+        raise MappingError([f"{path}: empty, no columns grunnkrets and zone_code"]) from None
+    missing = [c for c in ("grunnkrets", "zone_code") if c not in frame.columns]
+    if missing:
+        has = ", ".join(map(repr, frame.columns[:8]))
+        raise MappingError([f"{path}: no column {', '.join(missing)} (it has {has})"])
+    problems = []
+    seen: dict[str, str] = {}
+    rows = zip(frame["grunnkrets"].str.strip(), frame["zone_code"].str.strip(), strict=True)
+    for i, (gk, zone) in enumerate(rows, start=2):  # line 1 is the header
+        if not gk.isdigit() or len(gk) != 8:
+            problems.append(f"{path}: line {i}: grunnkrets {gk!r} is not 8 digits")
+        elif not zone:
+            problems.append(f"{path}: line {i}: grunnkrets {gk} has no zone_code")
+        elif gk in seen and seen[gk] != zone:
+            problems.append(f"{path}: line {i}: grunnkrets {gk} is in zone {seen[gk]} already")
+        else:
+            seen[gk] = zone
+        if len(problems) >= 10:
+            break
+    if problems:
+        raise MappingError(problems)
+    return seen
 
 
 def read_log(path: Path, mapping: Mapping) -> pd.DataFrame:

@@ -69,6 +69,12 @@ FIELDS: tuple[Field, ...] = (
     Field("kind", FieldType.CODE, "the kind of situation", codes=KINDS),
     Field("urgency", FieldType.CODE, "the urgency given at triage", codes=URGENCIES),
     Field("t_dispatch", FieldType.TIME, "the first responder was sent", "local time"),
+    Field(
+        "t_police_alerted",
+        FieldType.TIME,
+        "police were alerted (at triage, or called to the scene)",
+        "local time",
+    ),
     Field("t_on_scene", FieldType.TIME, "the first responder was on scene", "local time"),
     Field("t_scene_end", FieldType.TIME, "the work on scene ended", "local time"),
     Field("t_handover_end", FieldType.TIME, "the patient was handed over", "local time"),
@@ -84,6 +90,9 @@ FIELD = {f.name: f for f in FIELDS}
 
 TIMES = ("call_time", "t_dispatch", "t_on_scene", "t_scene_end", "t_handover_end")
 """The times of a call, in the order they must come (a later one never before an earlier)."""
+AFTER_THE_CALL = ("t_police_alerted",)
+"""Times that come after ``call_time`` but in no order with the others (police are alerted at
+triage, before the first responder is sent, or from the scene, after it)."""
 
 
 class Problem(StrEnum):

@@ -145,6 +145,7 @@ def calls_of(log: pd.DataFrame, facts: ScenarioFacts, start: pd.Timestamp) -> pd
         "urgency": log["kind"].astype(str).map(facts.urgency).reset_index(drop=True),
         # the first responder sent: police alerted at triage may be sent before the unit
         "t_dispatch": at(np.fmin(log["t_dispatch"], log["t_police_alerted"])),
+        "t_police_alerted": at(log["t_police_alerted"].where(log["police_involved"])),
         "t_on_scene": at(log["t_first_on_scene"]),
         "t_scene_end": at(log["t_scene_end"]),
         "t_handover_end": at(log["t_handover_end"].where(handed)),
