@@ -352,7 +352,7 @@ def verdicts(log_from: Any, model: Any) -> dict[str, Any]:
     sims = simulated_calls(model, 7, 56.0, 39)
     start = pd.Timestamp("2024-01-01", tz="Europe/Oslo")
     found = backtest(observed, sims, start, start + pd.Timedelta(days=56), list(index().zone_codes))  # fmt: skip
-    return {v.figure: v for v in found}
+    return {v.figure: v for v in found.verdicts}
 
 
 def test_a_backtest_of_the_model_against_its_own_calls_agrees() -> None:

@@ -395,3 +395,33 @@ def test_a_kind_named_in_either_language_is_read_back() -> None:
         "exponential",
     ]
     assert kind_of("![x](y)") is None
+
+
+def test_each_law_s_quantiles_are_its_closed_form() -> None:
+    """The laws' quantiles, as the calibration report's Q-Q plots read them: exponential
+    -mean ln(1 - q); lognormal exp(mu + sigma z_q) with sigma² = ln(1 + cv²), mu = ln(mean) -
+    sigma² / 2; gamma's median as its own; an empirical law's steps; a fixed time itself."""
+    import math
+
+    import numpy as np
+    from pydantic import TypeAdapter
+    from scipy.special import ndtri
+
+    from planner.scenario.distributions import Distribution
+
+    read = TypeAdapter(Distribution).validate_python
+    q = np.array([0.1, 0.5, 0.9])
+    expo = read({"dist": "exponential", "mean": 40.0})
+    np.testing.assert_allclose(expo.quantile(q), -40.0 * np.log1p(-q), rtol=1e-12)
+    logn = read({"dist": "lognormal", "mean": 60.0, "sd": 30.0})
+    s2 = math.log(1 + 0.25)
+    want = np.exp(math.log(60.0) - s2 / 2 + math.sqrt(s2) * ndtri(q))
+    np.testing.assert_allclose(logn.quantile(q), want, rtol=1e-10)
+    gam = read({"dist": "gamma", "mean": 45.0, "sd": 20.0})
+    assert gam.quantile(np.array([0.5]))[0] == pytest.approx(gam.median, rel=1e-9)
+    assert gam.law().mean() == pytest.approx(45.0) and gam.law().std() == pytest.approx(20.0)
+    emp = read({"dist": "empirical", "values": [30.0, 10.0, 20.0], "weights": [1.0, 1.0, 2.0]})
+    # sorted 10 (0.25), 20 (0.75), 30 (1.0)
+    assert emp.quantile(np.array([0.1, 0.25, 0.5, 0.75, 0.8, 1.0])).tolist() == [10, 10, 20, 20, 30, 30]  # fmt: skip
+    assert emp.law() is None
+    assert read({"dist": "fixed", "value": 7.0}).quantile(q).tolist() == [7.0, 7.0, 7.0]

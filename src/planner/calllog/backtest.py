@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.calllog.fit import hour_of_week, minutes_between
-from planner.calllog.schema import KINDS
+from planner.calllog.fit import hour_of_week, time_samples
 
 ALPHA = 0.01
 """The p-value below which a figure is said to differ from the simulation."""
@@ -98,6 +97,21 @@ def _chi_square(
     )
 
 
+@dataclass(frozen=True)
+class Backtest:
+    """The verdicts, and what the report draws: each whole week's calls in the log against the
+    replications' 90 % range (``weeks``: start, observed, low, high), and each hour of the
+    week's (``hours``: hour, observed, simulated — the replications' mean, at the log's
+    volume)."""
+
+    verdicts: list[Verdict]
+    weeks: pd.DataFrame
+    hours: pd.DataFrame
+
+    def agreeing(self) -> int:
+        return sum(v.agrees for v in self.verdicts)
+
+
 def backtest(
     held_out: pd.DataFrame,
     simulated: Sequence[pd.DataFrame],
@@ -105,12 +119,11 @@ def backtest(
     end: pd.Timestamp,
     zones: Sequence[str],
     accepted_share: float = 1.0,
-) -> list[Verdict]:
+) -> Backtest:
     """Every figure of the held-out calls (``start`` <= call time < ``end``) against the
     simulated replications' calls over the same period. ``accepted_share``: the share of the
     log's calls the check accepted (the rest rejected for their data): the simulated counts
     are of every call, so they are compared at that share."""
-    from scipy import stats
 
     def within(frame: pd.DataFrame) -> pd.DataFrame:
         t = frame["call_time"]
@@ -118,118 +131,134 @@ def backtest(
 
     log = within(held_out)
     sims = [within(s) for s in simulated]
-    out: list[Verdict] = []
+    hours = np.array([np.bincount(hour_of_week(s["call_time"]), minlength=168) for s in sims])
+    observed_hours = np.bincount(hour_of_week(log["call_time"]), minlength=168).astype(float)
+    sim_zones = np.array([_by_zone(s, zones) for s in sims])
+    verdicts = [
+        _volume(log, sims, accepted_share),
+        _chi_square("calls by hour of the week", observed_hours, hours.astype(float), "hours"),
+        _chi_square("calls by zone", _by_zone(log, zones), sim_zones, "zones"),
+        *_times_on_scene(log, sims),
+    ]
+    weeks = _weeks(log, sims, start, end, accepted_share)
+    if weeks is not None:
+        verdicts.append(_weeks_verdict(weeks, len(sims)))
+    police = _police_minutes(log, sims)
+    if police is not None:
+        verdicts.append(police)
+    mean = hours.mean(axis=0)
+    scaled = mean / mean.sum() * observed_hours.sum() if mean.sum() else mean
+    return Backtest(
+        verdicts,
+        weeks if weeks is not None else pd.DataFrame(columns=["start", "observed", "low", "high"]),
+        pd.DataFrame({"hour": np.arange(168), "observed": observed_hours, "simulated": scaled}),
+    )
 
+
+def _volume(log: pd.DataFrame, sims: Sequence[pd.DataFrame], accepted_share: float) -> Verdict:
     volume = np.array([len(s) for s in sims], dtype=float) * accepted_share
     lo, hi = np.quantile(volume, [0.05, 0.95])
-    out.append(
-        Verdict(
-            "calls in the period",
-            f"{len(log):,}",
-            f"{lo:,.0f} – {hi:,.0f} (90 %)",
-            "",
-            None,
-            bool(lo <= len(log) <= hi),
-        )
+    return Verdict(
+        "calls in the period",
+        f"{len(log):,}",
+        f"{lo:,.0f} – {hi:,.0f} (90 %)",
+        "",
+        None,
+        bool(lo <= len(log) <= hi),
     )
 
-    sim_hours = np.array([np.bincount(hour_of_week(s["call_time"]), minlength=168) for s in sims])
-    out.append(
-        _chi_square(
-            "calls by hour of the week",
-            np.bincount(hour_of_week(log["call_time"]), minlength=168).astype(float),
-            sim_hours.astype(float),
-            "hours",
-        )
-    )
+
+def _by_zone(frame: pd.DataFrame, zones: Sequence[str]) -> np.ndarray:
     zone_index = {z: i for i, z in enumerate(zones)}
+    idx = frame["zone_code"].map(zone_index).dropna().astype(int).to_numpy()
+    return np.bincount(idx, minlength=len(zones)).astype(float)
 
-    def by_zone(frame: pd.DataFrame) -> np.ndarray:
-        idx = frame["zone_code"].map(zone_index).dropna().astype(int).to_numpy()
-        return np.bincount(idx, minlength=len(zones)).astype(float)
 
-    out.append(
-        _chi_square(
-            "calls by zone",
-            by_zone(log),
-            np.array([by_zone(s) for s in sims]),
-            "zones",
-        )
-    )
+def _times_on_scene(log: pd.DataFrame, sims: Sequence[pd.DataFrame]) -> list[Verdict]:
+    """The two-sample KS test of each time the fit chose a law for (``fit.time_samples``)."""
+    from scipy import stats
 
-    def on_scene(frame: pd.DataFrame, kind: str, who: str) -> np.ndarray:
-        rows = frame["kind"] == kind
-        if who == "psych_unit":
-            alone = ~frame["police_involved"].fillna(False).astype(bool)
-            rows &= (frame["responder"] == "psych_unit") & alone
-        else:
-            rows &= frame["responder"] == "police"
-        minutes = minutes_between(frame, "t_on_scene", "t_scene_end")
-        return np.asarray(minutes[rows].dropna(), dtype=float)
-
-    for who, name in (
-        ("psych_unit", "a unit's time on scene"),
-        ("police", "police alone, time on scene"),
-    ):
-        for k in KINDS:
-            x = on_scene(log, k, who)
-            if len(x) < MIN_TIMES:
-                continue
-            y = np.concatenate([on_scene(s, k, who) for s in sims])
-            test = stats.ks_2samp(x, y)
-            out.append(
-                Verdict(
-                    f"{name}: {k}",
-                    f"median {np.median(x):.1f} min (n {len(x):,})",
-                    f"median {np.median(y):.1f} min",
-                    f"KS {test.statistic:.3f}",
-                    float(test.pvalue),
-                    float(test.pvalue) >= ALPHA,
-                )
-            )
-
-    weeks = pd.date_range(start.normalize(), end, freq="7D", tz=start.tz)
-    if len(weeks) >= 3:
-        edges = weeks.as_unit("ns").asi8
-
-        def weekly(frame: pd.DataFrame) -> np.ndarray:
-            ns = frame["call_time"].dt.as_unit("ns").astype("int64").to_numpy()
-            return np.histogram(ns, bins=edges)[0].astype(float)
-
-        obs = weekly(log)
-        sim = np.sort(np.array([weekly(s) for s in sims]), axis=0) * accepted_share
-        r = len(sims)
-        cut = int(0.05 * (r + 1))  # the range: the (c+1)-th to the (r-c)-th of r replications
-        inside = int(((obs >= sim[cut]) & (obs <= sim[r - 1 - cut])).sum())
-        # a week the model describes falls in that range with chance (r - 2c - 1) / (r + 1)
-        target = (r - 2 * cut - 1) / (r + 1)
-        test = stats.binomtest(inside, len(obs), target)
+    simulated = [time_samples(s) for s in sims]
+    out = []
+    for path, (_, x) in time_samples(log).items():
+        if len(x) < MIN_TIMES:
+            continue
+        y = np.concatenate([t[path][1] for t in simulated])
+        if len(y) == 0:
+            continue
+        test = stats.ks_2samp(x, y)
+        kind, what = path.split(".")[1:]
+        name = "a unit's time on scene" if what == "on_scene" else "police alone, time on scene"
         out.append(
             Verdict(
-                "weeks inside the simulation's 90 % range",
-                f"{inside} of {len(obs)} ({inside / len(obs):.0%})",
-                f"{target:.0%} expected of {r} replications",
-                "binomial test",
+                f"{name}: {kind}",
+                f"median {np.median(x):.1f} min (n {len(x):,})",
+                f"median {np.median(y):.1f} min",
+                f"KS {test.statistic:.3f}",
                 float(test.pvalue),
                 float(test.pvalue) >= ALPHA,
             )
         )
+    return sorted(out, key=lambda v: not v.figure.startswith("a unit"))  # units' first
 
+
+def _weeks(
+    log: pd.DataFrame,
+    sims: Sequence[pd.DataFrame],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    accepted_share: float,
+) -> pd.DataFrame | None:
+    """Each whole week's calls in the log, and the replications' range for it: the (c+1)-th
+    to the (r-c)-th of the r replications' counts, c = floor(0.05 (r + 1)). None under 3 weeks."""
+    weeks = pd.date_range(start.normalize(), end, freq="7D", tz=start.tz)
+    if len(weeks) < 3:
+        return None
+    edges = weeks.as_unit("ns").asi8
+
+    def weekly(frame: pd.DataFrame) -> np.ndarray:
+        ns = frame["call_time"].dt.as_unit("ns").astype("int64").to_numpy()
+        return np.histogram(ns, bins=edges)[0].astype(float)
+
+    sim = np.sort(np.array([weekly(s) for s in sims]), axis=0) * accepted_share
+    r = len(sims)
+    cut = int(0.05 * (r + 1))
+    return pd.DataFrame(
+        {"start": weeks[:-1], "observed": weekly(log), "low": sim[cut], "high": sim[r - 1 - cut]}
+    )
+
+
+def _weeks_verdict(weeks: pd.DataFrame, r: int) -> Verdict:
+    from scipy import stats
+
+    obs = weeks["observed"].to_numpy()
+    inside = int(((obs >= weeks["low"]) & (obs <= weeks["high"])).sum())
+    # a week the model describes falls in that range with chance (r - 2c - 1) / (r + 1)
+    cut = int(0.05 * (r + 1))
+    target = (r - 2 * cut - 1) / (r + 1)
+    test = stats.binomtest(inside, len(obs), target)
+    return Verdict(
+        "weeks inside the simulation's 90 % range",
+        f"{inside} of {len(obs)} ({inside / len(obs):.0%})",
+        f"{target:.0%} expected of {r} replications",
+        "binomial test",
+        float(test.pvalue),
+        float(test.pvalue) >= ALPHA,
+    )
+
+
+def _police_minutes(log: pd.DataFrame, sims: Sequence[pd.DataFrame]) -> Verdict | None:
     police = log["police_involved"].fillna(False).astype(bool) & log["police_minutes"].notna()
-    if police.sum() >= MIN_TIMES:
-        mean = float(log.loc[police, "police_minutes"].mean())
-        means = [
-            float(s.loc[s["police_involved"].astype(bool), "police_minutes"].mean()) for s in sims
-        ]
-        lo_p, hi_p = np.quantile(means, [0.05, 0.95])
-        out.append(
-            Verdict(
-                "police minutes per call with police",
-                f"{mean:.1f}",
-                f"{lo_p:.1f} – {hi_p:.1f} (90 %)",
-                "",
-                None,
-                bool(lo_p <= mean <= hi_p),
-            )
-        )
-    return out
+    if police.sum() < MIN_TIMES:
+        return None
+    mean = float(log.loc[police, "police_minutes"].mean())
+    means = [float(s.loc[s["police_involved"].astype(bool), "police_minutes"].mean()) for s in sims]
+    lo, hi = np.quantile(means, [0.05, 0.95])
+    return Verdict(
+        "police minutes per call with police",
+        f"{mean:.1f}",
+        f"{lo:.1f} – {hi:.1f} (90 %)",
+        "",
+        None,
+        bool(lo <= mean <= hi),
+    )

@@ -481,33 +481,39 @@ def minutes_between(calls: pd.DataFrame, a: str, b: str) -> pd.Series:
     return (calls[b] - calls[a]).dt.total_seconds() / 60.0
 
 
-def _times(calls: pd.DataFrame, add: Any, missing: list[NotFitted]) -> None:
+def time_samples(calls: pd.DataFrame) -> dict[str, tuple[str, np.ndarray]]:
+    """The minutes on scene of the log that each time parameter is fitted to: its path ->
+    (whose, the minutes). A psychiatric unit's on its calls without police
+    (``situations.K.on_scene``), police's on the calls they met alone (``police_alone``)."""
     on_scene = minutes_between(calls, "t_on_scene", "t_scene_end")
-    unit_alone = (calls["responder"] == "psych_unit") & ~calls["police_involved"].fillna(
-        False
-    ).astype(bool)
+    involved = calls["police_involved"].fillna(False).astype(bool)
+    unit_alone = (calls["responder"] == "psych_unit") & ~involved
     police = calls["responder"] == "police"
+    out = {}
     for k in KINDS:
         of_kind = calls["kind"] == k
         for who, rows, path in (
             ("a psychiatric unit's, police not involved", unit_alone, f"situations.{k}.on_scene"),
             ("police alone", police, f"situations.{k}.police_alone"),
         ):
-            x = on_scene[of_kind & rows].dropna().to_numpy()
-            if len(x) < MIN_TIMES:
-                missing.append(
-                    NotFitted(path, f"{len(x)} times on scene ({who}): under {MIN_TIMES}")
-                )
-                continue
-            f = fit_time(x)
-            aics = ", ".join(f"{d} {a:,.0f}" for d, a in sorted(f.aic.items(), key=lambda i: i[1]))
-            add(
-                path,
-                f.value,
-                n=f.n,
-                method=f"minutes from on scene to scene end ({who}); {f.chosen} by AIC ({aics})",
-                fit=f"Kolmogorov-Smirnov distance {f.ks:.3f}",
-            )
+            out[path] = (who, on_scene[of_kind & rows].dropna().to_numpy())
+    return out
+
+
+def _times(calls: pd.DataFrame, add: Any, missing: list[NotFitted]) -> None:
+    for path, (who, x) in time_samples(calls).items():
+        if len(x) < MIN_TIMES:
+            missing.append(NotFitted(path, f"{len(x)} times on scene ({who}): under {MIN_TIMES}"))
+            continue
+        f = fit_time(x)
+        aics = ", ".join(f"{d} {a:,.0f}" for d, a in sorted(f.aic.items(), key=lambda i: i[1]))
+        add(
+            path,
+            f.value,
+            n=f.n,
+            method=f"minutes from on scene to scene end ({who}); {f.chosen} by AIC ({aics})",
+            fit=f"Kolmogorov-Smirnov distance {f.ks:.3f}",
+        )
 
 
 def _screening(calls: pd.DataFrame, fp: float, add: Any, missing: list[NotFitted]) -> None:

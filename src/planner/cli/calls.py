@@ -427,7 +427,7 @@ def backtest_command(
     ]
     unread = checked.rejected_for_data
     share = checked.accepted / (checked.accepted + unread) if checked.accepted else 1.0
-    verdicts = backtest(held, sims, begin, end, list(index.zone_codes), share)
+    verdicts = backtest(held, sims, begin, end, list(index.zone_codes), share).verdicts
     table = Table(title=f"{log.name} from {start} to {end - pd.Timedelta(days=1):%Y-%m-%d}")
     table.add_column("figure", overflow="fold")
     for column in ("the log", "simulated", "test", "p", "verdict"):

@@ -19,7 +19,7 @@ so is their sum. ``LIMITS`` says so in words, in the schema and in ``planner par
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -82,6 +82,18 @@ class _Dist(BaseModel):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    def law(self) -> Any:
+        """The law as scipy's frozen continuous distribution (its ``pdf``, ``cdf``, ``ppf``),
+        or None for one of steps (fixed, empirical)."""
+        return None
+
+    def quantile(self, q: np.ndarray) -> np.ndarray:
+        """The times below which shares ``q`` of the draws fall."""
+        law = self.law()
+        assert law is not None, "overridden where there is no continuous law"
+        out: np.ndarray = law.ppf(np.asarray(q, dtype=float))
+        return out
+
 
 class Fixed(_Dist):
     dist: Literal["fixed"]
@@ -102,6 +114,9 @@ class Fixed(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value)
 
+    def quantile(self, q: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(q), self.value)
+
 
 class Exponential(_Dist):
     dist: Literal["exponential"]
@@ -121,6 +136,11 @@ class Exponential(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean_, size)
+
+    def law(self) -> Any:
+        from scipy import stats
+
+        return stats.expon(scale=self.mean_)
 
 
 SD_DESCRIPTION = (
@@ -174,6 +194,12 @@ class Lognormal(_Spread):
         mu = math.log(self.mean_) - sigma2 / 2
         return rng.lognormal(mu, math.sqrt(sigma2), size)
 
+    def law(self) -> Any:
+        from scipy import stats
+
+        sigma2 = math.log1p((self.sd / self.mean_) ** 2)
+        return stats.lognorm(math.sqrt(sigma2), scale=math.exp(math.log(self.mean_) - sigma2 / 2))
+
 
 class Gamma(_Spread):
     dist: Literal["gamma"]
@@ -190,6 +216,12 @@ class Gamma(_Spread):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = (self.mean_ / self.sd) ** 2
         return rng.gamma(shape, self.mean_ / shape, size)
+
+    def law(self) -> Any:
+        from scipy import stats
+
+        shape = (self.mean_ / self.sd) ** 2
+        return stats.gamma(shape, scale=self.mean_ / shape)
 
 
 class Empirical(_Dist):
@@ -250,6 +282,17 @@ class Empirical(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values), size=size, p=self._p())  # Time: floats
+
+    def quantile(self, q: np.ndarray) -> np.ndarray:
+        """The smallest value whose cumulative weight reaches each share (a step function)."""
+        v = np.asarray(self.values, dtype=float)
+        p = self._p()
+        w = np.full(v.size, 1.0 / v.size) if p is None else p
+        order = np.argsort(v, kind="stable")
+        cum = np.cumsum(w[order])
+        at = np.searchsorted(cum, np.asarray(q, dtype=float) * (1 - 1e-12), side="left")
+        out: np.ndarray = v[order][np.minimum(at, v.size - 1)]
+        return out
 
 
 Distribution = Annotated[
