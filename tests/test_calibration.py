@@ -421,3 +421,18 @@ def test_the_dispersion_is_each_replication_s_chi_square_against_the_others() ->
     assert phi > 1
     assert v.p_value == pytest.approx(stats.chi2.sf(chi2 / phi, 1), rel=1e-12)
     assert f"over dispersion {phi:.2f}" in v.statistic
+
+
+def test_the_volume_s_range_carries_the_fitted_rate_s_error() -> None:
+    from planner.calllog.backtest import _volume
+
+    # 21 replications of 90, 91, ... 110 calls: 5 % and 95 % at 91 and 109, the median 100
+    sims = [pd.DataFrame({"call_time": range(n)}) for n in range(90, 111)]
+    log = pd.DataFrame({"call_time": range(112)})
+    alone = _volume(log, sims, 1.0, 0.0)
+    assert alone.simulated == "91 – 109 (90 %)" and not alone.agrees
+    # a rate known to ±5 %: each side sqrt(9² + (1.645 × 0.05 × 100)²) = 12.2 from 100
+    wider = _volume(log, sims, 1.0, 0.05)
+    side = math.sqrt(81 + (1.6448536269514722 * 5) ** 2)
+    assert wider.simulated == f"{100 - side:,.0f} – {100 + side:,.0f} (90 %, the fitted rate's ±5.0% carried)"  # fmt: skip
+    assert wider.agrees  # 112 is inside 88 - 112

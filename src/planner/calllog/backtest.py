@@ -31,6 +31,8 @@ from planner.calllog.fit import hour_of_week, time_samples
 ALPHA = 0.01
 """The p-value below which a figure is said to differ from the simulation."""
 MIN_TIMES = 30
+Z90 = 1.6448536269514722
+"""The standard normal's 95th percentile: a 90 % range is ±Z90 standard errors."""
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,14 @@ def backtest(
     end: pd.Timestamp,
     zones: Sequence[str],
     accepted_share: float = 1.0,
+    rate_error: float = 0.0,
 ) -> Backtest:
     """Every figure of the held-out calls (``start`` <= call time < ``end``) against the
     simulated replications' calls over the same period. ``accepted_share``: the share of the
     log's calls the check accepted (the rest rejected for their data): the simulated counts
-    are of every call, so they are compared at that share."""
+    are of every call, so they are compared at that share. ``rate_error``: the fitted rate's
+    relative standard error, which the volume's range carries besides the simulation's own
+    spread (the replications all run at the fitted rate)."""
 
     def within(frame: pd.DataFrame) -> pd.DataFrame:
         t = frame["call_time"]
@@ -135,7 +140,7 @@ def backtest(
     observed_hours = np.bincount(hour_of_week(log["call_time"]), minlength=168).astype(float)
     sim_zones = np.array([_by_zone(s, zones) for s in sims])
     verdicts = [
-        _volume(log, sims, accepted_share),
+        _volume(log, sims, accepted_share, rate_error),
         _chi_square("calls by hour of the week", observed_hours, hours.astype(float), "hours"),
         _chi_square("calls by zone", _by_zone(log, zones), sim_zones, "zones"),
         *_times_on_scene(log, sims),
@@ -155,13 +160,21 @@ def backtest(
     )
 
 
-def _volume(log: pd.DataFrame, sims: Sequence[pd.DataFrame], accepted_share: float) -> Verdict:
+def _volume(
+    log: pd.DataFrame, sims: Sequence[pd.DataFrame], accepted_share: float, rate_error: float
+) -> Verdict:
+    """The held-out calls against the replications' 90 % range, each side widened by the
+    fitted rate's error: ``m ± sqrt(d² + (1.645 e m)²)``, with ``m`` the replications' median,
+    ``d`` the distance from it to the side, ``e`` the relative error (the two independent)."""
     volume = np.array([len(s) for s in sims], dtype=float) * accepted_share
-    lo, hi = np.quantile(volume, [0.05, 0.95])
+    lo, mid, hi = np.quantile(volume, [0.05, 0.5, 0.95])
+    extra = (Z90 * rate_error * mid) ** 2
+    lo, hi = mid - np.sqrt((mid - lo) ** 2 + extra), mid + np.sqrt((hi - mid) ** 2 + extra)
+    carried = f", the fitted rate's ±{rate_error:.1%} carried" if rate_error else ""
     return Verdict(
         "calls in the period",
         f"{len(log):,}",
-        f"{lo:,.0f} – {hi:,.0f} (90 %)",
+        f"{lo:,.0f} – {hi:,.0f} (90 %{carried})",
         "",
         None,
         bool(lo <= len(log) <= hi),

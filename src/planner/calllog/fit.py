@@ -84,12 +84,24 @@ class Calibration:
     def span(self) -> str:
         return f"{self.first:%Y-%m-%d} to {self.last:%Y-%m-%d}"
 
+    @property
+    def years(self) -> float:
+        """From the first call to the last, in the calendar's years of 365 days."""
+        return float((self.last - self.first).total_seconds()) / 60.0 / MINUTES_PER_YEAR
+
     def changes(self) -> dict[str, Any]:
         """The fitted values as the changes to a scenario (dotted paths)."""
         return {f.path: f.value for f in self.fitted}
 
     def by_path(self) -> dict[str, Fitted]:
         return {f.path: f for f in self.fitted}
+
+    def rate_error(self) -> float:
+        """The fitted rate's relative standard error, from its 95 % interval (0 if none)."""
+        f = self.by_path().get("demand.rate_per_1000_per_year")
+        if f is None or f.low is None or not f.value:
+            return 0.0
+        return float((f.high - f.low) / (2 * 1.959963984540054) / f.value)
 
 
 def _short(x: Any) -> str:
@@ -454,7 +466,7 @@ def calibrate(
 
     _times(calls, add, missing)
     _transport(calls, add, missing, screening_false_positive)
-    years = (last - first).total_seconds() / 60.0 / MINUTES_PER_YEAR
+    years = Calibration((), (), n, first, last).years
     _repeat_callers(calls, years, n_all / (n_all + unread), add, missing)
     missing.append(
         NotFitted(
@@ -558,6 +570,11 @@ def _screening(calls: pd.DataFrame, fp: float, add: Any, missing: list[NotFitted
     )
 
 
+MAX_SPREAD = 10.0
+"""A figure of the cohort whose interval's ends are further apart than this ratio is not
+fitted (a short log: few people have had time to call again)."""
+
+
 def _repeat_callers(
     calls: pd.DataFrame, years: float, kept: float, add: Any, missing: list[NotFitted]
 ) -> None:
@@ -597,6 +614,15 @@ def _repeat_callers(
         (paths[1], scaled(fit.calls_per_year), 3, "the cohort's mean calls a year"),
         (paths[2], fit.shape, 3, "the shape of the gamma law of the cohort's rates"),
     ):
+        if not figure.high <= MAX_SPREAD * figure.low:
+            missing.append(
+                NotFitted(
+                    path,
+                    f"the log cannot tell it: its 95 % interval is {figure.low:.3g} to "
+                    f"{figure.high:.3g} ({fit.repeaters:,} people seen twice or more)",
+                )
+            )
+            continue
         add(
             path,
             round(figure.value, digits),

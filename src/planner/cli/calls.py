@@ -7,7 +7,7 @@ send nothing anywhere."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -42,6 +42,36 @@ LogArgument = Annotated[
     Path, typer.Argument(help="The call log: CSV (.csv, .csv.gz), or Parquet (.parquet).")
 ]
 RegionOption = Annotated[str, typer.Option("--region", help="Region the calls are in.")]
+ReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--report", help="Write the calibration report here too (.html or .pdf; see --lang)."
+    ),
+]
+LangOption = Annotated[str, typer.Option("--lang", help="The report's language: nb or en.")]
+
+
+def _report_target(report: Path | None, lang: str) -> None:
+    """Refuse, before any work, a report that could not be written."""
+    from planner.store.files import file_target
+
+    if report is None:
+        return
+    if report.suffix.lower() not in (".html", ".pdf"):
+        fail([f"--report: {report.name!r} must end in .html or .pdf"])
+    if lang not in ("nb", "en"):
+        fail([f"--lang: must be nb or en, got {lang!r}"])
+    with folder_errors():
+        file_target(report, "--report")
+
+
+def _write_report(report: Path, composed: Any) -> None:
+    from planner.report.calibration import write
+    from planner.store.files import write_atomically
+
+    with folder_errors():
+        write_atomically(report, lambda tmp: write(composed, tmp))  # the temporary's suffix too
+    common.out.print(f"wrote {report}")
 
 
 def _mapping(path: Path | None) -> Mapping:
@@ -219,7 +249,12 @@ def calibrate(
     log: LogArgument,
     out: Annotated[Path, typer.Option("--out", help="The calibrated scenario to write (.toml).")],
     mapping: MappingOption = None,
-    region: RegionOption = "oslo_akershus",
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region", help="Region the calls are in (default: --scenario's, or oslo_akershus)."
+        ),
+    ] = None,
     until: Annotated[
         str | None,
         typer.Option(
@@ -235,13 +270,15 @@ def calibrate(
             "defaults, in --region).",
         ),
     ] = None,
+    report: ReportOption = None,
+    lang: LangOption = "nb",
 ) -> None:
     """Fit a scenario's demand and time parameters to a call log, each with its source."""
     import tomllib
 
     import tomli_w
 
-    from planner.calllog.fit import CALIBRATED_MARK, calibrate, scenario_data
+    from planner.calllog.fit import CALIBRATED_MARK, scenario_data
     from planner.scenario.loading import ScenarioError, scenario_from_dict
     from planner.store.files import file_target, write_atomically
 
@@ -250,29 +287,22 @@ def calibrate(
     end = None if until is None else _date(until, "--until").tz_localize(TIMEZONE)
     with folder_errors():
         file_target(out, "--out", _calibrated_by_us)
+    _report_target(report, lang)
     m = _mapping(mapping)
     if base is not None:
         s = common.load(base)
         raw = tomllib.loads(base.read_text("utf-8"))
-        if s.region.name != region:
-            region = s.region.name
+        if region is not None and s.region.name != region:
+            fail([f"--region: {region!r}, but --scenario {base} is in {s.region.name!r}"])
+        region = s.region.name
     else:
+        region = region or "oslo_akershus"
         raw = {"region": {"name": region}}
         s = scenario_from_dict(raw)
     index = _region_index(region)
     checked = _checked(log, m, index)
-    zones = s.geodata.zones
-    codes, people = zones["zone_code"].astype(str), zones["population"].astype(float)
-    population = dict(zip(codes, people, strict=True))
     try:
-        fitted = calibrate(
-            checked.calls,
-            population,
-            _flat(s.content()),
-            end,
-            s.triage.screening_false_positive,
-            unread=checked.rejected_for_data,
-        )
+        fitted = _calibration(s, checked, end)
     except ValueError as exc:
         fail([f"{log}: {exc}"])
     kept, refused = _valid(s, fitted)
@@ -302,6 +332,30 @@ def calibrate(
     for n in (*kept.not_fitted, *refused):
         common.out.print(f"not fitted: {n.path}: {n.why}")
     common.out.print(f"wrote {out} ({len(kept.fitted)} parameters fitted)")
+    if report is not None:
+        import dataclasses
+
+        from planner.report.calibration import compose
+
+        shown = dataclasses.replace(kept, not_fitted=(*kept.not_fitted, *refused))
+        _write_report(report, compose(checked.calls, checked, shown, log.name, lang, end))
+
+
+def _calibration(s: Scenario, checked: CheckedLog, until: pd.Timestamp | None) -> Calibration:
+    """The log's calls (before ``until``) fitted in the scenario's region, its values the
+    defaults they replace."""
+    from planner.calllog.fit import calibrate
+
+    zones = s.geodata.zones
+    codes, people = zones["zone_code"].astype(str), zones["population"].astype(float)
+    return calibrate(
+        checked.calls,
+        dict(zip(codes, people, strict=True)),
+        _flat(s.content()),
+        until,
+        s.triage.screening_false_positive,
+        unread=checked.rejected_for_data,
+    )
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -389,6 +443,15 @@ def backtest_command(
     replications: Annotated[
         int, typer.Option("--replications", min=19, max=999, help="Simulations of the period.")
     ] = 99,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Write the calibration report (the log's calls before --from fitted again) "
+            "with the backtest's verdicts and plots (.html or .pdf).",
+        ),
+    ] = None,
+    lang: LangOption = "nb",
 ) -> None:
     """Simulate a held-out period of the log and compare: a plain verdict per figure.
 
@@ -401,6 +464,7 @@ def backtest_command(
     from planner.scenario.loading import replaced
 
     begin = _date(start, "--from").tz_localize(TIMEZONE)
+    _report_target(report, lang)
     s = common.load(scenario)
     m = _mapping(mapping)
     index = _region_index(s.region.name)
@@ -427,7 +491,18 @@ def backtest_command(
     ]
     unread = checked.rejected_for_data
     share = checked.accepted / (checked.accepted + unread) if checked.accepted else 1.0
-    verdicts = backtest(held, sims, begin, end, list(index.zone_codes), share).verdicts
+    from planner.scenario.loading import scenario_from_dict
+
+    # the calls before --from fitted again, in the region's defaults: the rate's error (which
+    # the volume's range carries) and the report's calibration
+    defaults = scenario_from_dict({"region": {"name": s.region.name}})
+    try:
+        training: Calibration | None = _calibration(defaults, checked, begin)
+    except ValueError:  # no call before --from
+        training = None
+    error = training.rate_error() if training is not None else 0.0
+    result = backtest(held, sims, begin, end, list(index.zone_codes), share, error)
+    verdicts = result.verdicts
     table = Table(title=f"{log.name} from {start} to {end - pd.Timedelta(days=1):%Y-%m-%d}")
     table.add_column("figure", overflow="fold")
     for column in ("the log", "simulated", "test", "p", "verdict"):
@@ -441,3 +516,11 @@ def backtest_command(
         f"{len(verdicts) - differ} of {len(verdicts)} figures agree with the simulation "
         f"(a test's p at least {ALPHA:g}, or inside the range)"
     )
+    if report is not None:
+        from planner.report.calibration import BacktestRun, compose
+
+        if training is None:
+            fail([f"--report: no accepted call of {log} is before {start}, so none to fit"])
+            return
+        run_of = BacktestRun(result, begin, end, replications)
+        _write_report(report, compose(calls, checked, training, log.name, lang, begin, run_of))
