@@ -64,3 +64,47 @@ def test_a_calibrated_scenario_says_which_values_came_from_the_log(
         page.screenshot(path=str(shots / "calibrated-en.png"), full_page=True)
         browser.close()
     assert all(u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) for u in requested)  # fmt: skip
+
+
+def test_the_case_management_lever_and_the_kpis_by_caller(server: str, tmp_path: Path) -> None:
+    """The [callers] section on the Scenario page, its lever set in the browser, and the
+    Results page's table of the frequent callers' KPIs beside everyone else's."""
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = Path(os.environ.get("PLANNER_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser, page, requested = local_page(p, server)
+        page.goto(server)
+        settle(page)
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("English", exact=True).click()
+        settle(page)
+        page.get_by_role("tab", name="Frequent callers and case management").click()
+        settle(page)
+        cut = page.get_by_role("spinbutton", name="Case management cuts the frequent callers' calls by")  # fmt: skip
+        expect(cut).to_be_visible()
+        cut.fill("0.3")
+        cut.press("Enter")
+        settle(page)
+        expect(cut).to_have_value("0.300")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(shots / "callers-en.png"), full_page=True)
+        sidebar.get_by_text("Results", exact=True).click()
+        settle(page)
+        sidebar.get_by_role("button", name="Run simulation").click()
+        table = page.get_by_text("By caller: the frequent callers' calls and everyone else's")
+        expect(table).to_be_visible(timeout=120_000)
+        assert page.get_by_test_id("stException").count() == 0
+        table.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shots / "by-caller-en.png"), full_page=True)
+        sidebar.get_by_text("Norsk (bokmål)", exact=True).click()
+        settle(page)
+        heading = page.get_by_text("Etter innringer: henvendelsene fra dem som ringer ofte")
+        expect(heading).to_be_visible()
+        heading.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shots / "by-caller-nb.png"), full_page=True)
+        browser.close()
+    assert all(u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) for u in requested)  # fmt: skip

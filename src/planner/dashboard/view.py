@@ -55,6 +55,24 @@ def kpi_frame(kpis: pd.DataFrame, w: Words) -> pd.DataFrame:
     )
 
 
+def cohort_frame(by_cohort: pd.DataFrame, w: Words) -> pd.DataFrame:
+    """The KPIs of the frequent callers' calls beside those of everyone else's."""
+    frequent = by_cohort[by_cohort["cohort"] == "frequent"].set_index("kpi")
+    once = by_cohort[by_cohort["cohort"] == "once"].set_index("kpi")
+
+    def shown(table: pd.DataFrame) -> list[str]:
+        return [fmt(table.loc[k, "mean"], table.loc[k, "unit"], w) for k in frequent.index]
+
+    return pd.DataFrame(
+        {
+            w("kpi"): [w.kpi(k) for k in frequent.index],
+            w("cohort_frequent"): shown(frequent),
+            w("cohort_once"): shown(once),
+            w("unit"): ["" if u == "share" else w.unit(u) for u in frequent["unit"]],
+        }
+    )
+
+
 @dataclass(frozen=True)
 class Current:
     """The scenario being edited (if valid), the last run, and whether it is of this scenario."""

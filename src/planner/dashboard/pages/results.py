@@ -15,6 +15,7 @@ from planner.dashboard.model import (
 from planner.dashboard.text import Words
 from planner.dashboard.view import (
     chart,
+    cohort_frame,
     day_axis,
     excel_download,
     fmt,
@@ -188,3 +189,6 @@ def render(w: Words) -> None:
     st.subheader(w("kpi_table"))
     st.dataframe(kpi_frame(run.results.kpis, w), hide_index=True, width="stretch")
     excel_download(w, {w("kpi_table"): kpi_numbers(run.results.kpis, w)}, "kpis.xlsx", "xlsx_kpis")
+    if run.results.scenario.callers.frequent_share > 0 and len(run.results.by_cohort):
+        st.subheader(w("by_cohort"))
+        st.dataframe(cohort_frame(run.results.by_cohort, w), hide_index=True, width="stretch")
