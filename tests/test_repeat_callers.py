@@ -176,13 +176,13 @@ def test_the_fit_is_the_maximum_of_scipy_s_likelihood_and_recovers_the_cohort() 
     fit = fit_repeat_callers(per_person, years)
     assert fit is not None
     k_ref, m_ref = _scipy_fit(per_person)
-    assert fit.shape.value == pytest.approx(k_ref, rel=1e-3)
-    assert fit.calls_per_year.value * years == pytest.approx(m_ref, rel=1e-3)
+    assert fit.shape.mean == pytest.approx(k_ref, rel=1e-3)
+    assert fit.calls_per_year.mean * years == pytest.approx(m_ref, rel=1e-3)
     # the truth within the intervals, and the share of the calls near the cohort's
     assert fit.shape.low < k < fit.shape.high
     assert fit.calls_per_year.low < mu < fit.calls_per_year.high
     true_share = people * mu * years / per_person.sum()
-    assert fit.share.value == pytest.approx(true_share, abs=0.02)
+    assert fit.share.mean == pytest.approx(true_share, abs=0.02)
     assert fit.cohort == pytest.approx(people, rel=0.1)
     assert fit.repeaters == int((per_person >= 2).sum())
     assert fit.repeat_calls == int(per_person[per_person >= 2].sum())

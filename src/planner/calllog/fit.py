@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from planner.calendar import DAYS_PER_YEAR, HOURS_PER_WEEK, MINUTES_PER_YEAR
-from planner.calllog.repeat import MIN_REPEATERS, Figure, fit_repeat_callers
+from planner.calllog.repeat import MIN_REPEATERS, fit_repeat_callers
 from planner.calllog.schema import CHANNELS, KINDS, TIMEZONE
+from planner.sim.kpis import Estimate
 
 Z95 = 1.959963984540054
 MIN_TREND_YEARS = 1.5
@@ -602,8 +603,8 @@ def _repeat_callers(
             )
         return
 
-    def scaled(f: Figure) -> Figure:
-        return Figure(*(min(365.0, v / kept) for v in (f.value, f.low, f.high)))
+    def scaled(f: Estimate) -> Estimate:
+        return Estimate(*(min(365.0, v / kept) for v in f))
 
     seen = (
         f"{fit.repeaters:,} of {fit.people:,} people seen more than once, making "
@@ -625,7 +626,7 @@ def _repeat_callers(
             continue
         add(
             path,
-            round(figure.value, digits),
+            round(figure.mean, digits),
             low=round(figure.low, digits),
             high=round(figure.high, digits),
             n=fit.calls,

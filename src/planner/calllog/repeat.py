@@ -26,6 +26,8 @@ import numpy as np
 from scipy import optimize
 from scipy.special import gammaln
 
+from planner.sim.kpis import Estimate
+
 MIN_REPEATERS = 30
 """People seen twice or more below which the cohort is not fitted."""
 BOOTSTRAP = 200
@@ -34,15 +36,6 @@ SHAPE_BOUNDS = (0.01, 1000.0)
 """The gamma shapes the fit may choose (the scenario's bounds of frequent_rate_shape)."""
 SEED = 20_150_101
 """The bootstrap's seed: the same log gives the same intervals."""
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A fitted value and its interval."""
-
-    value: float
-    low: float
-    high: float
 
 
 @dataclass(frozen=True)
@@ -57,9 +50,9 @@ class RepeatCallers:
     repeat_calls: int
     years: float
     cohort: float
-    share: Figure  # of the calls, by the cohort
-    calls_per_year: Figure  # a person of the cohort, on average
-    shape: Figure  # of the gamma law of the cohort's rates
+    share: Estimate  # of the calls, by the cohort
+    calls_per_year: Estimate  # a person of the cohort, on average
+    shape: Estimate  # of the gamma law of the cohort's rates
 
 
 def _log_law(counts: np.ndarray, k: float, m: float) -> tuple[np.ndarray, float]:
@@ -129,9 +122,9 @@ def fit_repeat_callers(per_person: np.ndarray, years: float) -> RepeatCallers | 
         boot.append((bn * bm / int((values * w).sum()), bm / years, bk))
     b = np.array(boot)
 
-    def figure(value: float, column: int) -> Figure:
+    def figure(value: float, column: int) -> Estimate:
         lo, hi = np.percentile(b[:, column], [2.5, 97.5])
-        return Figure(value, float(lo), float(hi))
+        return Estimate(value, float(lo), float(hi))
 
     return RepeatCallers(
         people=len(per_person),

@@ -192,8 +192,9 @@ def compose(
         for p in panels:
             _, kind, what = p.split(".")
             titles[p] = f"{kinds[kind]} ({whose[what]}, n {n(len(samples[p]))})"
-        images["times"] = _png(_times_figure(samples, laws, titles, panels, w))
-        images["qq"] = _png(_qq_figure(samples, laws, titles, panels, w))
+        drawn = _Panels(samples, laws, titles, panels)
+        images["times"] = _png(_times_figure(drawn, w))
+        images["qq"] = _png(_qq_figure(drawn, w))
     callers_text = ""
     per_person, years = _per_person(calls), calibration.years
     if "callers.frequent_share" in by_path and len(per_person) and years > 0:
@@ -207,7 +208,7 @@ def compose(
                 repeat=n(fit.repeat_calls),
                 calls=n(fit.calls),
             )
-            k, m = fit.shape.value, fit.calls_per_year.value * years
+            k, m = fit.shape.mean, fit.calls_per_year.mean * years
             images["callers"] = _png(_callers_figure(per_person, k, m, w))
     backtest_text, verdict_rows = "", []
     if backtest is not None:
@@ -320,45 +321,43 @@ def _grid(count: int) -> tuple[Any, list[Any]]:
     return fig, flat[:count]
 
 
-def _times_figure(
-    samples: Mapping[str, np.ndarray],
-    laws: Mapping[str, Any],
-    titles: Mapping[str, str],
-    panels: Sequence[str],
-    w: Mapping[str, str],
-) -> Figure:
-    fig, axes = _grid(len(panels))
-    for ax, p in zip(axes, panels, strict=True):
-        x = samples[p]
+@dataclass(frozen=True)
+class _Panels:
+    """The times on scene drawn: each path's sample, fitted law and title, in ``order``."""
+
+    samples: Mapping[str, np.ndarray]
+    laws: Mapping[str, Any]
+    titles: Mapping[str, str]
+    order: Sequence[str]
+
+
+def _times_figure(panels: _Panels, w: Mapping[str, str]) -> Figure:
+    fig, axes = _grid(len(panels.order))
+    for ax, p in zip(axes, panels.order, strict=True):
+        x = panels.samples[p]
         top = float(np.quantile(x, 0.99))
         ax.hist(x[x <= top], bins=30, density=True, color="#9bb5de", edgecolor="white")
-        law = laws[p].law()
+        law = panels.laws[p].law()
         if law is not None:
             grid = np.linspace(0, top, 200)
             ax.plot(grid, law.pdf(grid), color="#1f3f8f")
-        ax.set_title(titles[p], fontsize=7)
+        ax.set_title(panels.titles[p], fontsize=7)
         ax.tick_params(labelsize=6)
         ax.set_xlabel(w["minutes_axis"], fontsize=6)
     return fig
 
 
-def _qq_figure(
-    samples: Mapping[str, np.ndarray],
-    laws: Mapping[str, Any],
-    titles: Mapping[str, str],
-    panels: Sequence[str],
-    w: Mapping[str, str],
-) -> Figure:
-    fig, axes = _grid(len(panels))
-    for ax, p in zip(axes, panels, strict=True):
-        x = np.sort(samples[p])
+def _qq_figure(panels: _Panels, w: Mapping[str, str]) -> Figure:
+    fig, axes = _grid(len(panels.order))
+    for ax, p in zip(axes, panels.order, strict=True):
+        x = np.sort(panels.samples[p])
         q = (np.arange(len(x)) + 0.5) / len(x)
         pick = np.unique(np.linspace(0, len(x) - 1, min(len(x), QQ_POINTS)).round().astype(int))
-        model = laws[p].quantile(q[pick])
+        model = panels.laws[p].quantile(q[pick])
         ax.scatter(model, x[pick], s=3, color="#1f3f8f")
         top = float(max(model.max(), x[pick].max()))
         ax.plot([0, top], [0, top], color="#c0392b", linewidth=0.8)
-        ax.set_title(titles[p], fontsize=7)
+        ax.set_title(panels.titles[p], fontsize=7)
         ax.tick_params(labelsize=6)
         ax.set_xlabel(w["qq_axis_x"], fontsize=6)
         ax.set_ylabel(w["qq_axis_y"], fontsize=6)
