@@ -184,6 +184,10 @@ def test_the_fit_is_the_maximum_of_scipy_s_likelihood_and_recovers_the_cohort() 
     true_share = people * mu * years / per_person.sum()
     assert fit.share.mean == pytest.approx(true_share, abs=0.02)
     assert fit.cohort == pytest.approx(people, rel=0.1)
+    # each interval its own figure's, and tight on three thousand people
+    for figure in (fit.share, fit.calls_per_year, fit.shape):
+        assert figure.low < figure.mean < figure.high < 1.7 * figure.low
+    assert fit.years == years
     assert fit.repeaters == int((per_person >= 2).sum())
     assert fit.repeat_calls == int(per_person[per_person >= 2].sum())
     assert fit.people == len(per_person) and fit.calls == int(per_person.sum())
@@ -199,7 +203,18 @@ def test_too_few_repeaters_are_not_fitted_and_bad_counts_are_refused() -> None:
     few = np.array([2] * (MIN_REPEATERS - 1) + [1] * 500)
     assert fit_repeat_callers(few, 1.0) is None
     assert fit_repeat_callers(np.array([2] * MIN_REPEATERS + [1] * 500), 1.0) is not None
-    with pytest.raises(ValueError, match="counts >= 1"):
+    with pytest.raises(ValueError, match=r"^a fit of repeat callers needs a log of some length and counts >= 1$"):  # fmt: skip
         fit_repeat_callers(np.array([0, 2, 3]), 1.0)
     with pytest.raises(ValueError, match="length"):
         fit_repeat_callers(np.array([2, 3]), 0.0)
+
+
+def test_the_law_written_out_is_scipy_s_negative_binomial() -> None:
+    from planner.calllog.repeat import _log_law
+
+    c = np.arange(0, 40)
+    for k, m in ((0.3, 2.0), (1.0, 1.27), (7.5, 12.0)):
+        law = stats.nbinom(k, k / (k + m))
+        log_pmf, tail = _log_law(c, k, m)
+        np.testing.assert_allclose(log_pmf, law.logpmf(c), rtol=1e-10)
+        assert tail == pytest.approx(law.sf(1), rel=1e-12)
