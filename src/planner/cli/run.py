@@ -124,8 +124,9 @@ def _cohort_table(by_cohort: pd.DataFrame) -> Table:
     wide = by_cohort.pivot(index="kpi", columns="cohort", values="mean")
     for _, row in by_cohort[by_cohort["cohort"] == "frequent"].iterrows():
         share = row["unit"] == "share"
+        whole = row["unit"] in ("per year", "h per year")  # counts a year: no decimals
         cells = [
-            "–" if math.isnan(v) else f"{v:.1%}" if share else f"{v:,.1f}"
+            "–" if math.isnan(v) else f"{v:.1%}" if share else f"{v:,.0f}" if whole else f"{v:,.1f}"
             for v in (wide.loc[row["kpi"], "frequent"], wide.loc[row["kpi"], "once"])
         ]
         table.add_row(row["label"], *cells, "" if share else row["unit"])
