@@ -218,3 +218,86 @@ def test_the_law_written_out_is_scipy_s_negative_binomial() -> None:
         log_pmf, tail = _log_law(c, k, m)
         np.testing.assert_allclose(log_pmf, law.logpmf(c), rtol=1e-10)
         assert tail == pytest.approx(law.sf(1), rel=1e-12)
+
+
+def test_a_call_goes_to_a_person_by_the_cumulative_rates() -> None:
+    """Worked by hand: rates 1 and 3 (cumulative 1, 4); a call is the cohort's when its first
+    uniform is under the share, and then the person whose cumulative rate first exceeds its
+    second uniform times 4 (0.8: the first; 1.0, at the boundary, and 1.2: the second; the
+    uniform 1.0 itself: the last)."""
+    from planner.sim.demand import Cohort
+
+    cohort = Cohort(np.array([1.0, 3.0]), np.array([5, 9]))
+    u = np.array([[0.1, 0.2], [0.1, 0.25], [0.1, 0.3], [0.1, 1.0], [0.4, 0.2], [0.5, 0.2]])
+    caller = cohort.callers_of(u, 0.4)
+    assert caller.tolist() == [0, 1, 1, 1, -1, -1]  # 0.4 itself is not under the share
+    assert caller.dtype == np.int64
+    # rates all drawn as 0 (a tiny shape): each person alike
+    flat = Cohort(np.zeros(3), np.array([0, 1, 2]))
+    u = np.array([[0.0, 0.0], [0.0, 0.34], [0.0, 0.5], [0.0, 0.999], [0.0, 1.0]])
+    assert flat.callers_of(u, 0.5).tolist() == [0, 1, 1, 2, 2]
+    assert Cohort(np.zeros(0), np.zeros(0, dtype=np.int64)).callers_of(u, 0.5).tolist() == [-1] * 5
+    assert Cohort(np.array([0.7]), np.array([3])).callers_of(u, 0.5).tolist() == [0] * 5
+    # rates under 1 in all are rates still: cumulative 0.2, 0.5; 0.45 x 0.5 = 0.225, the second
+    assert Cohort(np.array([0.2, 0.3]), np.array([0, 1])).callers_of(np.array([[0.0, 0.45]]), 0.5).tolist() == [1]  # fmt: skip
+
+
+def test_the_cohort_has_its_people_and_none_without_a_share() -> None:
+    from planner.sim.demand import frequent_callers
+
+    callers = planner.scenario_from_dict({}).callers
+    rates = np.ones(4)
+    rng = np.random.default_rng(1)
+    none = callers.model_copy(update={"frequent_share": 0.0})
+    assert len(frequent_callers(none, 1000.0, rates, rng)) == 0
+    assert len(frequent_callers(callers, 0.0, rates, rng)) == 0
+    few = callers.model_copy(update={"frequent_share": 0.01, "frequent_calls_per_year": 5.0})
+    assert len(frequent_callers(few, 10.0, rates, rng)) == 1  # 0.02 people: at least one
+    assert len(frequent_callers(callers, 0.5, rates, rng)) == 1  # half a call a year: one
+    many = callers.model_copy(update={"frequent_share": 0.5, "frequent_calls_per_year": 2.0})
+    assert len(frequent_callers(many, 1001.0, rates, rng)) == 250  # round(250.25)
+    # the rates in calls a year: gamma of mean 2 and shape 0.5, variance 2² / 0.5 = 8
+    spread = many.model_copy(update={"frequent_rate_shape": 0.5})
+    rate = frequent_callers(spread, 2_000_000.0, rates, rng).rate
+    assert rate.mean() == pytest.approx(2.0, rel=0.01) and rate.var() == pytest.approx(
+        8.0, rel=0.03
+    )
+
+
+def test_the_cohorts_table_is_each_figure_s_mean_and_interval() -> None:
+    """Worked: three replications of 1, 2 and 3 calls a year: mean 2, interval 2 ± t(0.975, 2)
+    × 1 / sqrt(3) = 2 ± 2.484; a calls-a-year figure keeps its label and unit."""
+    from planner.sim.kpis import COHORTS, KPI_BY_KEY, summarise_cohorts
+
+    per_rep = [{(c, k): float(i) for c in COHORTS for k in COHORT_KPIS} for i in (1, 2, 3)]
+    table = summarise_cohorts(per_rep)
+    assert list(table.columns) == ["cohort", "kpi", "label", "unit", "mean", "ci_low", "ci_high"]
+    assert len(table) == len(COHORTS) * len(COHORT_KPIS)
+    row = table.set_index(["cohort", "kpi"]).loc[("frequent", "calls_per_year")]
+    assert row["label"] == KPI_BY_KEY["calls_per_year"].label and row["unit"] == "per year"
+    assert row["mean"] == pytest.approx(2.0)
+    half = stats.t.ppf(0.975, 2) / math.sqrt(3)
+    assert row["ci_low"] == pytest.approx(2 - half) and row["ci_high"] == pytest.approx(2 + half)
+
+
+def test_a_call_at_the_end_of_the_warm_up_is_counted_in_its_cohort() -> None:
+    from planner.sim.kpis import Period, cohort_kpis
+
+    log = pd.DataFrame(
+        {
+            "t_arrival": [10.0, 60.0, 70.0],  # the warm-up ends at 60
+            "caller": [3, 3, -1],
+            "response_minutes": [5.0, 7.0, 9.0],
+            "health_first": [True, True, False],
+            "eligible_kind": [True, True, True],
+            "police_involved": [False, False, True],
+            "transport_mode": ["none", "none", "police_car"],
+            "officer_hours": [0.0, 0.0, 2.0],
+        }
+    )
+    period = Period(60.0, 60.0 + 525_600.0, np.ones((1, 168)), 1650.0, 2)  # a year counted
+    k = cohort_kpis(log, period)
+    assert k["frequent", "calls_per_year"] == pytest.approx(1.0)  # the call at 60, not at 10
+    assert k["frequent", "response_median"] == pytest.approx(7.0)
+    assert k["once", "police_car_transports_per_year"] == pytest.approx(1.0)
+    assert k["once", "police_officer_hours"] == pytest.approx(2.0)
