@@ -100,9 +100,12 @@ def population() -> dict[str, float]:
 def fitted(text: pd.DataFrame) -> Calibration:
     checked = check_log(text, Mapping.identity(), index())
     unread = int((checked.rejects["reason"] != "duplicate").sum())
+    zones = scenario().geodata.zones
+    catchments = dict(zip(zones["zone_code"].astype(str), zones["facility"].astype(str), strict=True))  # fmt: skip
     return calibrate(
-        checked.calls, population(), {}, None, scenario().triage.screening_false_positive, unread
-    )
+        checked.calls, population(), {}, None, scenario().triage.screening_false_positive, unread,
+        catchments,
+    )  # fmt: skip
 
 
 @cache
@@ -436,3 +439,27 @@ def test_the_volume_s_range_carries_the_fitted_rate_s_error() -> None:
     side = math.sqrt(81 + (1.6448536269514722 * 5) ** 2)
     assert wider.simulated == f"{100 - side:,.0f} – {100 + side:,.0f} (90 %, the fitted rate's ±5.0% carried)"  # fmt: skip
     assert wider.agrees  # 112 is inside 88 - 112
+
+
+def test_destinations_move_a_zone_whose_patients_go_elsewhere() -> None:
+    """Each zone's patients go to its catchment's facility in the synthetic log: no override;
+    a zone whose transported patients the log shows mostly at another facility gets it."""
+    cal = three_years().by_path()["facilities.catchment_overrides"]
+    assert cal.value == {}
+    assert "zones with 30 or more their catchment's, 0 another's" in cal.method
+    # worked: zone A's 40 patients, 25 at "north" (its catchment "south"); zone B's 10 (too few)
+    calls = pd.DataFrame(
+        {"zone_code": ["A"] * 40 + ["B"] * 10,
+         "destination": ["north"] * 25 + ["south"] * 15 + ["north"] * 10}
+    )  # fmt: skip
+    from planner.calllog.fit import _destinations
+
+    fitted: dict[str, Any] = {}
+    missing: list[Any] = []
+    _destinations(calls, {"A": "south", "B": "south"}, lambda path, value, **kw: fitted.update({path: value}), missing)  # fmt: skip
+    assert fitted == {"facilities.catchment_overrides": {"A": "north"}} and missing == []
+    # a bare majority is not more than half: 20 of 40 keeps the catchment
+    calls.loc[20:24, "destination"] = "south"
+    fitted.clear()
+    _destinations(calls, {"A": "south", "B": "south"}, lambda path, value, **kw: fitted.update({path: value}), missing)  # fmt: skip
+    assert fitted == {"facilities.catchment_overrides": {}}

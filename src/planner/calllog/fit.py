@@ -362,9 +362,11 @@ def calibrate(
     until: pd.Timestamp | None = None,
     screening_false_positive: float = 0.0,
     unread: int = 0,
+    catchments: Mapping[str, str] | None = None,
 ) -> Calibration:
     """Every parameter the log can tell, fitted to the calls up to ``until`` (a date, not
-    included); ``defaults`` the values the fitted ones replace (dotted paths). ``unread``: the
+    included); ``defaults`` the values the fitted ones replace (dotted paths); ``catchments``
+    each zone's receiving facility in the region (for the destinations). ``unread``: the
     rows the check rejected for their data (not duplicates), calls all the same: they count in
     the volume, spread over time and place as the accepted calls are."""
     n_all = len(calls)
@@ -469,6 +471,8 @@ def calibrate(
     _transport(calls, add, missing, screening_false_positive)
     years = Calibration((), (), n, first, last).years
     _repeat_callers(calls, years, n_all / (n_all + unread), add, missing)
+    if catchments is not None:
+        _destinations(calls, catchments, add, missing)
     missing.append(
         NotFitted(
             "facilities.handover_ambulance",
@@ -527,6 +531,40 @@ def _times(calls: pd.DataFrame, add: Any, missing: list[NotFitted]) -> None:
             method=f"minutes from on scene to scene end ({who}); {f.chosen} by AIC ({aics})",
             fit=f"Kolmogorov-Smirnov distance {f.ks:.3f}",
         )
+
+
+def _destinations(
+    calls: pd.DataFrame, catchments: Mapping[str, str], add: Any, missing: list[NotFitted]
+) -> None:
+    """Where each zone's transported patients went: a zone whose patients went mostly (more
+    than half of at least ``MIN_TIMES``) to a facility other than its catchment's gets that
+    facility (``facilities.catchment_overrides``); the others keep the region's."""
+    path = "facilities.catchment_overrides"
+    moved = calls[calls["destination"].notna() & (calls["destination"].astype(str) != "<NA>")]
+    if len(moved) == 0:
+        missing.append(NotFitted(path, "no call has a destination"))
+        return
+    overrides: dict[str, str] = {}
+    told, kept = 0, 0
+    for zone, dest in moved.groupby("zone_code")["destination"]:
+        if len(dest) < MIN_TIMES or str(zone) not in catchments:
+            continue
+        told += 1
+        top = dest.astype(str).value_counts()
+        if top.iloc[0] * 2 > len(dest) and top.index[0] != catchments[str(zone)]:
+            overrides[str(zone)] = str(top.index[0])
+        else:
+            kept += 1
+    if told == 0:
+        missing.append(NotFitted(path, f"no zone has {MIN_TIMES} transported patients"))
+        return
+    add(
+        path,
+        overrides,
+        n=len(moved),
+        method=f"the facility most of a zone's transported patients went to: {kept} of {told} "
+        f"zones with {MIN_TIMES} or more their catchment's, {len(overrides)} another's",
+    )
 
 
 def _screening(calls: pd.DataFrame, fp: float, add: Any, missing: list[NotFitted]) -> None:

@@ -348,6 +348,9 @@ def _calibration(s: Scenario, checked: CheckedLog, until: pd.Timestamp | None) -
 
     zones = s.geodata.zones
     codes, people = zones["zone_code"].astype(str), zones["population"].astype(float)
+    # the region's own catchments: an override the log confirms is fitted again, one it
+    # contradicts is not
+    catchments = dict(zip(codes, zones["facility"].astype(str), strict=True))
     return calibrate(
         checked.calls,
         dict(zip(codes, people, strict=True)),
@@ -355,6 +358,7 @@ def _calibration(s: Scenario, checked: CheckedLog, until: pd.Timestamp | None) -
         until,
         s.triage.screening_false_positive,
         unread=checked.rejected_for_data,
+        catchments=catchments,
     )
 
 
