@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from planner.calendar import DAYS_PER_YEAR, HOURS_PER_WEEK, MINUTES_PER_YEAR
-from planner.calllog.repeat import MIN_REPEATERS, fit_repeat_callers
+from planner.calllog.repeat import MIN_REPEATERS, RepeatCallers, fit_repeat_callers
 from planner.calllog.schema import CHANNELS, KINDS, TIMEZONE
 from planner.sim.kpis import Estimate
 
@@ -80,6 +80,7 @@ class Calibration:
     first: pd.Timestamp
     last: pd.Timestamp
     notes: tuple[str, ...] = field(default_factory=tuple)
+    callers: RepeatCallers | None = None  # the fit of the frequent callers, if the log told it
 
     @property
     def span(self) -> str:
@@ -88,7 +89,7 @@ class Calibration:
     @property
     def years(self) -> float:
         """From the first call to the last, in the calendar's years of 365 days."""
-        return float((self.last - self.first).total_seconds()) / 60.0 / MINUTES_PER_YEAR
+        return years_between(self.first, self.last)
 
     def changes(self) -> dict[str, Any]:
         """The fitted values as the changes to a scenario (dotted paths)."""
@@ -103,6 +104,19 @@ class Calibration:
         if f is None or f.low is None or not f.value:
             return 0.0
         return float((f.high - f.low) / (2 * 1.959963984540054) / f.value)
+
+
+def years_between(first: pd.Timestamp, last: pd.Timestamp) -> float:
+    """The time from ``first`` to ``last`` in the calendar's years of 365 days."""
+    return float((last - first).total_seconds()) / 60.0 / MINUTES_PER_YEAR
+
+
+def calls_per_person(person_key: pd.Series) -> np.ndarray:
+    """How many calls each person key of a log has (calls without a key left out)."""
+    keyed = person_key.dropna()
+    keyed = keyed[keyed.astype(str) != ""]
+    counts: np.ndarray = keyed.value_counts().to_numpy()
+    return counts
 
 
 def _short(x: Any) -> str:
@@ -218,10 +232,8 @@ def zone_factors(
 def clumping_of(person_key: pd.Series) -> float:
     """φ = Σ c² / Σ c over the people of a log, c a person's calls (a call without a key is a
     person of one call): the mean size of the cluster a call is in, 1 when no one calls twice."""
-    keyed = person_key.dropna()
-    keyed = keyed[keyed.astype(str) != ""]
-    c = keyed.value_counts().to_numpy(dtype=float)
-    alone = len(person_key) - len(keyed)
+    c = calls_per_person(person_key).astype(float)
+    alone = len(person_key) - int(c.sum())
     total = c.sum() + alone
     return float(((c**2).sum() + alone) / total) if total else 1.0
 
@@ -469,8 +481,8 @@ def calibrate(
 
     _times(calls, add, missing)
     _transport(calls, add, missing, screening_false_positive)
-    years = Calibration((), (), n, first, last).years
-    _repeat_callers(calls, years, n_all / (n_all + unread), add, missing)
+    years = years_between(first, last)
+    callers = _repeat_callers(calls, years, n_all / (n_all + unread), add, missing)
     if catchments is not None:
         _destinations(calls, catchments, add, missing)
     missing.append(
@@ -480,7 +492,7 @@ def calibrate(
         )
     )
     _screening(calls, screening_false_positive, add, missing)
-    return Calibration(tuple(fitted), tuple(missing), n, first, last)
+    return Calibration(tuple(fitted), tuple(missing), n, first, last, callers=callers)
 
 
 def _shares(counts: pd.Series, names: tuple[str, ...]) -> dict[str, float]:
@@ -616,22 +628,20 @@ fitted (a short log: few people have had time to call again)."""
 
 def _repeat_callers(
     calls: pd.DataFrame, years: float, kept: float, add: Any, missing: list[NotFitted]
-) -> None:
-    """The cohort of frequent callers, from the person keys; ``kept``: the share of the calls
-    the check accepted (a person's rejected calls are calls all the same: the rate is scaled
-    up by it)."""
-    keys = calls["person_key"].dropna()
-    keys = keys[keys.astype(str) != ""]
+) -> RepeatCallers | None:
+    """The cohort of frequent callers, from the person keys (its fit, or None); ``kept``: the
+    share of the calls the check accepted (a person's rejected calls are calls all the same:
+    the rate is scaled up by it)."""
+    per_person = calls_per_person(calls["person_key"])
     paths = (
         "callers.frequent_share",
         "callers.frequent_calls_per_year",
         "callers.frequent_rate_shape",
     )
-    if len(keys) == 0:
+    if len(per_person) == 0:
         for path in paths:
             missing.append(NotFitted(path, "no call has a person key"))
-        return
-    per_person = keys.value_counts().to_numpy()
+        return None
     fit = fit_repeat_callers(per_person, years) if years > 0 else None
     if fit is None:
         again = int((per_person >= 2).sum())
@@ -639,7 +649,7 @@ def _repeat_callers(
             missing.append(
                 NotFitted(path, f"{again} people seen twice or more: under {MIN_REPEATERS}")
             )
-        return
+        return None
 
     def scaled(f: Estimate) -> Estimate:
         return Estimate(*(min(365.0, v / kept) for v in f))
@@ -671,6 +681,7 @@ def _repeat_callers(
             method=f"{what}; fitted to the calls of the people seen twice or more "
             "(negative binomial given two or more, maximum likelihood; docs/call-log.md)",
         )
+    return fit
 
 
 def _transport(calls: pd.DataFrame, add: Any, missing: list[NotFitted], fp: float) -> None:

@@ -138,7 +138,7 @@ def compose(
 ) -> CalibrationReport:
     """The report of a calibration (and a backtest): ``calls`` the accepted calls it was
     fitted to (before ``until``)."""
-    from planner.calllog.fit import time_samples
+    from planner.calllog.fit import calls_per_person, time_samples
 
     if lang not in ("nb", "en"):
         raise ValueError(f"lang: 'nb' or 'en', not {lang!r}")
@@ -196,20 +196,17 @@ def compose(
         images["times"] = _png(_times_figure(drawn, w))
         images["qq"] = _png(_qq_figure(drawn, w))
     callers_text = ""
-    per_person, years = _per_person(calls), calibration.years
-    if "callers.frequent_share" in by_path and len(per_person) and years > 0:
-        from planner.calllog.repeat import fit_repeat_callers
-
-        fit = fit_repeat_callers(per_person, years)
-        if fit is not None:
-            callers_text = w["callers_text"].format(
-                again=n(fit.repeaters),
-                people=n(fit.people),
-                repeat=n(fit.repeat_calls),
-                calls=n(fit.calls),
-            )
-            k, m = fit.shape.mean, fit.calls_per_year.mean * years
-            images["callers"] = _png(_callers_figure(per_person, k, m, w))
+    fit = calibration.callers  # fitted once, by calibrate
+    if "callers.frequent_share" in by_path and fit is not None:
+        callers_text = w["callers_text"].format(
+            again=n(fit.repeaters),
+            people=n(fit.people),
+            repeat=n(fit.repeat_calls),
+            calls=n(fit.calls),
+        )
+        k, m = fit.shape.mean, fit.calls_per_year.mean * fit.years
+        per_person = calls_per_person(calls["person_key"])
+        images["callers"] = _png(_callers_figure(per_person, k, m, w))
     backtest_text, verdict_rows = "", []
     if backtest is not None:
         b = backtest.result
@@ -248,12 +245,6 @@ def compose(
         images,
         w,
     )
-
-
-def _per_person(calls: pd.DataFrame) -> np.ndarray:
-    keys = calls["person_key"].dropna()
-    keys = keys[keys.astype(str) != ""]
-    return keys.value_counts().to_numpy()
 
 
 def _law(value: Any) -> Any:
