@@ -78,6 +78,18 @@ def situation(**fields: Any) -> dict[str, Any]:
     return {k: {"share": 0.0} for k in KINDS} | {KIND: own}
 
 
+POLICE_MODEL = "erlang"
+"""The police model every test runs under: ``police_model`` runs each under both."""
+
+
+@pytest.fixture(autouse=True, params=["erlang", "patrols"])
+def police_model(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every timeline holds with police as an M/M/c formula and as simulated patrols: with no
+    other police work (``other_work_utilisation = 0``) a patrol is always free in both."""
+    monkeypatch.setitem(globals(), "POLICE_MODEL", request.param)
+    return str(request.param)
+
+
 def base_scenario() -> dict[str, Any]:
     return {
         "region": {"kind": "abstract", "population": 500_000, "travel_minutes": T},
@@ -99,6 +111,7 @@ def base_scenario() -> dict[str, Any]:
             "other_work_utilisation": 0.0,
             "mobilisation": fixed(POLICE_MOB),
             "travel_factor": POLICE_FACTOR,
+            "model": POLICE_MODEL,
         },
         "facilities": {
             "handover_ambulance": fixed(HANDOVER_AMBULANCE),
@@ -534,7 +547,11 @@ def test_police_alone_in_the_baseline(
     check(row, police_alone(row["t_arrival"] + police_delay, reason="baseline", transport=mode))
 
 
-def test_patrol_minutes_count_from_the_patrol_assigned_not_from_the_alert() -> None:
+def test_patrol_minutes_count_from_the_patrol_assigned_not_from_the_alert(
+    police_model: str,
+) -> None:
+    if police_model == "patrols":
+        pytest.skip("the M/M/1 draw of a wait is the erlang model's (test_patrols has its own)")
     # One patrol, busy half the time with other work (M/M/1): a call waits with chance 0.5, and
     # then for an exponential time of mean other_job / (1 - 0.5) = 120 min, drawn from the
     # call's two uniforms u (a random input, read like the arrival time).

@@ -266,6 +266,41 @@ class Police(_Section):
     mobilisation: Distribution = _field("police.mobilisation")
     travel_factor: float = _field("police.travel_factor", gt=0, le=5, allow_inf_nan=False)
     other_job: float = _field("police.other_job", gt=0, le=1440, allow_inf_nan=False)
+    model: Literal["erlang", "patrols"] = _field("police.model")
+    duty_profile: tuple[Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)], ...] = _field(
+        "police.duty_profile", min_length=24, max_length=24
+    )
+    work_shares: Table[Literal["p1", "p2", "p3"], Probability] = _field("police.work_shares")
+    preempt: Literal["p2", "p3", "none"] = _field("police.preempt")
+    mission_priority: Table[
+        Literal["acute", "urgent", "planned"], Annotated[int, Field(ge=1, le=3)]
+    ] = _field("police.mission_priority")
+    p1_target_minutes: float = _field("police.p1_target_minutes", gt=0, le=240, allow_inf_nan=False)
+    p1_target_by_district: Table[Key, Annotated[float, Field(gt=0, le=240)]] = _field(
+        "police.p1_target_by_district"
+    )
+
+    @field_validator("duty_profile")
+    @classmethod
+    def _some_patrols(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if not sum(v) > 0:
+            raise ValueError("at least one hour of the day must have patrols on duty")
+        return v
+
+    @field_validator("work_shares")
+    @classmethod
+    def _shares_whole(cls, v: Mapping[str, float]) -> Mapping[str, float]:
+        total = sum(v.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"shares must sum to 1, got {total:.6g}")
+        return v
+
+    @field_validator("mission_priority")
+    @classmethod
+    def _every_urgency(cls, v: Mapping[str, int]) -> Mapping[str, int]:
+        if missing := [u for u in ("acute", "urgent", "planned") if u not in v]:
+            raise ValueError(f"a priority for every urgency is needed (missing {missing[0]!r})")
+        return v
 
 
 class Facilities(_Section):

@@ -49,6 +49,7 @@ STREAMS = (
     "caller",
     "cohort",
     "case_management",
+    "police_work",
 )
 
 

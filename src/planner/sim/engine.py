@@ -15,6 +15,7 @@ small share of police work.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import itertools
 import math
@@ -30,6 +31,7 @@ from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from planner.scenario.model import Scenario
 from planner.sim.demand import CallStream
 from planner.sim.events import MODE_CODE, REASON_CODE, Reason, TransportMode
+from planner.sim.patrols import Mission, PatrolRecord, Patrols, PoliceWork, districts_of
 from planner.sim.world import Drives, World, police_waits
 
 URGENCY_RANK = {"acute": 0, "urgent": 1, "planned": 2}
@@ -80,10 +82,13 @@ class WaitingCalls:
         bisect.insort(self._queue, entry)
         heapq.heappush(self._deadlines, (deadline, entry.seq, entry))
 
-    def expired(self, now: float) -> list[Waiting]:
-        """Take out and return every call whose deadline is before ``now``."""
+    def expired(self, now: float, at_deadline: bool = False) -> list[Waiting]:
+        """Take out and return every call whose deadline is before ``now`` (or at it too, when
+        ``at_deadline``: a timer set for the deadline has come)."""
         out = []
-        while self._deadlines and self._deadlines[0][0] < now:
+        while self._deadlines and (
+            self._deadlines[0][0] < now or (at_deadline and self._deadlines[0][0] == now)
+        ):
             _, seq, entry = heapq.heappop(self._deadlines)
             if seq in self._gone:
                 self._gone.discard(seq)
@@ -264,22 +269,20 @@ class UnitResponse(NamedTuple):
     backup: bool  # police came because the crew found they were needed
 
 
-def police_arrival(
-    calls: CallSheet, drives: Drives, i: int, cell: int, start: float
-) -> tuple[float, float]:
-    """(time a patrol is assigned, time it is on scene) for call ``i`` in ``cell``, police
-    alerted at ``start``."""
-    assigned = start + calls.police_wait[i]
+def police_on_scene(calls: CallSheet, drives: Drives, i: int, cell: int, assigned: float) -> float:
+    """The minute a patrol assigned to call ``i`` (in ``cell``) at ``assigned`` is on scene."""
     drive = drives.police_to_cell[drives.profile(assigned)][cell]
-    return assigned, assigned + calls.police_mobilisation[i] + drive
+    return assigned + calls.police_mobilisation[i] + drive
 
 
 def police_response(
-    calls: CallSheet, drives: Drives, i: int, cell: int, start: float
+    calls: CallSheet, drives: Drives, i: int, cell: int, start: float, assigned: float
 ) -> PoliceResponse:
-    """Police alone, alerted at ``start``: they come, stay, and drive the patient in their car
-    unless the patient needs an ordinary ambulance or goes by one today."""
-    assigned, on_scene = police_arrival(calls, drives, i, cell, start)
+    """Police alone, alerted at ``start``, a patrol assigned at ``assigned``: they come, stay,
+    and drive the patient in their car unless the patient needs an ordinary ambulance or goes
+    by one today; then the patrol waits with the patient at the facility (the handover, or
+    guarding) until it is free."""
+    on_scene = police_on_scene(calls, drives, i, cell, assigned)
     end = on_scene + calls.police_alone[i]
     mode = TransportMode.NONE
     handover_end = NAN
@@ -295,6 +298,15 @@ def police_response(
     return PoliceResponse(start, assigned, on_scene, end, mode, handover_end, released)
 
 
+def police_alert(calls: CallSheet, i: int, unit_on_scene: float, triage_alert: float) -> float:
+    """The minute police are alerted to call ``i``, met by a unit on scene at ``unit_on_scene``:
+    at ``triage_alert`` if triage flagged it, when the crew finds it needs them if not, and
+    never (NaN) if neither."""
+    if calls.flagged[i]:
+        return triage_alert
+    return unit_on_scene if calls.police_needed[i] else NAN
+
+
 def unit_response(
     calls: CallSheet,
     drives: Drives,
@@ -303,26 +315,26 @@ def unit_response(
     base: int,
     dispatched: float,
     eta: float,
-    triage_alert: float,
+    alerted: float,
+    assigned: float,
 ) -> UnitResponse:
     """A unit from ``base`` sent at ``dispatched``, on scene ``eta`` minutes later; police
-    alerted at ``triage_alert`` if triage flagged the call, else when the crew finds it needs
-    them. The crew stays until the scene is done (with police there if they are needed),
-    transports the patient itself unless an ordinary ambulance or a police car must, and drives
-    back to base."""
+    alerted at ``alerted`` (``police_alert``; NaN when they never come) and a patrol assigned
+    at ``assigned``. The crew stays until the scene is done (with police there if they are
+    needed), transports the patient itself unless an ordinary ambulance or a police car must,
+    and drives back to base."""
     unit_on_scene = dispatched + eta
     end = unit_on_scene + calls.on_scene[i]
-    police_on_scene = police_assigned = police_leave = alerted = NAN
+    police_there = police_leave = NAN
     needed, flagged = calls.police_needed[i], calls.flagged[i]
     if flagged or needed:
-        alerted = triage_alert if flagged else unit_on_scene
-        police_assigned, police_on_scene = police_arrival(calls, drives, i, cell, alerted)
+        police_there = police_on_scene(calls, drives, i, cell, assigned)
         check = calls.backup_check[i]
         if needed:
-            end = max(end, police_on_scene + check)
+            end = max(end, police_there + check)
             police_leave = end
         else:  # police stay until the crew is there, then check and leave
-            police_leave = max(police_on_scene, unit_on_scene) + check
+            police_leave = max(police_there, unit_on_scene) + check
     mode, handover_end = TransportMode.NONE, NAN
     if calls.transport[i]:
         drive = drives.cell_to_facility[drives.profile(end)][cell]
@@ -344,8 +356,8 @@ def unit_response(
         dispatched,
         unit_on_scene,
         alerted,
-        police_assigned,
-        police_on_scene,
+        assigned,
+        police_there,
         police_leave,
         end,
         mode,
@@ -393,9 +405,17 @@ def fleet_reach(
 
 
 class Engine:
-    """One replication: a SimPy environment over one call stream, the fleet's units in it."""
+    """One replication: a SimPy environment over one call stream, the fleet's units in it, and
+    with ``police.model = "patrols"`` the districts' patrols and their other work (``work``,
+    one per district; None: none)."""
 
-    def __init__(self, scenario: Scenario, world: World, calls: CallStream) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        world: World,
+        calls: CallStream,
+        work: tuple[PoliceWork, ...] | None = None,
+    ) -> None:
         self.scenario, self.world, self.calls = scenario, world, calls
         self.env = simpy.Environment()
         self.sheet = CallSheet.of(calls, world)
@@ -446,6 +466,23 @@ class Engine:
         )
         self.eta_rows, self.nearest = reach.eta_rows, reach.nearest
         self._quickest, self._pattern = reach.quickest, reach.pattern
+        self.patrols: Patrols | None = None
+        if scenario.police.model == "patrols":
+            districts = districts_of(scenario, world)
+            if work is None:  # patrols with no other work
+                none = PoliceWork(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0), np.zeros(0))
+                work = tuple(none for _ in districts)
+            horizon = scenario.run.horizon_days * MINUTES_PER_DAY
+            self.patrols = Patrols(districts, work, horizon)
+            priority = scenario.police.mission_priority
+            by_kind = np.array([priority[s.urgency] for s in sits])
+            self.priority: list[int] = by_kind[calls.kind].tolist()
+            self.district: list[int] = world.cell_district[calls.cell].tolist()
+            # a flagged call's patrol, sent at triage before the call's story is known: the
+            # minute it was given a patrol, or the story waiting for that minute
+            self._early: dict[int, Mission] = {}
+            self._early_at: dict[int, float] = {}
+            self._story: dict[int, Callable[[float], float]] = {}
 
     # --- the story of a call -------------------------------------------------------------
     # SimPy runs what units do: a unit sent on a call is free again at a timeout, and a shift
@@ -458,11 +495,36 @@ class Engine:
         for i in range(len(self.calls)):
             if not self.eligible[i]:
                 self._police_alone(i, self.t_police[i], reason)
+            elif not self.on_duty_count[int(self.t_health[i]) // MINUTES_PER_HOUR % 168]:
+                # shifts are known at call taking: police are sent as if no service existed
+                self._police_alone(i, self.t_police[i], Reason.NO_UNIT_ON_DUTY)
         order = sorted(
-            (i for i in range(len(self.calls)) if self.eligible[i]), key=self.t_health.__getitem__
+            (
+                i
+                for i in range(len(self.calls))
+                if self.eligible[i]
+                and self.on_duty_count[int(self.t_health[i]) // MINUTES_PER_HOUR % 168]
+            ),
+            key=self.t_health.__getitem__,
         )
         env, now = self.env, 0.0
         env.process(self._shift_starts())
+        if self.patrols is not None:
+            for i in order:  # triage sends police to a flagged call at once, whoever meets it
+                if self.sheet.flagged[i]:
+                    self._early[i] = m = Mission(
+                        self.t_police[i],
+                        self.district[i],
+                        self.priority[i],
+                        functools.partial(self._early_assigned, i),
+                    )
+                    self.patrols.request(m)
+            for i in order:
+                now += self.t_health[i] - now
+                self._until(now)
+                self._call_arrives(i, now)
+            self._until(math.inf)
+            return self.log
         for i in order:
             # the minute counted on from the previous call's, as a SimPy clock adds a delay
             now += self.t_health[i] - now
@@ -473,6 +535,39 @@ class Engine:
         for entry in self.waiting.drain():  # calls still waiting when the run ends
             self._expire(entry)
         return self.log
+
+    def _until(self, when: float) -> None:
+        """SimPy and the patrols run together to minute ``when``: the patrols are brought up to
+        each minute SimPy acts at before it does (and a patrol given to a mission may set SimPy
+        an earlier minute to act at: a unit the patrol frees)."""
+        env, patrols = self.env, self.patrols
+        assert patrols is not None
+        while True:
+            nxt = env.peek()
+            if patrols.advance(min(nxt, when)):
+                continue  # a mission was given a patrol: look again at what SimPy does next
+            if nxt <= when and nxt < math.inf:
+                env.step()
+            else:
+                return
+
+    def _early_assigned(self, i: int, minute: float) -> float:
+        self._early_at[i] = minute
+        story = self._story.pop(i, None)
+        return story(minute) if story is not None else math.inf
+
+    def _with_patrol(self, i: int, story: Callable[[float], float]) -> None:
+        """Call ``i``'s story, told the minute its patrol sent at triage was given one (now, if
+        it has been; else when it is) and returning the minute the patrol is free."""
+        assert self.patrols is not None
+        if i in self._early_at:
+            self.patrols.release(self._early[i], story(self._early_at[i]))
+        else:
+            self._story[i] = story
+
+    def patrol_records(self) -> tuple[PatrolRecord, ...]:
+        """What each district's patrols did (``police.model = "patrols"``; after ``run``)."""
+        return self.patrols.records() if self.patrols is not None else ()
 
     def _at(self, now: float, when: float, then: Callable[[], None]) -> None:
         """Call ``then`` at minute ``when``, counted from ``now`` as a SimPy clock counts a
@@ -489,9 +584,6 @@ class Engine:
 
     def _call_arrives(self, i: int, now: float) -> None:
         hour = int(now) // MINUTES_PER_HOUR % HOURS_PER_WEEK
-        if not self.on_duty_count[hour]:
-            # shifts are known at call taking: police are sent as if no service existed
-            return self._police_alone(i, self.t_police[i], Reason.NO_UNIT_ON_DUTY)
         chosen = self._quickest_free(i, hour, now)
         if chosen is None:
             return self._to_police(i, Reason.OUT_OF_REACH, now)
@@ -499,8 +591,15 @@ class Engine:
             return self._send(i, self.units[chosen], now)
         # No timer for the deadline: a waiting call is checked when a unit could take it, and one
         # past its deadline goes to police as of that deadline (police need no engine state).
-        self.waiting.add(i, self.rank[i], now, now + self.max_wait[i])
+        deadline = now + self.max_wait[i]
+        self.waiting.add(i, self.rank[i], now, deadline)
+        if self.patrols is not None:  # police are asked at the deadline, not when found late
+            self._at(now, deadline, lambda: self._deadline_passes(deadline))
         return None
+
+    def _deadline_passes(self, now: float) -> None:
+        for entry in self.waiting.expired(now, at_deadline=True):
+            self._expire(entry)
 
     def _quickest_free(self, i: int, hour: int, now: float) -> int | None:
         """The free on-duty unit that reaches call ``i`` first within the dispatch limit (the
@@ -555,19 +654,39 @@ class Engine:
 
     def _send(self, i: int, unit: Unit, now: float) -> None:
         self._busy(unit, True, now)
-        r = unit_response(
-            self.sheet,
-            self.drives,
-            i,
-            self.cell[i],
-            unit.base,
-            now,
-            self._eta(unit, i, now),
-            self.t_police[i],
-        )
-        self.log.unit_response(i, unit.index, r)
+        eta = self._eta(unit, i, now)
+        sheet, patrols = self.sheet, self.patrols
+        if patrols is None:
+            alerted = police_alert(sheet, i, now + eta, self.t_police[i])
+            assigned = alerted + sheet.police_wait[i]  # NaN when police never come
+        else:
+            alerted = police_alert(sheet, i, now + eta, self.t_police[i])
+            if alerted == alerted:  # police come: the rest waits for a patrol
+
+                def assigned_to(minute: float) -> float:
+                    r = self._unit_story(i, unit, now, eta, alerted, minute)
+                    self._at(self.env.now, r.free, lambda: self._release(unit))
+                    return r.police_leave
+
+                if i in self._early:  # flagged: the patrol sent at triage
+                    self._with_patrol(i, assigned_to)
+                else:  # backup, asked for when the crew finds it needs police
+                    mission = Mission(alerted, self.district[i], self.priority[i], assigned_to)
+                    patrols.request(mission)
+                return
+            assigned = NAN
+        r = self._unit_story(i, unit, now, eta, alerted, assigned)
         # free after its busy minutes, as the log has them (free - now)
         self._at(now, now + (r.free - now), lambda: self._release(unit))
+
+    def _unit_story(
+        self, i: int, unit: Unit, now: float, eta: float, alerted: float, assigned: float
+    ) -> UnitResponse:
+        r = unit_response(
+            self.sheet, self.drives, i, self.cell[i], unit.base, now, eta, alerted, assigned
+        )
+        self.log.unit_response(i, unit.index, r)
+        return r
 
     # --- dispatch ------------------------------------------------------------------------
     def _eta(self, unit: Unit, i: int, now: float) -> float:
@@ -580,8 +699,26 @@ class Engine:
         )
 
     def _police_alone(self, i: int, start: float, reason: Reason) -> None:
-        r = police_response(self.sheet, self.drives, i, self.cell[i], start)
-        self.log.police_alone(i, reason, r)
+        if self.patrols is None:
+            assigned = start + self.sheet.police_wait[i]
+            r = police_response(self.sheet, self.drives, i, self.cell[i], start, assigned)
+            self.log.police_alone(i, reason, r)
+            return
+
+        early = i in self._early
+        alerted = self.t_police[i] if early else start
+
+        def assigned_to(minute: float) -> float:
+            r = police_response(self.sheet, self.drives, i, self.cell[i], alerted, minute)
+            if r.released < start:  # sent at triage, the patrol waited for a unit till now
+                r = r._replace(released=start)
+            self.log.police_alone(i, reason, r)
+            return r.released
+
+        if early:
+            self._with_patrol(i, assigned_to)
+        else:
+            self.patrols.request(Mission(start, self.district[i], self.priority[i], assigned_to))
 
     def _release(self, unit: Unit) -> None:
         now = self.env.now

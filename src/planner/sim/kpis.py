@@ -17,6 +17,7 @@ from scipy.special import stdtrit  # the t quantile (what scipy.stats.t.ppf comp
 
 from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_YEAR
 from planner.sim.events import FALLBACK_REASONS, Reason, TransportMode
+from planner.sim.patrols import PatrolRecord
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,87 @@ def replication_kpis(log: pd.DataFrame, period: Period) -> dict[str, float]:
     return {k.key: k.compute(counted if k.counted_calls else log, period) for k in KPIS}
 
 
+PATROL_KPIS: dict[str, tuple[str, str, str]] = {
+    "p1_response_median": ("urgent assignments (P1): response, median", "min", "lower"),
+    "p1_response_p90": ("urgent assignments (P1): response, 90th percentile", "min", "lower"),
+    "p1_within_target": ("urgent assignments (P1): share within the target", "share", "higher"),
+    "p1_waited": ("urgent assignments (P1) that waited for a free patrol", "share", "lower"),
+    "p2_waited": ("ordinary assignments (P2) that waited for a free patrol", "share", "lower"),
+    "patrol_utilisation": ("patrols' busy share of their time on duty", "share", ""),
+    "mission_patrol_hours": ("patrol-hours on psychiatric calls", "h per year", "lower"),
+}
+"""KPIs of each police district's patrols (``police.model = "patrols"``), keyed
+``<key>.<district>`` (``p1_response_p90.oslo``): label (after the district's name), unit, and
+which way is better. Counted over the assignments and calls that arrive after the warm-up."""
+
+
+def patrol_kpis(
+    records: Sequence[PatrolRecord], log: pd.DataFrame, period: Period
+) -> dict[str, float]:
+    """``PATROL_KPIS`` of each district of one replication: its P1 assignments' response (from
+    alert to a patrol on scene) and the share within its target, the P1 and P2 assignments that
+    waited for a free patrol, its patrols' busy share of the time they were on duty (after the
+    warm-up, to the end of the horizon), and the patrol-hours its psychiatric calls took (the
+    call log's ``patrol_minutes`` of the calls in the district, by the calls' ``district``)."""
+    out: dict[str, float] = {}
+    counted_log = log[log["t_arrival"] >= period.warmup]
+    for r in records:
+        name = r.district.name
+        counted = r.work.t >= period.warmup
+        p1 = counted & (r.work.priority == 1)
+        p2 = counted & (r.work.priority == 2)
+        response = r.response[p1]
+        response = response[~np.isnan(response)]
+        waited = r.first_start > r.work.t  # NaN (never taken) compares False: not counted
+        taken = ~np.isnan(r.first_start)
+        out[f"p1_response_median.{name}"] = _quantile(response, 0.5)
+        out[f"p1_response_p90.{name}"] = _quantile(response, 0.9)
+        out[f"p1_within_target.{name}"] = (
+            float(np.mean(response <= r.district.target)) if response.size else math.nan
+        )
+        out[f"p1_waited.{name}"] = _mean_of(waited, p1 & taken)
+        out[f"p2_waited.{name}"] = _mean_of(waited, p2 & taken)
+        out[f"patrol_utilisation.{name}"] = _patrol_busy_share(r, period)
+        mine = counted_log["district"] == name
+        minutes = float(counted_log.loc[mine, "patrol_minutes"].sum())
+        out[f"mission_patrol_hours.{name}"] = minutes / 60.0 / period.years
+    return out
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    return float(np.quantile(values, q)) if values.size else math.nan
+
+
+def _mean_of(flags: np.ndarray, among: np.ndarray) -> float:
+    n = int(among.sum())
+    return float(flags[among].sum() / n) if n else math.nan
+
+
+def _patrol_busy_share(r: PatrolRecord, period: Period) -> float:
+    """Busy patrol-minutes over on-duty patrol-minutes, both from the warm-up's end to the
+    horizon (a patrol finishing work after its rota ends counts its minutes as busy)."""
+    a, b = period.warmup, period.horizon
+    busy = float(np.sum(np.clip(r.busy_end, a, b) - np.clip(r.busy_start, a, b)))
+    first, last = int(a // 60), math.ceil(b / 60)
+    edges = np.clip(np.arange(first, last + 1) * 60.0, a, b)
+    duty = np.asarray(r.district.on_duty, dtype=float)[np.arange(first, last) % HOURS_PER_WEEK]
+    on = float(np.sum(np.diff(edges) * duty))
+    return busy / on if on > 0 else math.nan
+
+
+def kpi_label(key: str) -> tuple[str, str]:
+    """A KPI's label and unit: ``KPIS``' own, or a district's patrol KPI (``PATROL_KPIS``),
+    or the key itself and no unit."""
+    if key in KPI_BY_KEY:
+        k = KPI_BY_KEY[key]
+        return k.label, k.unit
+    base, _, district = key.partition(".")
+    if district and base in PATROL_KPIS:
+        label, unit, _better = PATROL_KPIS[base]
+        return f"Police district {district}: {label}", unit
+    return key, ""
+
+
 COHORTS = ("frequent", "once")
 """The callers a call may come from: the cohort of frequent callers, and people who call once
 (``[callers]``; a call's ``caller`` is -1 for the latter)."""
@@ -349,12 +431,11 @@ def interval(values: np.ndarray, level: float = 0.95) -> Estimate:
 def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     """KPI table: one row per KPI with mean, 95 % interval, unit and label."""
     rows = []
-    labels = {k.key: (k.label, k.unit) for k in KPIS}
     for key in per_rep.columns:
         if key == "replication":
             continue
         mean, lo, hi = interval(per_rep[key].to_numpy())
-        label, unit = labels.get(key, (key, ""))
+        label, unit = kpi_label(key)
         rows.append(
             {"kpi": key, "label": label, "unit": unit, "mean": mean, "ci_low": lo, "ci_high": hi}
         )

@@ -18,7 +18,7 @@ import pandas as pd
 from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from planner.scenario.loading import replaced, scenario_from_dict
 from planner.scenario.model import Scenario
-from planner.sim.demand import CallStream, cell_weights, generate_calls
+from planner.sim.demand import CallStream, cell_weights, generate_calls, streams
 from planner.sim.engine import Engine
 from planner.sim.event_log import LogSink, MemoryLog, ParquetLog
 from planner.sim.events import REASONS, TRANSPORT_MODES
@@ -28,11 +28,13 @@ from planner.sim.kpis import (
     group_intervals,
     group_rows,
     overtime_minutes,
+    patrol_kpis,
     replication_kpis,
     summarise,
     summarise_cohorts,
     utilisation_by_hour,
 )
+from planner.sim.patrols import districts_of, police_work
 from planner.sim.summary import Figures, RunSummary
 from planner.sim.world import World, build_world
 
@@ -86,6 +88,7 @@ def _log_frame(
             "t_arrival": calls.t,
             "hour_of_week": (calls.t // MINUTES_PER_HOUR).astype(int) % HOURS_PER_WEEK,
             "zone": _named(world.cell_zone, calls.cell),
+            "district": _named(world.district_names, world.cell_district[calls.cell]),
             "cell": calls.cell,
             "kind": _named(calls.kinds, calls.kind),
             "channel": _named(calls.channels, calls.channel),
@@ -153,11 +156,21 @@ def run_replication(
     with collector_paused():
         rates = cell_weights(scenario, world.cell_population, world.cell_zone)
         calls = generate_calls(scenario, rates, replication)
+        work = None
+        if scenario.police.model == "patrols":
+            rng = streams(scenario.run.seed, replication)["police_work"]
+            work = police_work(scenario, world, districts_of(scenario, world), rng)
         # the engine and its records freed here, before the collector is on again
-        columns = Engine(scenario, world, calls).run().columns()
+        engine = Engine(scenario, world, calls, work)
+        columns = engine.run().columns()
+        records = engine.patrol_records()
+        del engine
         period = period_of(scenario)
         frame = _log_frame(scenario, world, calls, columns, replication, period.on_duty)
-        return frame, replication_kpis(frame, period), utilisation_by_hour(frame, period)
+        kpis = replication_kpis(frame, period)
+        if records:
+            kpis |= patrol_kpis(records, frame, period)
+        return frame, kpis, utilisation_by_hour(frame, period)
 
 
 _pauses = 0  # replications running with the collector paused, in any thread

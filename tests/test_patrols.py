@@ -1,0 +1,373 @@
+"""Police patrols as a finite resource (``police.model = "patrols"``): timelines worked by hand,
+the rules of who gets a patrol, and the queue against queueing theory.
+
+The queue's own tests build a district's other work by hand (``work``) and run ``Patrols``
+alone; the engine's tests run a replication through ``test_engine_paths``' abstract region, in
+which every drive and duration is a fixed number, so every minute of a timeline is written here
+as arithmetic on the arrival times the log reports.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import stdtrit
+from test_engine_paths import (
+    HANDLING,
+    POLICE_ALONE,
+    POLICE_FACTOR,
+    POLICE_MOB,
+    T,
+    _log,
+    channel,
+    check,
+    expected,
+    fixed,
+    situation,
+)
+
+from planner import scenario_from_dict
+from planner.scenario.parameters import default_values
+from planner.sim.kpis import Period, patrol_kpis
+from planner.sim.patrols import (
+    District,
+    Mission,
+    PatrolRecord,
+    Patrols,
+    PoliceWork,
+    duty_by_hour,
+)
+from planner.sim.run import simulate
+from planner.sim.world import erlang_c
+
+INF = math.inf
+FLAT = [1.0] * 24
+
+
+def work(*rows: tuple[float, int, float]) -> PoliceWork:
+    """Other assignments (minute, priority, minutes of work), no drive to them."""
+    t, p, w = (np.array(c, dtype=float) for c in zip(*rows, strict=True)) if rows else ([],) * 3
+    return PoliceWork(
+        np.asarray(t, float), np.asarray(p, int), np.asarray(w, float), np.zeros(len(t))
+    )
+
+
+def district(patrols: int | tuple[int, ...] = 1, preempt_from: int = 3) -> District:
+    on = patrols if isinstance(patrols, tuple) else (patrols,) * 168
+    return District("d", on, 15.0, preempt_from)
+
+
+def run(d: District, w: PoliceWork, *missions: Mission, horizon: float = 10_000.0) -> PatrolRecord:
+    patrols = Patrols((d,), (w,), horizon)
+    for m in missions:
+        patrols.request(m)
+    while patrols.advance(INF):
+        pass
+    (record,) = patrols.records()
+    return record
+
+
+def stretches(r: PatrolRecord) -> list[tuple[float, float]]:
+    return sorted(zip(r.busy_start.tolist(), r.busy_end.tolist(), strict=True))
+
+
+def holding(minutes: float, seen: list[float]) -> Mission:
+    """A mission that notes the minute it was given a patrol and holds it ``minutes``."""
+
+    def assigned(minute: float) -> float:
+        seen.append(minute)
+        return minute + minutes
+
+    return assigned  # type: ignore[return-value]
+
+
+# --- who gets a patrol ------------------------------------------------------------------
+
+
+def test_p1_takes_the_patrol_from_p3_work_which_resumes_with_its_minutes_left() -> None:
+    r = run(district(), work((0.0, 3, 100.0), (10.0, 1, 20.0)))
+    assert r.first_start.tolist() == [0.0, 10.0]
+    # P3 0-10, P1 10-30, then the 90 minutes P3 had left: 30-120
+    assert stretches(r) == [(0.0, 10.0), (10.0, 30.0), (30.0, 120.0)]
+
+
+def test_work_taken_off_twice_keeps_what_it_had_left_each_time() -> None:
+    r = run(district(), work((0.0, 3, 100.0), (10.0, 1, 20.0), (40.0, 1, 10.0)))
+    # P3 0-10 (90 left), P1 10-30, P3 30-40 (80 left), P1 40-50, P3 50-130
+    assert stretches(r) == [(0.0, 10.0), (10.0, 30.0), (30.0, 40.0), (40.0, 50.0), (50.0, 130.0)]
+
+
+@pytest.mark.parametrize(
+    ("preempt_from", "p1_first"),
+    [(3, 100.0), (2, 10.0), (4, 100.0)],  # p3: P2 is kept; p2: P2 gives way; none
+)
+def test_which_work_p1_may_take_a_patrol_from(preempt_from: int, p1_first: float) -> None:
+    r = run(district(preempt_from=preempt_from), work((0.0, 2, 100.0), (10.0, 1, 20.0)))
+    assert r.first_start.tolist() == [0.0, p1_first]
+
+
+def test_no_preemption_leaves_p3_work_alone() -> None:
+    r = run(district(preempt_from=4), work((0.0, 3, 100.0), (10.0, 1, 20.0)))
+    assert r.first_start.tolist() == [0.0, 100.0]
+    assert stretches(r) == [(0.0, 100.0), (100.0, 120.0)]
+
+
+def test_p1_does_not_take_a_patrol_from_p1_work() -> None:
+    r = run(district(preempt_from=2), work((0.0, 1, 100.0), (10.0, 1, 20.0)))
+    assert r.first_start.tolist() == [0.0, 100.0]
+
+
+def test_a_psychiatric_mission_is_never_interrupted() -> None:
+    seen: list[float] = []
+    mission = Mission(0.0, 0, 2, holding(100.0, seen))  # type: ignore[arg-type]
+    r = run(district(preempt_from=2), work((10.0, 1, 20.0)), mission)
+    assert seen == [0.0]
+    assert r.first_start.tolist() == [100.0]
+    assert stretches(r) == [(0.0, 100.0), (100.0, 120.0)]
+
+
+def test_a_p1_mission_takes_a_patrol_from_p3_work() -> None:
+    seen: list[float] = []
+    mission = Mission(10.0, 0, 1, holding(30.0, seen))  # type: ignore[arg-type]
+    r = run(district(), work((0.0, 3, 100.0)), mission)
+    assert seen == [10.0]
+    assert stretches(r) == [(0.0, 10.0), (10.0, 40.0), (40.0, 130.0)]
+
+
+def test_waiting_work_goes_by_priority_then_by_minute_asked() -> None:
+    # the patrol is busy 0-50; then P1 (asked 30), the mission (P2, asked 15), P2 (asked 20),
+    # P3 (asked 10), ten minutes each
+    seen: list[float] = []
+    mission = Mission(15.0, 0, 2, holding(10.0, seen))  # type: ignore[arg-type]
+    w = work((0.0, 2, 50.0), (10.0, 3, 10.0), (20.0, 2, 10.0), (30.0, 1, 10.0))
+    r = run(district(preempt_from=4), w, mission)
+    assert r.first_start.tolist() == [0.0, 80.0, 70.0, 50.0]
+    assert seen == [60.0]
+
+
+def test_a_patrol_comes_on_duty_on_the_hour_and_one_going_off_finishes_its_work() -> None:
+    # no patrol in hour 0, one in hour 1, none in hour 2, one again from hour 3
+    on = (0, 1, 0, *(1,) * 165)
+    r = run(district(on), work((10.0, 2, 30.0), (100.0, 2, 30.0), (130.0, 2, 10.0)))
+    # waits for 60; 100-130 runs past the rota's end at 120; the next waits for 180
+    assert r.first_start.tolist() == [60.0, 100.0, 180.0]
+
+
+def test_a_mission_asked_for_in_the_patrols_past_is_refused() -> None:
+    patrols = Patrols((district(),), (work((50.0, 2, 10.0)),), 1000.0)
+    patrols.advance(100.0)
+    with pytest.raises(ValueError, match="asked for at minute 20"):
+        patrols.request(Mission(20.0, 0, 2, holding(1.0, [])))  # type: ignore[arg-type]
+
+
+def test_a_mission_whose_story_comes_later_holds_its_patrol_till_then() -> None:
+    mission = Mission(0.0, 0, 2, lambda minute: INF)
+    patrols = Patrols((district(),), (work((10.0, 2, 5.0)),), 1000.0)
+    patrols.request(mission)
+    assert patrols.advance(INF)  # stopped at the mission's patrol, at 0
+    assert not patrols.advance(40.0)
+    patrols.release(mission, 70.0)
+    with pytest.raises(ValueError, match="before the patrols' 40"):
+        patrols.release(mission, 30.0)
+    while patrols.advance(INF):
+        pass
+    (r,) = patrols.records()
+    assert r.first_start.tolist() == [70.0]
+    assert stretches(r) == [(0.0, 70.0), (70.0, 75.0)]
+
+
+def test_patrols_on_duty_follow_the_profile_rounded_half_up() -> None:
+    profile = (1.0, 3.0) * 12  # mean 2: factors 0.5 and 1.5
+    assert duty_by_hour(5, profile)[:4] == (3, 8, 3, 8)  # 2.5 -> 3, 7.5 -> 8
+    assert len(duty_by_hour(5, profile)) == 168
+    assert duty_by_hour(0, profile) == (0,) * 168
+
+
+# --- the patrols' KPIs, from a record made by hand --------------------------------------
+
+
+def test_patrol_kpis_from_a_record_worked_by_hand() -> None:
+    d = District("x", (2,) * 168, 15.0, 3)
+    w = PoliceWork(
+        t=np.array([0.0, 100.0, 200.0, 300.0, 400.0, 500.0]),
+        priority=np.array([1, 1, 1, 2, 2, 1]),
+        work=np.zeros(6),
+        reach=np.array([10.0, 12.0, 8.0, 5.0, 5.0, 9.0]),
+    )
+    first = np.array([0.0, 104.0, 200.0, 330.0, 400.0, np.nan])  # the last never taken
+    record = PatrolRecord(d, w, first, np.array([60.0, 90.0]), np.array([180.0, 150.0]))
+    log = pd.DataFrame(
+        {
+            "t_arrival": [50.0, 70.0, 90.0],
+            "district": ["x", "x", "y"],
+            "patrol_minutes": [30.0, 90.0, 600.0],
+        }
+    )
+    period = Period(60.0, 240.0, np.zeros((0, 168)), 1650.0, 2)
+    k = patrol_kpis([record], log, period)
+    # P1 after the warm-up (60): 100 (wait 4 + reach 12 = 16), 200 (0 + 8 = 8); 500 never taken
+    assert k["p1_response_median.x"] == pytest.approx(12.0)
+    assert k["p1_response_p90.x"] == pytest.approx(8.0 + 0.9 * 8.0)
+    assert k["p1_within_target.x"] == pytest.approx(0.5)
+    assert k["p1_waited.x"] == pytest.approx(0.5)
+    assert k["p2_waited.x"] == pytest.approx(0.5)  # 300 waited 30, 400 did not
+    # busy 60-180 and 90-150 within 60-240: 120 + 60 of 2 patrols x 180 minutes
+    assert k["patrol_utilisation.x"] == pytest.approx(180.0 / 360.0)
+    # the calls of x after the warm-up: 70 (90 min); a year is 180 min long here
+    years = 180.0 / (365.0 * 24 * 60)
+    assert k["mission_patrol_hours.x"] == pytest.approx(90.0 / 60.0 / years)
+
+
+# --- the engine: a patrol held through guarding -------------------------------------------
+
+GUARDING = 720.0  # MODEL.md: guarding a patient at a legevakt can take 12 h
+
+
+def test_a_patrol_held_through_guarding_keeps_the_next_call_waiting() -> None:
+    hold = POLICE_MOB + T * POLICE_FACTOR + POLICE_ALONE + T + GUARDING
+
+    def two_close(calls: Any) -> list[int]:
+        gap = np.diff(calls.t)
+        i = int(np.flatnonzero(gap < hold - 60.0)[0])
+        return [i, i + 1]
+
+    over = {
+        "police": {"model": "patrols", "patrols": {"abstract": 1}, "duty_profile": FLAT},
+        "situations": situation(p_transport=1.0),
+        "call_handling": {"channel_shares": channel("police_112")},
+        "facilities": {"handover_police": fixed(GUARDING)},
+        "dispatch": {"policy": "baseline"},
+    }
+    log = _log(over, keep=two_close)
+    first, second = log.iloc[0], log.iloc[1]
+
+    def alone(alerted: float, assigned: float) -> dict[str, Any]:
+        on = assigned + POLICE_MOB + T * POLICE_FACTOR
+        end = on + POLICE_ALONE
+        handover = end + T + GUARDING  # the patrol guards the patient at the facility
+        return expected(
+            reason="baseline",
+            mode="police_car",
+            dispatch=alerted,
+            first=on,
+            police_on=on,
+            scene_end=end,
+            handover_end=handover,
+            patrol_minutes=handover - assigned,
+            police_alerted=alerted,
+            police_involved=True,
+        )
+
+    a1 = first["t_arrival"] + HANDLING
+    want1 = alone(a1, a1)
+    check(first, want1)
+    released = a1 + want1["patrol_minutes"]
+    a2 = second["t_arrival"] + HANDLING
+    assert a2 < released  # the one patrol is still guarding the first patient
+    check(second, alone(a2, released))
+
+
+def test_without_other_work_a_patrol_is_always_free_when_there_are_enough() -> None:
+    over = {"police": {"model": "patrols"}, "dispatch": {"policy": "baseline"}}
+    log = _log(over, keep=None)
+    alerted = log["t_police_alerted"]
+    on = log["t_police_on_scene"]
+    assert np.allclose(on - alerted, POLICE_MOB + T * POLICE_FACTOR)
+
+
+# --- against queueing theory ---------------------------------------------------------------
+
+
+def priority_wait(c: int, mu: float, rates: list[float], k: int) -> float:
+    """Mean wait of class k (0 most urgent) in a non-pre-emptive priority M/M/c queue with one
+    service rate: C(c, a) / (c mu (1 - s_{k-1}) (1 - s_k)), s_k the load of classes 0..k."""
+    a = sum(rates) / mu
+    loads = np.cumsum(rates) / (c * mu)
+    before = loads[k - 1] if k else 0.0
+    return erlang_c(c, a) / (c * mu * (1 - before) * (1 - loads[k]))
+
+
+def t_interval(values: list[float]) -> tuple[float, float]:
+    v = np.asarray(values)
+    half = stdtrit(len(v) - 1, 0.975) * v.std(ddof=1) / math.sqrt(len(v))
+    return v.mean() - half, v.mean() + half
+
+
+def test_a_district_reproduces_the_non_preemptive_priority_mmc_waits() -> None:
+    c, mean = 3, 60.0
+    mu = 1.0 / mean
+    rates = [0.3 * c * mu, 0.4 * c * mu]  # P1 and P2, load 0.7 in all
+    horizon, warm = 400_000.0, 20_000.0
+    waits: dict[int, list[float]] = {0: [], 1: []}
+    for rep in range(8):
+        rng = np.random.default_rng([20261204, rep])
+        n = rng.poisson(sum(rates) * horizon)
+        t = np.sort(rng.random(n) * horizon)
+        prio = np.where(rng.random(n) < rates[0] / sum(rates), 1, 2)
+        w = PoliceWork(t, prio, rng.exponential(mean, n), np.zeros(n))
+        r = run(district(c, preempt_from=4), w, horizon=horizon)
+        wait = r.first_start - t
+        for k in (0, 1):
+            mine = (prio == k + 1) & (t > warm) & ~np.isnan(wait)
+            waits[k].append(float(wait[mine].mean()))
+    for k in (0, 1):
+        low, high = t_interval(waits[k])
+        want = priority_wait(c, mu, rates, k)
+        assert low <= want <= high, (k, low, want, high)
+    # the two waits differ by far more than their intervals: priority is at work
+    assert priority_wait(c, mu, rates, 1) > 3 * priority_wait(c, mu, rates, 0)
+
+
+def _abstract(model: str, **police: Any) -> dict[str, Any]:
+    return {
+        "region": {"kind": "abstract", "population": 20_000, "travel_minutes": 10.0},
+        "demand": {"hour_of_week_profile": "flat"},
+        "police": {
+            "model": model,
+            "patrols": {"abstract": 5},
+            "other_work_utilisation": 0.7,
+            "other_job": 60.0,
+            "mobilisation": fixed(5.0),
+            "travel_factor": 1.0,
+            "duty_profile": FLAT,
+            "work_shares": {"p1": 0.0, "p2": 1.0, "p3": 0.0},
+            "mission_priority": {"acute": 2, "urgent": 2, "planned": 2},
+            "preempt": "none",
+            **police,
+        },
+        "dispatch": {"policy": "baseline"},
+        "run": {"horizon_days": 730.0, "warmup_days": 10.0, "replications": 8, "seed": 11},
+    }
+
+
+def test_patrols_and_the_erlang_formula_agree_where_psychiatric_work_is_a_small_share() -> None:
+    # five patrols, busy 70 % with other work; psychiatric calls add about 1 % to their load
+    c, offered, mean = 5, 3.5, 60.0
+    theory = erlang_c(c, offered) * mean / (c - offered)  # FCFS M/M/c mean wait, minutes
+    for model in ("erlang", "patrols"):
+        results = simulate(scenario_from_dict(_abstract(model)))
+        log = results.log[results.log["t_arrival"] >= 10 * 1440.0]
+        wait = log["t_police_on_scene"] - log["t_police_alerted"] - 5.0 - 10.0
+        per_rep = wait.groupby(log["replication"]).mean().tolist()
+        low, high = t_interval(per_rep)
+        assert low <= theory <= high, (model, low, theory, high)
+        if model == "patrols":
+            # other work waits as any arrival of an M/M/c queue offered the other work and the
+            # missions' patrol time (read from the log) waits: with chance C(c, a)
+            missions = results.log.groupby("replication")["patrol_minutes"].sum().mean()
+            a = offered + missions / (730.0 * 1440.0)
+            p2 = results.per_replication["p2_waited.abstract"].tolist()
+            low, high = t_interval(p2)
+            assert low <= erlang_c(c, a) <= high, (low, erlang_c(c, a), high)
+            assert not low <= erlang_c(c, offered) <= high  # the missions' share is seen
+
+
+def test_the_defaults_name_every_priority_and_urgency() -> None:
+    police = default_values()["police"]
+    assert set(police["work_shares"]) == {"p1", "p2", "p3"}
+    assert set(police["mission_priority"]) == {"acute", "urgent", "planned"}
+    assert len(police["duty_profile"]) == 24
