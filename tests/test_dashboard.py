@@ -315,7 +315,17 @@ def test_results_page_shows_the_cores_figures_after_a_run() -> None:
     freed = police_hours_freed(planner.simulate(baseline_of(_core(units=6))), core)[0]
     assert _metric(at, "Police officer-hours freed") == f"{freed:,.0f} h"
     table = at.dataframe[0].value
-    assert len(table) == len(core.kpis)
+    own = ~core.kpis["kpi"].str.contains(".", regex=False)  # the districts' have their table
+    assert len(table) == int(own.sum())
+    districts = at.dataframe[1].value  # the patrols' KPIs, a column per district
+    assert list(districts.columns) == [
+        "KPI",
+        "Oslo politidistrikt",
+        "Øst politidistrikt (Akershus part)",
+        "Unit",
+    ]
+    p90 = core.kpis.set_index("kpi").loc["p1_response_p90.oslo", "mean"]
+    assert districts.iloc[1, 1].startswith(f"{p90:.1f} (")
 
 
 def test_map_page_shows_a_zones_figures() -> None:

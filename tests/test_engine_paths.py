@@ -100,6 +100,7 @@ def base_scenario() -> dict[str, Any]:
             "channel_shares": channel("amk_113"),
             "handling": fixed(HANDLING),
             "pass_on": fixed(PASS_ON),
+            "pass_on_by_hour": [1.0] * 24,
             "joint_notification": False,
         },
         "fleet": {

@@ -54,6 +54,7 @@ RUNS_THROUGH_THE_CLI = 40
 COMPARES = 8
 """Scenarios with hostile names that validate and are compared (with themselves) too."""
 SECONDS_PER_CASE = 120
+MOST_REPLICATIONS = 500  # a valid scenario of more is run with this many
 
 TINY: dict[str, Any] = {  # an abstract region, one unit, one day: a replication in 40 ms
     "scenario": {"name": "tiny"},
@@ -187,23 +188,27 @@ class _Runs:
         self.through_cli = self.through_core = 0
 
     def run(self, f: Path) -> None:
+        from planner.scenario.loading import load_scenario
+
+        # thousands of replications of a valid scenario say no more than a few hundred, and
+        # would not finish within a case's time
+        reps = min(load_scenario(f).run.replications, MOST_REPLICATIONS)
         if self.through_cli < self.budget:
             self.through_cli += 1
             out = self.folder / f"run{self.through_cli}"
-            _check(_call(self.cli, "run", f, "--out", out), one_line=False)
+            _check(_call(self.cli, "run", f, "--out", out, "--replications", reps), one_line=False)
             return
         from planner.economics.appraisal import appraise, headline
-        from planner.scenario.loading import load_scenario
         from planner.sim.compare import baseline_of
         from planner.sim.run import simulate
 
         self.through_core += 1
         s = load_scenario(f)
         with _time_limit(SECONDS_PER_CASE):
-            results = simulate(s)
+            results = simulate(s, replications=reps)
             results.summary()
             if s.dispatch.policy != "baseline" and s.fleet.units:
-                base = simulate(baseline_of(s))
+                base = simulate(baseline_of(s), replications=reps)
                 headline(
                     s, appraise(s, results.per_replication, base.per_replication), results.kpis
                 )

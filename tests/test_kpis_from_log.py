@@ -30,7 +30,7 @@ from scipy import stats
 
 from planner import load_scenario, scenario_from_dict
 from planner.scenario.model import Scenario
-from planner.sim.kpis import KPIS
+from planner.sim.kpis import KPIS, PATROL_KPIS
 from planner.sim.run import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,8 @@ SMALL: dict[str, Any] = {
     "scenario": {"name": "kpis from the log"},
     "region": {"kind": "abstract", "population": 700_000, "travel_minutes": 14.0},
     "dispatch": {"policy": "health-first"},
+    # a third of police responses in civil clothes and car: uniformed and civil counted apart
+    "police": {"civil_share": 0.3},
     "fleet": {
         "shifts": {
             "weekend_nights": {"start_hour": 19, "hours": 11.5, "days": ["fri", "sat", "sun"]}
@@ -163,13 +165,15 @@ def replication_kpis(rep: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
     unit_mission = col["unit"] >= 0
     eligible = col["eligible_kind"].astype(bool)
     police = col["police_involved"].astype(bool)
+    civil = police & col["civil"].astype(bool)  # police came in civil clothes and car
+    uniformed = police & ~civil
     mode, reason = col["transport_mode"].astype(str), col["reason"].astype(str)
-    police_car, transported = mode == "police_car", mode != "none"
+    police_car, transported = (mode == "police_car") & ~civil, mode != "none"
     response = col["t_first_on_scene"] - col["t_arrival"]
     patrol_minutes = col["patrol_minutes"].astype(float)
     officer_hours = patrol_minutes / HOUR * officers
     overtime = mission_overtime(c, duty)
-    alone_car = ~unit_mission & police_car
+    alone_car = ~unit_mission & (mode == "police_car")
     car_hours = (col["t_handover_end"] - col["t_scene_end"])[alone_car].sum() / HOUR * officers
     busy, on_shift = busy_and_duty_by_hour(rep, duty, warmup, horizon)
     return {
@@ -182,10 +186,11 @@ def replication_kpis(rep: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
         "police_officer_hours": officer_hours.sum() / years,
         "police_patrol_hours": patrol_minutes.sum() / HOUR / years,
         "police_fte": officer_hours.sum() / years / scenario.costs.police_fte_hours,
-        "patrol_hours_per_police_mission": mean_or_nan(patrol_minutes[police]) / HOUR,
-        "share_police_involved": mean_or_nan(police),
+        "patrol_hours_per_police_mission": mean_or_nan(patrol_minutes[patrol_minutes > 0]) / HOUR,
+        "share_police_involved": mean_or_nan(uniformed),
         "share_police_car": share(police_car, transported),
-        "police_encounters_per_year": police.sum() / years,
+        "police_encounters_per_year": uniformed.sum() / years,
+        "civil_police_encounters_per_year": civil.sum() / years,
         "police_car_transports_per_year": police_car.sum() / years,
         "ambulance_transports_per_year": (mode == "ambulance").sum() / years,
         "fallbacks_per_year": (eligible & ~unit_mission & np.isin(reason, FALLBACK)).sum() / years,
@@ -196,7 +201,28 @@ def replication_kpis(rep: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
         "overtime_unit_hours": overtime.sum() / HOUR / years,
         "police_car_officer_hours": car_hours / years,
         "share_missions_overtime": share(overtime > 0, unit_mission),
+        **(
+            {  # the patrols' hours on the calls of each police district
+                f"mission_patrol_hours.{d}": patrol_minutes[col["district"] == d].sum()
+                / HOUR
+                / years
+                for d in districts(scenario)
+            }
+            if scenario.police.model == "patrols"
+            else {}
+        ),
     }
+
+
+def districts(scenario: Scenario) -> tuple[str, ...]:
+    from planner.sim.world import build_world
+
+    return tuple(build_world(scenario).district_names)
+
+
+FROM_THE_PATROLS = tuple(k for k in PATROL_KPIS if k != "mission_patrol_hours")
+"""The patrols' KPIs read from what the patrols did, not from the call log: pinned by hand in
+test_patrols (``test_patrol_kpis_from_a_record_worked_by_hand``)."""
 
 
 def hourly_utilisation(log: pd.DataFrame, scenario: Scenario) -> np.ndarray:
@@ -256,9 +282,14 @@ def sim(request: pytest.FixtureRequest) -> tuple[Scenario, Any]:
 def test_the_kpi_list_is_the_one_recomputed_here(sim: tuple[Scenario, Any]) -> None:
     scenario, results = sim
     ours = set(replication_kpis(results.log[results.log["replication"] == 0], scenario))
-    assert {k.key for k in KPIS} == ours
-    assert set(results.per_replication.columns) == ours | {"replication"}
-    assert list(results.kpis["kpi"]) == [k.key for k in KPIS]
+    patrols = scenario.police.model == "patrols"
+    by_district = (
+        {f"{k}.{d}" for k in PATROL_KPIS for d in districts(scenario)} if patrols else set()
+    )
+    assert {k.key for k in KPIS} | (by_district & ours) == ours
+    kept = {f"{k}.{d}" for k in FROM_THE_PATROLS for d in districts(scenario)} if patrols else set()
+    assert set(results.per_replication.columns) == ours | kept | {"replication"}
+    assert [k for k in results.kpis["kpi"] if "." not in k] == [k.key for k in KPIS]
 
 
 def test_the_log_is_what_the_kpis_assume(sim: tuple[Scenario, Any]) -> None:
@@ -314,7 +345,9 @@ def test_means_and_intervals_over_replications(sim: tuple[Scenario, Any]) -> Non
         mean, lo, hi = t_interval([o[key] for o in ours])
         got = table.loc[key, ["mean", "ci_low", "ci_high"]].to_dict()
         assert_same(got, {"mean": mean, "ci_low": lo, "ci_high": hi}, key)
-        assert lo < hi, key  # replications differ, so every interval has width
+        # replications differ, so every interval has width (but a count of none: no civil
+        # police in the shipped scenario)
+        assert lo < hi or max(o[key] for o in ours) == 0, key
 
 
 def test_hourly_utilisation_recomputed_and_never_above_one(sim: tuple[Scenario, Any]) -> None:
@@ -364,6 +397,8 @@ def test_events_parquet_reproduces_summary_json(cli: Any, tmp_path: Path) -> Non
         got = {k: math.nan if per[k][i] is None else per[k][i] for k in ours[r]}
         assert_same(got, ours[r], f"summary.json replication {r}")
     for row in summary["kpis"]:
+        if row["kpi"].partition(".")[0] in FROM_THE_PATROLS:
+            continue
         mean, lo, hi = t_interval([ours[r][row["kpi"]] for r in ours])
         assert_same(row, {"mean": mean, "ci_low": lo, "ci_high": hi}, row["kpi"])
     util = [math.nan if u is None else u for u in summary["utilisation_by_hour_of_week"]]

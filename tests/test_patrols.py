@@ -371,3 +371,35 @@ def test_the_defaults_name_every_priority_and_urgency() -> None:
     assert set(police["work_shares"]) == {"p1", "p2", "p3"}
     assert set(police["mission_priority"]) == {"acute", "urgent", "planned"}
     assert len(police["duty_profile"]) == 24
+
+
+def test_a_crew_sent_with_police_it_does_not_need_is_free_before_a_late_patrol() -> None:
+    # one patrol, held by other work from 0 to 10,000: the flagged call's crew finishes and
+    # drives home long before the patrol comes, checks and leaves
+    from test_engine_paths import (
+        BACKUP_CHECK,
+        FALSE_POSITIVE,
+        ON_SCENE,
+        UNIT_MOB,
+        _subset,
+        base_scenario,
+        merge,
+    )
+
+    from planner.sim import run as simulation
+    from planner.sim.engine import Engine
+
+    police = {"model": "patrols", "patrols": {"abstract": 1}, "duty_profile": FLAT}
+    scenario = scenario_from_dict(merge(merge(base_scenario(), FALSE_POSITIVE), {"police": police}))
+    world = simulation.build_world(scenario)
+    rates = simulation.cell_weights(scenario, world.cell_population, world.cell_zone)
+    calls = simulation.generate_calls(scenario, rates, 0)
+    calls = _subset(calls, [int(np.flatnonzero(calls.t < 5000.0)[0])])
+    busy = PoliceWork(np.array([0.0]), np.array([2]), np.array([10_000.0]), np.zeros(1))
+    cols = Engine(scenario, world, calls, (busy,)).run().columns()
+    dispatched = float(calls.t[0]) + HANDLING  # 113: the AMK knows at once
+    unit_on = dispatched + UNIT_MOB + T
+    assert cols["t_unit_free"][0] == pytest.approx(unit_on + ON_SCENE + T)  # not held back
+    police_on = 10_000.0 + POLICE_MOB + T * POLICE_FACTOR
+    assert cols["t_police_on_scene"][0] == pytest.approx(police_on)
+    assert cols["patrol_minutes"][0] == pytest.approx(police_on + BACKUP_CHECK - 10_000.0)

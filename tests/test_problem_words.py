@@ -358,6 +358,8 @@ OWN_CHECKS: dict[str, dict[str, Any]] = {
     "warmup_too_long": {"run": {"warmup_days": 200, "horizon_days": 100}},
     "unit_base_unknown": {"fleet": {"units": [{**GEO_UNIT, "base": "tromso"}]}},
     "patrol_district_unknown": {"police": {"patrols": {"nordland": 4}}},
+    "guarding_facility_unknown": {"facilities": {"guarding_factor": {"nowhere": 2.0}}},
+    "hours_all_zero": {"police": {"duty_profile": [0.0] * 24}},
     "zone_unknown": {"facilities": {"catchment_overrides": {"9999": "ahus"}}},
     "facility_unknown": {"facilities": {"catchment_overrides": {"030101": "nowhere"}}},
     "too_many_calls": {

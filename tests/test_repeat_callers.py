@@ -301,3 +301,18 @@ def test_a_call_at_the_end_of_the_warm_up_is_counted_in_its_cohort() -> None:
     assert k["frequent", "response_median"] == pytest.approx(7.0)
     assert k["once", "police_car_transports_per_year"] == pytest.approx(1.0)
     assert k["once", "police_officer_hours"] == pytest.approx(2.0)
+
+
+def test_a_rate_of_almost_no_calls_a_year_draws_no_more_people_than_there_are() -> None:
+    # found by the fuzz test: 5e-324 calls a person a year asked for infinitely many people
+    from planner.scenario.model import Callers
+    from planner.sim.demand import MOST_FREQUENT_CALLERS, frequent_callers
+
+    callers = Callers(
+        frequent_share=0.3,
+        frequent_calls_per_year=5e-324,
+        frequent_rate_shape=1.0,
+        case_management_cut=0.0,
+    )
+    cohort = frequent_callers(callers, 1000.0, np.ones(3), np.random.default_rng(1))
+    assert len(cohort) == MOST_FREQUENT_CALLERS

@@ -247,10 +247,39 @@ def shown(value: float, unit: str) -> str:
 
 
 def kpi_table(kpis: pd.DataFrame, title: str) -> Table:
+    """The run's KPIs (not the police districts': ``police_table``)."""
     table = Table("KPI", "mean", "95 % interval", "unit", title=title)
-    for r in kpis.itertuples():
+    for r in kpis[~kpis["kpi"].str.contains(".", regex=False)].itertuples():
         ci = f"{shown(r.ci_low, r.unit)} – {shown(r.ci_high, r.unit)}"
         table.add_row(r.label, shown(r.mean, r.unit), ci, "" if r.unit == "share" else r.unit)
+    return table
+
+
+def police_table(kpis: pd.DataFrame) -> Table | None:
+    """The police districts' KPIs (``police.model = "patrols"``), a column per district, each
+    figure with its 95 % interval; None for a run without them."""
+    from planner.sim.kpis import PATROL_KPIS
+
+    keyed = kpis[kpis["kpi"].str.contains(".", regex=False)]
+    if keyed.empty:
+        return None
+    parts = keyed["kpi"].str.partition(".")
+    mine = parts[0].isin(list(PATROL_KPIS))
+    if not mine.any():
+        return None
+    districts = list(dict.fromkeys(parts.loc[mine, 2]))
+    table = Table("", *districts, "unit", title="Police districts (patrols simulated)")
+    by_key = keyed.set_index("kpi")
+    for base, (label, unit, _better) in PATROL_KPIS.items():
+        cells = []
+        for d in districts:
+            r = by_key.loc[f"{base}.{d}"] if f"{base}.{d}" in by_key.index else None
+            if r is None:
+                cells.append("–")
+                continue
+            interval = f"{shown(r['ci_low'], unit)} – {shown(r['ci_high'], unit)}"
+            cells.append(f"{shown(r['mean'], unit)} ({interval})")
+        table.add_row(label[0].upper() + label[1:], *cells, "" if unit == "share" else unit)
     return table
 
 

@@ -30,6 +30,7 @@ from planner.cli.common import (
     load,
     open_results_folder,
     plain,
+    police_table,
     refuse_too_big,
     replication_workers,
     shown,
@@ -88,6 +89,8 @@ def run(
                 f"{scenario.scenario.name} — {len(results.per_replication)} replications",
             )
         )
+        if (police := police_table(results.kpis)) is not None:
+            common.out.print(police)
         if scenario.callers.frequent_share > 0:
             common.out.print(_cohort_table(results.by_cohort))
         summary = results.summary()
@@ -177,15 +180,27 @@ def _economics_table(e: Headline, scenario: Scenario) -> Table:
         row("Break-even price of a police hour", e.break_even_police_hour, "{:,.0f}", "NOK / h"),
         row("Cost per health-first response", e.cost_per_health_first_response, "{:,.0f}", "NOK"),
         row("Probability NPV > 0 (Monte Carlo)", e.probability_npv_positive, "{:.1%}", ""),
+        *(
+            row(f"Urgent police response (P1), {d}: 90th percentile less by", v, "{:,.1f}", "min")
+            for d, v in e.p1_p90_minutes_gained.items()
+        ),
+        *(
+            row(f"Urgent police response (P1), {d}: more within target by", v, "{:.2%}", "")
+            for d, v in e.p1_within_target_gained.items()
+        ),
     ):
         table.add_row(*r)
+    if e.p1_p90_minutes_gained:
+        table.caption = "The urgent police response gained is counted, not priced."
     return table
 
 
 @app.command()
 def compare(
     a: Annotated[Path, typer.Argument(help="Scenario A (e.g. the baseline).")],
-    b: Annotated[Path, typer.Argument(help="Scenario B.")],
+    others: Annotated[
+        list[Path], typer.Argument(help="Scenario B, and any more, each compared with A.")
+    ],
     replications: Annotated[
         int | None, typer.Option(min=2, max=MAX_REPLICATIONS, help="Replications for both.")
     ] = None,
@@ -195,50 +210,64 @@ def compare(
     force: Force = False,
     workers: Workers = None,
 ) -> None:
-    """Paired differences B − A on the same calls (common random numbers), with intervals."""
+    """Paired differences on the same calls (common random numbers), with intervals: each of
+    B (and any more) against A, side by side."""
     from planner.sim.compare import paired_differences, police_hours_freed
     from planner.sim.event_log import DiscardLog
 
-    sa, sb = load(a), load(b)
-    _same_calls(a, sa, b, sb)
+    sa = load(a)
+    loaded = [(b, load(b)) for b in others]
+    for b, sb in loaded:
+        _same_calls(a, sa, b, sb)
     seed = sa.run.seed if seed is None else seed
     reps = replications or max(sa.run.replications, 2)
+    runs = 1 + len(loaded)
     if not force:
-        refuse_too_big(sa, reps, 2)
-    with replication_workers(workers_for(workers, sa, reps, 2, force)) as pool:
+        refuse_too_big(sa, reps, runs)
+    with replication_workers(workers_for(workers, sa, reps, runs, force)) as pool:
         ra = simulate_with_progress(
             sa, reps, seed, f"simulating {a.name}", log_to=DiscardLog(), executor=pool
         )
-        rb = simulate_with_progress(
-            sb, reps, seed, f"simulating {b.name}", log_to=DiscardLog(), executor=pool
-        )
-    diff = paired_differences(ra, rb)
+        rs = [
+            simulate_with_progress(
+                sb, reps, seed, f"simulating {b.name}", log_to=DiscardLog(), executor=pool
+            )
+            for b, sb in loaded
+        ]
+    diffs = [paired_differences(ra, rb).set_index("kpi") for rb in rs]
+    letters = [chr(ord("B") + k) for k in range(len(loaded))]
+    names = " and ".join(sb.scenario.name for _, sb in loaded)
     table = Table(
         "KPI",
         f"A: {a.stem}",
-        f"B: {b.stem}",
-        "B − A",
-        "95 % interval",
+        *(f"{x}: {b.stem}" for x, (b, _) in zip(letters, loaded, strict=True)),
+        *(f"{x} − A (95 % interval)" for x in letters),
         "unit",
-        title=f"{sb.scenario.name} against {sa.scenario.name} — {reps} paired replications",
+        title=f"{names} against {sa.scenario.name} — {reps} paired replications",
     )
-    for r in diff.itertuples():
-        ci = f"{shown(r.ci_low, r.unit)} – {shown(r.ci_high, r.unit)}"
+    first = diffs[0]
+    for key in first.index:
+        if not all(key in d.index for d in diffs):
+            continue
+        r = first.loc[key]
+        unit = r["unit"]
+        cells = [shown(d.loc[key, "b"], unit) for d in diffs]
+        changes = [
+            f"{shown(d.loc[key, 'difference'], unit)} "
+            f"({shown(d.loc[key, 'ci_low'], unit)} – {shown(d.loc[key, 'ci_high'], unit)})"
+            for d in diffs
+        ]
         table.add_row(
-            r.label,
-            shown(r.a, r.unit),
-            shown(r.b, r.unit),
-            shown(r.difference, r.unit),
-            ci,
-            "" if r.unit == "share" else r.unit,
+            r["label"], shown(r["a"], unit), *cells, *changes, "" if unit == "share" else unit
         )
     common.out.print(table)
-    freed, lo, hi = police_hours_freed(ra, rb)
     fte = sa.costs.police_fte_hours
-    common.out.print(
-        f"Police officer-hours freed: {freed:,.0f} a year (95 % interval {lo:,.0f} – {hi:,.0f}), "
-        f"{freed / fte:.1f} police FTE"
-    )
+    for x, (b, _), rb in zip(letters, loaded, rs, strict=True):
+        freed, lo, hi = police_hours_freed(ra, rb)
+        common.out.print(
+            f"Police officer-hours freed by {x} ({b.stem}): {freed:,.0f} a year (95 % interval "
+            f"{lo:,.0f} – {hi:,.0f}), {freed / fte:.1f} police FTE"
+        )
 
 
 def _same_calls(a: Path, sa: Scenario, b: Path, sb: Scenario) -> None:

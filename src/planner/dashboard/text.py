@@ -11,7 +11,7 @@ import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from planner.sim.kpis import KPI_BY_KEY
+from planner.sim.kpis import KPI_BY_KEY, PATROL_KPIS
 from planner.words import dashboard_words
 
 if TYPE_CHECKING:
@@ -77,6 +77,13 @@ class Words:
         key = f"situations.{parts[-1]}" if parts[0] == "situations" else path
         entry = params.get(key)
         return str(entry[self.lang]) if entry else parts[-1].replace("_", " ")
+
+    def patrol_kpi(self, base: str) -> str:
+        """A police district's KPI (``kpis.PATROL_KPIS``) in this language."""
+        if self.lang == "nb" and base in _raw()["patrol_kpis"]:
+            return str(_raw()["patrol_kpis"][base])
+        label = PATROL_KPIS[base][0] if base in PATROL_KPIS else base
+        return label[:1].upper() + label[1:]
 
     def kpi(self, key: str) -> str:
         if self.lang == "nb" and key in _raw()["kpis"]:

@@ -42,6 +42,8 @@ def interval(lo: float, hi: float, unit: str, w: Words) -> str:
 
 
 def kpi_frame(kpis: pd.DataFrame, w: Words) -> pd.DataFrame:
+    """The run's KPIs (the police districts' are ``district_frame``'s)."""
+    kpis = kpis[~kpis["kpi"].str.contains(".", regex=False)]
     return pd.DataFrame(
         {
             w("kpi"): [w.kpi(k) for k in kpis["kpi"]],
@@ -71,6 +73,33 @@ def cohort_frame(by_cohort: pd.DataFrame, w: Words) -> pd.DataFrame:
             w("unit"): ["" if u == "share" else w.unit(u) for u in frequent["unit"]],
         }
     )
+
+
+def district_frame(kpis: pd.DataFrame, w: Words, names: dict[str, str]) -> pd.DataFrame:
+    """The police districts' KPIs (``police.model = "patrols"``), a column per district (named
+    as ``names`` has it), each figure with its 95 % interval; empty for a run without them."""
+    from planner.sim.kpis import PATROL_KPIS
+
+    keyed = kpis[kpis["kpi"].str.contains(".", regex=False)].set_index("kpi")
+    parts = keyed.index.str.partition(".")
+    districts = list(dict.fromkeys(d for base, _, d in parts if base in PATROL_KPIS))
+    if not districts:
+        return pd.DataFrame()
+    columns: dict[str, list[str]] = {w("kpi"): [w.patrol_kpi(b) for b in PATROL_KPIS]}
+    for d in districts:
+        cells = []
+        for base, (_label, unit, _better) in PATROL_KPIS.items():
+            key = f"{base}.{d}"
+            if key not in keyed.index:
+                cells.append("–")
+                continue
+            r = keyed.loc[key]
+            cells.append(
+                f"{fmt(r['mean'], unit, w)} ({interval(r['ci_low'], r['ci_high'], unit, w)})"
+            )
+        columns[names.get(d, d)] = cells
+    columns[w("unit")] = ["" if u == "share" else w.unit(u) for _l, u, _b in PATROL_KPIS.values()]
+    return pd.DataFrame(columns)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import tomllib
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -160,7 +160,22 @@ def effects(scenario_reps: pd.DataFrame, baseline_reps: pd.DataFrame) -> pd.Data
         out[name] = baseline_reps[kpi].to_numpy() - scenario_reps[kpi].to_numpy()
     for name, kpi in _OWN.items():
         out[name] = scenario_reps[kpi].to_numpy()
+    # never priced: what the patrols freed do for urgent police work, by police district
+    for col in scenario_reps.columns:
+        base, _, district = col.partition(".")
+        if district and base in _P1_GAINS and col in baseline_reps:
+            sign = _P1_GAINS[base][1]
+            gained = scenario_reps[col].to_numpy() - baseline_reps[col].to_numpy()
+            out[f"{_P1_GAINS[base][0]}.{district}"] = sign * gained
     return out
+
+
+_P1_GAINS = {
+    "p1_response_p90": ("p1_p90_minutes_gained", -1.0),
+    "p1_within_target": ("p1_within_target_gained", 1.0),
+}
+"""A patrols run's P1 KPIs and what the scenario gains on each against the baseline (minutes
+off the 90th percentile of the response; share points within the target), by district."""
 
 
 def effects_table(per_rep: pd.DataFrame, police_fte_hours: float) -> pd.DataFrame:
@@ -496,20 +511,34 @@ class Headline:
     cost_per_health_first_response: Estimate  # NOK
     probability_npv_positive: float
     horizon_years: int
+    # never priced, police.model = "patrols" only: by police district, the minutes the 90th
+    # percentile of the urgent (P1) police response is shorter, and the share of P1 responses
+    # within the district's target gained
+    p1_p90_minutes_gained: dict[str, Estimate] = field(default_factory=dict)
+    p1_within_target_gained: dict[str, Estimate] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            f.name: list(v) if isinstance(v := getattr(self, f.name), Estimate) else v
-            for f in fields(self)
-        }
+        def written(v: Any) -> Any:
+            if isinstance(v, Estimate):
+                return list(v)
+            if isinstance(v, dict):
+                return {k: list(e) for k, e in v.items()}
+            return v
+
+        return {f.name: written(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Headline:
         """Read ``to_json``'s dict back (every field present; an estimate as three numbers)."""
-        values: dict[str, Any] = {
-            f.name: Estimate(*map(float, data[f.name])) if f.type == "Estimate" else data[f.name]
-            for f in fields(cls)
-        }
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.type == "Estimate":
+                values[f.name] = Estimate(*map(float, data[f.name]))
+            elif f.type == "dict[str, Estimate]":  # written since the patrols model; else none
+                got = data.get(f.name, {})
+                values[f.name] = {k: Estimate(*map(float, v)) for k, v in got.items()}
+            else:
+                values[f.name] = data[f.name]
         return cls(**values)
 
 
@@ -549,7 +578,19 @@ def headline(scenario: Scenario, appraisal: Appraisal, kpis: pd.DataFrame) -> He
         cost_per_health_first_response=appraisal.interval("cost_per_health_first_response"),
         probability_npv_positive=appraisal.probability_positive,
         horizon_years=scenario.appraisal.horizon_years,
+        p1_p90_minutes_gained=_by_district(eff, "p1_p90_minutes_gained"),
+        p1_within_target_gained=_by_district(eff, "p1_within_target_gained"),
     )
+
+
+def _by_district(eff: pd.DataFrame, name: str) -> dict[str, Estimate]:
+    """The effects ``<name>.<district>`` of an effects table (indexed by effect), by district."""
+    prefix = f"{name}."
+    return {
+        str(key)[len(prefix) :]: Estimate.of(row)
+        for key, row in eff.iterrows()
+        if str(key).startswith(prefix)
+    }
 
 
 __all__ = [

@@ -231,6 +231,7 @@ def compose(b: Bundle, appraisal: Appraisal, head: Headline, lang: str) -> Repor
             _iv(h.cost_per_health_first_response, n0),
         ),
         (t["probability"], pc(h.probability_npv_positive), ""),
+        *p1_rows(b, h, lang),
     ]
     images = {
         **({} if b.zone_shares.empty else {"map": png(map_figure(b, lang))}),
@@ -279,6 +280,55 @@ def compose(b: Bundle, appraisal: Appraisal, head: Headline, lang: str) -> Repor
             "sources_note": t["sources_note"],
         },
     )
+
+
+def p1_rows(b: Bundle, h: Headline, lang: str) -> list[tuple[str, str, str]]:
+    """The urgent police response in each district today and with the service, and the interval
+    of the paired change (``police.model = "patrols"``; none otherwise): counted, not priced."""
+    t = text(lang)
+    names = district_names(b.scenario)
+    rows = []
+    for district, gained in h.p1_p90_minutes_gained.items():
+        key = f"p1_response_p90.{district}"
+        if key not in b.baseline_reps or key not in b.scenario_reps:
+            continue
+
+        def mins(v: float) -> str:
+            return number(v, lang, 1)
+
+        before = float(b.baseline_reps[key].mean())
+        after = float(b.scenario_reps[key].mean())
+        change = Estimate(-gained.mean, -gained.high, -gained.low)  # minutes added
+        label = t["p1_p90"].format(district=names.get(district, district))
+        rows.append((label, t["baseline_to"].format(before=mins(before), after=mins(after)),
+                     _iv(change, mins)))  # fmt: skip
+        share = f"p1_within_target.{district}"
+        if share in b.baseline_reps and share in b.scenario_reps:
+            won = h.p1_within_target_gained.get(district, Estimate(np.nan, np.nan, np.nan))
+            target = b.scenario.police.p1_target_by_district.get(
+                district, b.scenario.police.p1_target_minutes
+            )
+            label = t["p1_target"].format(
+                district=names.get(district, district), target=number(target, lang)
+            )
+            value = t["baseline_to"].format(
+                before=percent(float(b.baseline_reps[share].mean()), lang),
+                after=percent(float(b.scenario_reps[share].mean()), lang),
+            )
+            rows.append((label, value, _iv(won, lambda v: percent(v, lang))))
+    return rows
+
+
+def district_names(scenario: Scenario) -> dict[str, str]:
+    """Each police district's name (``Oslo politidistrikt``) by its key, where the region's
+    geodata names it."""
+    if scenario.region.kind != "geodata":
+        return {}
+    try:
+        table = scenario.geodata.districts
+    except LookupError:
+        return {}
+    return {str(k): str(v) for k, v in zip(table["police_district"], table["name"], strict=True)}
 
 
 # the built-in shifts by name in each language (the dashboard's tables and the decision box)

@@ -642,17 +642,28 @@ def _check_against(s: Scenario, region: Region) -> None:
                 f"{name} (see `planner geodata list bases`)"
             )
     districts = set(region.police_districts)
-    for d in s.police.patrols:
-        if d not in districts:
-            raise ValueError(
-                f"police.patrols has {d!r}, not a police district of {name} "
-                f"({', '.join(sorted(districts))})"
-            )
+    by_district = {
+        "patrols": s.police.patrols,
+        "p1_target_by_district": s.police.p1_target_by_district,
+    }
+    for table, keys in by_district.items():
+        for d in keys:
+            if d not in districts:
+                raise ValueError(
+                    f"police.{table} has {d!r}, not a police district of {name} "
+                    f"({', '.join(sorted(districts))})"
+                )
     receiving = set(region.receiving_ids)
     zones = set(region.zone_codes)
     for zone in s.demand.zone_rate_factors:
         if zone not in zones:
             raise ValueError(f"demand.zone_rate_factors: unknown zone {zone!r}")
+    for fac in s.facilities.guarding_factor:
+        if fac not in receiving:
+            raise ValueError(
+                f"facilities.guarding_factor has {fac!r}, not a receiving facility of {name} "
+                f"({', '.join(sorted(receiving))})"
+            )
     for zone, fac in s.facilities.catchment_overrides.items():
         if zone not in zones:
             raise ValueError(f"facilities.catchment_overrides: unknown zone {zone!r}")

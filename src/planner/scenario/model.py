@@ -98,6 +98,22 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def shares_of_one(v: Mapping[str, float]) -> Mapping[str, float]:
+    """A table of shares (of calls to each channel, of police work to each priority): they must
+    sum to 1."""
+    total = sum(v.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ValueError(f"shares must sum to 1, got {total:.6g}")
+    return v
+
+
+def some_hour(v: tuple[float, ...]) -> tuple[float, ...]:
+    """Factors by hour of day (patrols on duty, the pass-on's length): not all of them 0."""
+    if not sum(v) > 0:
+        raise ValueError("at least one hour of the day must have a factor above 0")
+    return v
+
+
 class ScenarioInfo(_Section):
     name: Annotated[str, StringConstraints(max_length=200)] = _field("scenario.name")
     description: Annotated[str, StringConstraints(max_length=5000)] = _field("scenario.description")
@@ -193,14 +209,19 @@ class CallHandling(_Section):
     handling: Distribution = _field("call_handling.handling")
     pass_on: Distribution = _field("call_handling.pass_on")
     joint_notification: bool = _field("call_handling.joint_notification")
+    pass_on_by_hour: tuple[Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)], ...] = _field(
+        "call_handling.pass_on_by_hour", min_length=24, max_length=24
+    )
+
+    @field_validator("pass_on_by_hour")
+    @classmethod
+    def _some_hour(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        return some_hour(v)
 
     @field_validator("channel_shares")
     @classmethod
     def _sum_to_one(cls, v: Mapping[str, float]) -> Mapping[str, float]:
-        total = sum(v.values())
-        if not math.isclose(total, 1.0, abs_tol=1e-6):
-            raise ValueError(f"shares must sum to 1, got {total:.6g}")
-        return v
+        return shares_of_one(v)
 
 
 class Shift(_Section):
@@ -267,6 +288,8 @@ class Police(_Section):
     travel_factor: float = _field("police.travel_factor", gt=0, le=5, allow_inf_nan=False)
     other_job: float = _field("police.other_job", gt=0, le=1440, allow_inf_nan=False)
     model: Literal["erlang", "patrols"] = _field("police.model")
+    co_response_officers: int = _field("police.co_response_officers", ge=1, le=4)
+    civil_share: Probability = _field("police.civil_share")
     duty_profile: tuple[Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)], ...] = _field(
         "police.duty_profile", min_length=24, max_length=24
     )
@@ -283,34 +306,25 @@ class Police(_Section):
     @field_validator("duty_profile")
     @classmethod
     def _some_patrols(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if not sum(v) > 0:
-            raise ValueError("at least one hour of the day must have patrols on duty")
-        return v
+        return some_hour(v)
 
     @field_validator("work_shares")
     @classmethod
     def _shares_whole(cls, v: Mapping[str, float]) -> Mapping[str, float]:
-        total = sum(v.values())
-        if not math.isclose(total, 1.0, abs_tol=1e-6):
-            raise ValueError(f"shares must sum to 1, got {total:.6g}")
-        return v
-
-    @field_validator("mission_priority")
-    @classmethod
-    def _every_urgency(cls, v: Mapping[str, int]) -> Mapping[str, int]:
-        if missing := [u for u in ("acute", "urgent", "planned") if u not in v]:
-            raise ValueError(f"a priority for every urgency is needed (missing {missing[0]!r})")
-        return v
+        return shares_of_one(v)
 
 
 class Facilities(_Section):
     handover_ambulance: Distribution = _field("facilities.handover_ambulance")
     handover_police: Distribution = _field("facilities.handover_police")
     catchment_overrides: Table[str, Key] = _field("facilities.catchment_overrides")
+    guarding_factor: Table[Key, Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]] = (
+        _field("facilities.guarding_factor")
+    )
 
 
 class Dispatch(_Section):
-    policy: Literal["baseline", "health-first"] = _field("dispatch.policy")
+    policy: Literal["baseline", "health-first", "co-response"] = _field("dispatch.policy")
     max_response_minutes: float = _field(
         "dispatch.max_response_minutes", gt=0, le=1440, allow_inf_nan=False
     )
@@ -515,7 +529,7 @@ class Scenario(_Section):
 
     @property
     def units_are_active(self) -> bool:
-        return self.dispatch.policy == "health-first" and bool(self.fleet.units)
+        return self.dispatch.policy != "baseline" and bool(self.fleet.units)
 
 
 def field_limits(path: str) -> str:

@@ -50,6 +50,7 @@ STREAMS = (
     "cohort",
     "case_management",
     "police_work",
+    "civil",
 )
 
 
@@ -112,6 +113,7 @@ class CallStream:
     backup_check: np.ndarray
     police_wait_u: np.ndarray  # two uniforms per call for the police availability draw
     caller: np.ndarray  # the frequent caller who made the call (index into the cohort), or -1
+    civil: np.ndarray  # police who meet the call come in civil clothes and an unmarked car
     kinds: tuple[str, ...]
     channels: tuple[str, ...]
 
@@ -126,6 +128,10 @@ class CallStream:
             if f.name not in ("kinds", "channels")
         }
         return replace(self, **changes)
+
+
+MOST_FREQUENT_CALLERS = 5_000_000
+"""The largest cohort of frequent callers drawn: about Norway's people."""
 
 
 @dataclass(frozen=True)
@@ -165,14 +171,25 @@ def frequent_callers(
     made by ``round(share x calls / frequent_calls_per_year)`` people (at least one if the
     share is not 0), each with a rate drawn from a gamma law of mean
     ``frequent_calls_per_year`` and shape ``frequent_rate_shape``, living in a cell drawn in
-    proportion to the cells' calls."""
+    proportion to the cells' calls; at most ``MOST_FREQUENT_CALLERS`` people (a rate of a tiny
+    fraction of a call a year would otherwise ask for more people than there are)."""
     people = callers.frequent_share * calls_per_year / callers.frequent_calls_per_year
+    people = min(people, MOST_FREQUENT_CALLERS)
     n = max(1, round(people)) if callers.frequent_share > 0 and calls_per_year > 0 else 0
     rates, homes = rng.spawn(2)
     k = callers.frequent_rate_shape
     rate = rates.gamma(k, callers.frequent_calls_per_year / k, size=n)
     home = homes.choice(cell_rates.size, size=n, p=cell_rates / cell_rates.sum()) if n else None
     return Cohort(rate, np.zeros(0, dtype=np.int64) if home is None else home)
+
+
+def pass_on_factor(by_hour: Sequence[float], t: np.ndarray) -> np.ndarray:
+    """Each call's factor on its pass-on between 112 and 113: the factor of the hour of day it
+    arrives in (``call_handling.pass_on_by_hour``) over the factors' mean."""
+    factors = np.asarray(by_hour, dtype=float)
+    hour = (t // 60).astype(int) % 24
+    out: np.ndarray = factors[hour] / factors.mean()
+    return out
 
 
 def cell_weights(
@@ -264,12 +281,13 @@ def generate_calls(
         handover_ambulance=f.handover_ambulance.sample(rng["handover_ambulance"], n),
         handover_police=f.handover_police.sample(rng["handover_police"], n),
         handling=c.handling.sample(rng["handling"], n),
-        pass_on=c.pass_on.sample(rng["pass_on"], n),
+        pass_on=c.pass_on.sample(rng["pass_on"], n) * pass_on_factor(c.pass_on_by_hour, t),
         unit_mobilisation=scenario.fleet.mobilisation.sample(rng["unit_mobilisation"], n),
         police_mobilisation=scenario.police.mobilisation.sample(rng["police_mobilisation"], n),
         backup_check=d.backup_check.sample(rng["backup_check"], n),
         police_wait_u=rng["police_wait"].random((n, 2)),
         caller=caller,
+        civil=rng["civil"].random(n) < scenario.police.civil_share,
         kinds=kinds,
         channels=channels,
     )

@@ -138,12 +138,20 @@ class CallSheet:
     police_wait: list[float]  # minutes from police alerted to a patrol free and sent
 
     @classmethod
-    def of(cls, calls: CallStream, world: World) -> CallSheet:
+    def of(
+        cls, calls: CallStream, world: World, guarding: dict[str, float] | None = None
+    ) -> CallSheet:
+        """``guarding``: a factor on the police's handover (their wait or guarding) at each
+        receiving facility named (``facilities.guarding_factor``)."""
         facts = {
             f.name: getattr(calls, f.name).tolist() for f in fields(cls) if f.name != "police_wait"
         }
         district = world.cell_district[calls.cell]
         waits = police_waits(world.districts, district, calls.police_wait_u).tolist()
+        if guarding:
+            factor = np.array([guarding.get(f, 1.0) for f in world.facility_ids])
+            at = factor[world.cell_facility[calls.cell]]
+            facts["handover_police"] = (calls.handover_police * at).tolist()
         return cls(**facts, police_wait=waits)
 
 
@@ -317,16 +325,40 @@ def unit_response(
     eta: float,
     alerted: float,
     assigned: float,
+    co_response: bool = False,
 ) -> UnitResponse:
     """A unit from ``base`` sent at ``dispatched``, on scene ``eta`` minutes later; police
     alerted at ``alerted`` (``police_alert``; NaN when they never come) and a patrol assigned
     at ``assigned``. The crew stays until the scene is done (with police there if they are
     needed), transports the patient itself unless an ordinary ambulance or a police car must,
-    and drives back to base."""
+    and drives back to base.
+
+    A ``co_response`` unit has a police officer in it: police are on scene with the crew on
+    every call, no patrol is sent (the officer gains entry and restrains, as a street-triage
+    officer does), and the unit drives every patient who needs no ordinary ambulance itself."""
     unit_on_scene = dispatched + eta
     end = unit_on_scene + calls.on_scene[i]
     police_there = police_leave = NAN
     needed, flagged = calls.police_needed[i], calls.flagged[i]
+    if co_response:
+        mode, handover_end = TransportMode.NONE, NAN
+        if calls.transport[i]:
+            drive = drives.cell_to_facility[drives.profile(end)][cell]
+            if calls.medical[i]:
+                mode = TransportMode.AMBULANCE
+            else:
+                mode = TransportMode.CO_RESPONSE_CAR
+                handover_end = end + drive + calls.handover_ambulance[i]
+        if mode is TransportMode.CO_RESPONSE_CAR:
+            facility = drives.cell_facility[cell]
+            profile = drives.profile(handover_end)
+            free = handover_end + drives.facility_to_base[profile][facility][base]
+        else:
+            free = end + drives.cell_to_base[drives.profile(end)][cell][base]
+        return UnitResponse(
+            dispatched, unit_on_scene, NAN, NAN, unit_on_scene, NAN, end, mode,
+            handover_end, free, True, False,
+        )  # fmt: skip
     if flagged or needed:
         police_there = police_on_scene(calls, drives, i, cell, assigned)
         check = calls.backup_check[i]
@@ -418,7 +450,7 @@ class Engine:
     ) -> None:
         self.scenario, self.world, self.calls = scenario, world, calls
         self.env = simpy.Environment()
-        self.sheet = CallSheet.of(calls, world)
+        self.sheet = CallSheet.of(calls, world, dict(scenario.facilities.guarding_factor))
         self.drives = world.drives
         base_index = {b: i for i, b in enumerate(world.base_ids)}
         shifts = scenario.fleet.shifts
@@ -466,6 +498,7 @@ class Engine:
         )
         self.eta_rows, self.nearest = reach.eta_rows, reach.nearest
         self._quickest, self._pattern = reach.quickest, reach.pattern
+        self.co_response = scenario.dispatch.policy == "co-response"
         self.patrols: Patrols | None = None
         if scenario.police.model == "patrols":
             districts = districts_of(scenario, world)
@@ -511,7 +544,7 @@ class Engine:
         env.process(self._shift_starts())
         if self.patrols is not None:
             for i in order:  # triage sends police to a flagged call at once, whoever meets it
-                if self.sheet.flagged[i]:
+                if self.sheet.flagged[i] and not self.co_response:
                     self._early[i] = m = Mission(
                         self.t_police[i],
                         self.district[i],
@@ -656,16 +689,25 @@ class Engine:
         self._busy(unit, True, now)
         eta = self._eta(unit, i, now)
         sheet, patrols = self.sheet, self.patrols
-        if patrols is None:
+        if self.co_response:  # the officer rides with the crew: no patrol
+            alerted = assigned = NAN
+        elif patrols is None:
             alerted = police_alert(sheet, i, now + eta, self.t_police[i])
             assigned = alerted + sheet.police_wait[i]  # NaN when police never come
         else:
             alerted = police_alert(sheet, i, now + eta, self.t_police[i])
             if alerted == alerted:  # police come: the rest waits for a patrol
+                needed = sheet.police_needed[i]
+                if not needed:  # sent along, not needed: the crew does not wait for them
+                    # (its free minute the same whenever the patrol comes: say, now)
+                    cell, base = self.cell[i], unit.base
+                    free = unit_response(sheet, self.drives, i, cell, base, now, eta, now, now).free
+                    self._at(now, now + (free - now), lambda: self._release(unit))
 
                 def assigned_to(minute: float) -> float:
                     r = self._unit_story(i, unit, now, eta, alerted, minute)
-                    self._at(self.env.now, r.free, lambda: self._release(unit))
+                    if needed:  # the crew waits for the patrol: free once the story says
+                        self._at(self.env.now, r.free, lambda: self._release(unit))
                     return r.police_leave
 
                 if i in self._early:  # flagged: the patrol sent at triage
@@ -683,7 +725,16 @@ class Engine:
         self, i: int, unit: Unit, now: float, eta: float, alerted: float, assigned: float
     ) -> UnitResponse:
         r = unit_response(
-            self.sheet, self.drives, i, self.cell[i], unit.base, now, eta, alerted, assigned
+            self.sheet,
+            self.drives,
+            i,
+            self.cell[i],
+            unit.base,
+            now,
+            eta,
+            alerted,
+            assigned,
+            self.co_response,
         )
         self.log.unit_response(i, unit.index, r)
         return r

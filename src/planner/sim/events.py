@@ -27,6 +27,7 @@ class TransportMode(StrEnum):
     PSYCH_AMBULANCE = "psych_ambulance"
     AMBULANCE = "ambulance"
     POLICE_CAR = "police_car"
+    CO_RESPONSE_CAR = "co_response_car"  # the nurse and officer of a co-response unit drive
 
 
 REASONS: tuple[Reason, ...] = tuple(Reason)

@@ -6,6 +6,7 @@ happened in the simulation. Calls that arrive during the warm-up are simulated b
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Period:
     on_duty: np.ndarray
     police_fte_hours: float
     officers_per_patrol: int
+    car_officers: int = 0  # police officers in each unit (co-response), on duty with it
 
     @property
     def years(self) -> float:
@@ -67,6 +69,39 @@ def _police_car_officer_hours(d: pd.DataFrame, p: Period) -> float:
     alone = (d["unit"] < 0) & (d["transport_mode"] == TransportMode.POLICE_CAR)
     minutes = (d["t_handover_end"] - d["t_scene_end"])[alone]
     return float(minutes.sum()) / 60.0 * p.officers_per_patrol
+
+
+def _officer_hours(d: pd.DataFrame, p: Period) -> float:
+    """Police officer-hours a year: the patrols' on the calls, and the officers riding in the
+    fleet's units (co-response) for every hour the units are on duty after the warm-up."""
+    hours = float(d["officer_hours"].sum()) / p.years
+    if p.car_officers and p.units:
+        units = np.arange(p.units)
+        end = on_duty_minutes(p.on_duty, units, np.full(p.units, p.horizon))
+        start = on_duty_minutes(p.on_duty, units, np.full(p.units, p.warmup))
+        hours += float((end - start).sum()) / 60.0 * p.car_officers / p.years
+    return hours
+
+
+def _civil(d: pd.DataFrame) -> pd.Series:
+    """Calls met by police in civil clothes and car (a log from before the lever: none)."""
+    return d["civil"] if "civil" in d else pd.Series(False, index=d.index)
+
+
+def _uniformed(d: pd.DataFrame) -> pd.Series:
+    """Calls met by police in uniform (police came, not in civil clothes): the log's column,
+    or made from its others."""
+    if "uniformed" in d:
+        return d["uniformed"]
+    return d["police_involved"] & ~_civil(d)
+
+
+def _marked_car(d: pd.DataFrame) -> pd.Series:
+    """Patients driven in a marked police car (not by police in civil clothes and car): the
+    log's column, or made from its others."""
+    if "marked_police_car" in d:
+        return d["marked_police_car"]
+    return (d["transport_mode"] == TransportMode.POLICE_CAR) & ~_civil(d)
 
 
 def _per_unit_year(total: float, p: Period) -> float:
@@ -115,7 +150,7 @@ KPIS: tuple[Kpi, ...] = (
         "Police officer-hours",
         "h per year",
         "lower",
-        lambda d, p: float(d["officer_hours"].sum()) / p.years,
+        lambda d, p: _officer_hours(d, p),
     ),
     Kpi(
         "police_patrol_hours",
@@ -129,7 +164,7 @@ KPIS: tuple[Kpi, ...] = (
         "Police FTE",
         "FTE",
         "lower",
-        lambda d, p: float(d["officer_hours"].sum()) / p.years / p.police_fte_hours,
+        lambda d, p: _officer_hours(d, p) / p.police_fte_hours,
     ),
     Kpi(
         "patrol_hours_per_police_mission",
@@ -137,8 +172,8 @@ KPIS: tuple[Kpi, ...] = (
         "h",
         "",
         lambda d, p: (
-            float(d.loc[d["police_involved"], "patrol_minutes"].mean()) / 60.0
-            if d["police_involved"].any()
+            float(d.loc[d["patrol_minutes"] > 0, "patrol_minutes"].mean()) / 60.0
+            if (d["patrol_minutes"] > 0).any()
             else math.nan
         ),
     ),
@@ -147,31 +182,35 @@ KPIS: tuple[Kpi, ...] = (
         "Share of calls met by uniformed police",
         "share",
         "lower",
-        lambda d, p: float(d["police_involved"].mean()) if len(d) else math.nan,
+        lambda d, p: float(_uniformed(d).mean()) if len(d) else math.nan,
     ),
     Kpi(
         "share_police_car",
         "Transported patients driven in a police car",
         "share",
         "lower",
-        lambda d, p: _share(
-            d["transport_mode"] == TransportMode.POLICE_CAR,
-            d["transport_mode"] != TransportMode.NONE,
-        ),
+        lambda d, p: _share(_marked_car(d), d["transport_mode"] != TransportMode.NONE),
     ),
     Kpi(
         "police_encounters_per_year",
         "Encounters with uniformed police",
         "per year",
         "lower",
-        lambda d, p: float(d["police_involved"].sum()) / p.years,
+        lambda d, p: float(_uniformed(d).sum()) / p.years,
+    ),
+    Kpi(
+        "civil_police_encounters_per_year",
+        "Encounters with police in civil clothes",
+        "per year",
+        "",
+        lambda d, p: float((d["police_involved"] & _civil(d)).sum()) / p.years,
     ),
     Kpi(
         "police_car_transports_per_year",
         "Patients driven in a police car",
         "per year",
         "lower",
-        lambda d, p: float((d["transport_mode"] == TransportMode.POLICE_CAR).sum()) / p.years,
+        lambda d, p: float(_marked_car(d).sum()) / p.years,
     ),
     Kpi(
         "ambulance_transports_per_year",
@@ -365,6 +404,7 @@ def cohort_kpis(log: pd.DataFrame, period: Period) -> dict[tuple[str, str], floa
     key); a figure of a cohort with no calls is NaN (a rate, 0)."""
     counted = log[log["t_arrival"] >= period.warmup]
     frequent = counted["caller"] >= 0
+    period = dataclasses.replace(period, car_officers=0)  # the calls' own officer-hours
     out = {}
     for cohort, rows in zip(COHORTS, (frequent, ~frequent), strict=True):
         part = counted[rows]

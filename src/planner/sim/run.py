@@ -21,7 +21,7 @@ from planner.scenario.model import Scenario
 from planner.sim.demand import CallStream, cell_weights, generate_calls, streams
 from planner.sim.engine import Engine
 from planner.sim.event_log import LogSink, MemoryLog, ParquetLog
-from planner.sim.events import REASONS, TRANSPORT_MODES
+from planner.sim.events import MODE_CODE, REASONS, TRANSPORT_MODES, TransportMode
 from planner.sim.kpis import (
     Period,
     cohort_kpis,
@@ -100,6 +100,11 @@ def _log_frame(
         }
     )
     frame["health_first"] = frame["unit"] >= 0
+    police, civil = cols["police_involved"], calls.civil
+    frame["civil"] = police & civil  # police in civil clothes and car
+    frame["uniformed"] = police & ~civil
+    car = cols["transport_mode"] == MODE_CODE[TransportMode.POLICE_CAR]
+    frame["marked_police_car"] = car & ~civil
     frame["response_minutes"] = frame["t_first_on_scene"] - frame["t_arrival"]
     frame["queue_minutes"] = np.where(
         frame["health_first"], frame["t_dispatch"] - frame["t_health_alerted"], np.nan
@@ -145,7 +150,13 @@ def period_of(scenario: Scenario) -> Period:
         fleet_on_duty(scenario),
         scenario.costs.police_fte_hours,
         scenario.police.officers_per_patrol,
+        scenario.police.co_response_officers if co_response(scenario) else 0,
     )
+
+
+def co_response(scenario: Scenario) -> bool:
+    """Is the fleet co-response cars (a nurse and a police officer in each)?"""
+    return scenario.dispatch.policy == "co-response" and scenario.units_are_active
 
 
 def run_replication(

@@ -17,6 +17,7 @@ from planner.dashboard.view import (
     chart,
     cohort_frame,
     day_axis,
+    district_frame,
     excel_download,
     fmt,
     interval,
@@ -26,6 +27,7 @@ from planner.dashboard.view import (
     num,
     percent,
 )
+from planner.report.document import district_names
 from planner.sim.compare import police_hours_freed
 
 
@@ -189,6 +191,10 @@ def render(w: Words) -> None:
     st.subheader(w("kpi_table"))
     st.dataframe(kpi_frame(run.results.kpis, w), hide_index=True, width="stretch")
     excel_download(w, {w("kpi_table"): kpi_numbers(run.results.kpis, w)}, "kpis.xlsx", "xlsx_kpis")
+    districts = district_frame(run.results.kpis, w, district_names(run.results.scenario))
+    if len(districts):
+        st.subheader(w("by_district"))
+        st.dataframe(districts, hide_index=True, width="stretch")
     if run.results.scenario.callers.frequent_share > 0 and len(run.results.by_cohort):
         st.subheader(w("by_cohort"))
         st.dataframe(cohort_frame(run.results.by_cohort, w), hide_index=True, width="stretch")
