@@ -14,6 +14,10 @@ under test. A test keeps only the calls it needs (``_log(..., keep=...)`` filter
 call stream before the engine sees it), so a call meets an idle fleet unless the test says
 otherwise.
 
+Every test runs twice (``police_model``): with police as the M/M/c formula and as simulated
+patrols (``police.model = "patrols"``) with no other work, where a patrol is always free; the
+timelines are the same.
+
 Two timelines written here first disagreed with the engine and the engine was fixed: police
 sent along at triage but not needed left before the crew arrived, and a 112 call with no unit
 on duty paid the pass-on to health before police were sent.

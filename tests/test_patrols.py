@@ -10,6 +10,7 @@ as arithmetic on the arrival times the log reports.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -217,6 +218,10 @@ def test_patrol_kpis_from_a_record_worked_by_hand() -> None:
     assert k["p2_waited.x"] == pytest.approx(0.5)  # 300 waited 30, 400 did not
     # busy 60-180 and 90-150 within 60-240: 120 + 60 of 2 patrols x 180 minutes
     assert k["patrol_utilisation.x"] == pytest.approx(180.0 / 360.0)
+    # by hour of day: 01 (60-120) busy 60 + 30 of 120, 02 (120-180) 60 + 30, 03 (180-240) none
+    by_hour = [k[f"patrol_utilisation_h{h:02d}.x"] for h in range(24)]
+    assert by_hour[1:4] == pytest.approx([0.75, 0.75, 0.0])
+    assert all(math.isnan(v) for v in by_hour[:1] + by_hour[4:])  # not counted: no time on duty
     # the calls of x after the warm-up: 70 (90 min); a year is 180 min long here
     years = 180.0 / (365.0 * 24 * 60)
     assert k["mission_patrol_hours.x"] == pytest.approx(90.0 / 60.0 / years)
@@ -297,6 +302,7 @@ def t_interval(values: list[float]) -> tuple[float, float]:
     return v.mean() - half, v.mean() + half
 
 
+@pytest.mark.slow
 def test_a_district_reproduces_the_non_preemptive_priority_mmc_waits() -> None:
     c, mean = 3, 60.0
     mu = 1.0 / mean
@@ -344,6 +350,7 @@ def _abstract(model: str, **police: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_patrols_and_the_erlang_formula_agree_where_psychiatric_work_is_a_small_share() -> None:
     # five patrols, busy 70 % with other work; psychiatric calls add about 1 % to their load
     c, offered, mean = 5, 3.5, 60.0
@@ -403,3 +410,150 @@ def test_a_crew_sent_with_police_it_does_not_need_is_free_before_a_late_patrol()
     police_on = 10_000.0 + POLICE_MOB + T * POLICE_FACTOR
     assert cols["t_police_on_scene"][0] == pytest.approx(police_on)
     assert cols["patrol_minutes"][0] == pytest.approx(police_on + BACKUP_CHECK - 10_000.0)
+
+
+# --- three ways to respond, on the same calls -----------------------------------------------
+
+
+def _policy(policy: str, **over: Any) -> dict[str, Any]:
+    data = _abstract("patrols")
+    data["police"] |= {"patrols": {"abstract": 8}, "other_work_utilisation": 0.5}
+    data["region"]["population"] = 300_000
+    data["dispatch"] = {"policy": policy}
+    data["fleet"] = {
+        "units": [
+            {"name": "A", "base": "a", "shift": "day"},
+            {"name": "B", "base": "b", "shift": "evening"},
+        ]
+    }
+    data["run"] = {"horizon_days": 120.0, "warmup_days": 5.0, "replications": 4, "seed": 3}
+    return merge_dicts(data, over)
+
+
+def merge_dicts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = merge_dicts(out[k], v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
+    return out
+
+
+def _from_the_log(results: Any, car_officers: int = 0) -> pd.DataFrame:
+    """Per replication, from the call log alone: officer-hours (the patrols' and, for
+    co-response, an officer in each unit for every hour it is on duty), uniformed encounters,
+    patients in a marked police car, and the patrol-hours of the district's calls."""
+    s = results.scenario
+    warm, horizon = s.run.warmup_days * 1440.0, s.run.horizon_days * 1440.0
+    years = (horizon - warm) / (365.0 * 1440.0)
+    # each unit's shift: hours on duty in the counted days (120 - 5 days, day 12 h, evening 12 h)
+    duty_hours = 2 * 12.0 * (s.run.horizon_days - s.run.warmup_days)
+    rows = []
+    for r, log in results.log.groupby("replication"):
+        c = log[log["t_arrival"] >= warm]
+        officers = c["patrol_minutes"].sum() / 60.0 * s.police.officers_per_patrol
+        uniformed = c["police_involved"] & ~c["civil"]
+        car = (c["transport_mode"] == "police_car") & ~c["civil"]
+        rows.append(
+            {
+                "replication": r,
+                "police_officer_hours": (officers + car_officers * duty_hours) / years,
+                "police_encounters_per_year": uniformed.sum() / years,
+                "police_car_transports_per_year": car.sum() / years,
+                "mission_patrol_hours.abstract": c["patrol_minutes"].sum() / 60.0 / years,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.slow
+def test_three_ways_to_respond_give_the_paired_differences_of_their_logs() -> None:
+    from planner.sim.compare import paired_differences
+
+    runs = {
+        "police-first": simulate(scenario_from_dict(_policy("baseline"))),
+        "health-first": simulate(scenario_from_dict(_policy("health-first"))),
+        "co-response": simulate(scenario_from_dict(_policy("co-response", fleet={"crew": 1}))),
+    }
+    ours = {
+        "police-first": _from_the_log(runs["police-first"]),
+        "health-first": _from_the_log(runs["health-first"]),
+        "co-response": _from_the_log(runs["co-response"], car_officers=1),
+    }
+    # the same calls: every policy met the very same call stream
+    first = runs["police-first"].log
+    for name in ("health-first", "co-response"):
+        assert runs[name].log["t_arrival"].equals(first["t_arrival"])
+        diff = paired_differences(runs["police-first"], runs[name]).set_index("kpi")
+        for key in ours[name].columns.drop("replication"):
+            d = (ours[name][key] - ours["police-first"][key]).to_numpy()
+            low, high = t_interval(d.tolist())
+            assert diff.loc[key, "difference"] == pytest.approx(d.mean(), rel=1e-9), (name, key)
+            assert diff.loc[key, "ci_low"] == pytest.approx(low, rel=1e-9, abs=1e-9), (name, key)
+            assert diff.loc[key, "ci_high"] == pytest.approx(high, rel=1e-9, abs=1e-9), (name, key)
+    # health-first frees police hours; co-response frees fewer (its officers ride all shift)
+    # and meets every call with police; the same background work in all three
+    freed = {n: -(ours[n] - ours["police-first"])["police_officer_hours"].mean() for n in ours}
+    assert freed["health-first"] > freed["co-response"]
+    co = runs["co-response"].log
+    mine = co[co["unit"] >= 0]
+    assert mine["police_involved"].all() and (mine["patrol_minutes"] == 0).all()
+    assert (mine["t_police_on_scene"] == mine["t_unit_on_scene"]).all()
+    assert set(mine["transport_mode"]) <= {"none", "ambulance", "co_response_car"}
+    assert (co["police_involved"]).all()  # police on every call: the cars' or a patrol
+    hf = runs["health-first"].log
+    alone = hf[(hf["unit"] >= 0) & ~hf["police_involved"]]
+    assert (alone["patrol_minutes"] == 0).all()
+
+
+@pytest.mark.slow
+def test_civil_police_take_their_calls_out_of_the_uniformed_counts_on_the_same_calls() -> None:
+    plain = simulate(scenario_from_dict(_policy("baseline")))
+    civil = simulate(scenario_from_dict(_policy("baseline", police={"civil_share": 0.4})))
+    a, b = plain.per_replication, civil.per_replication
+    # the same calls and police: every encounter is uniformed or civil, not fewer
+    total = b["police_encounters_per_year"] + b["civil_police_encounters_per_year"]
+    np.testing.assert_allclose(total, a["police_encounters_per_year"], rtol=1e-12)
+    assert (a["civil_police_encounters_per_year"] == 0).all()
+    share = b["civil_police_encounters_per_year"] / total
+    assert share.mean() == pytest.approx(0.4, abs=0.03)
+    assert (b["police_car_transports_per_year"] < a["police_car_transports_per_year"]).all()
+    np.testing.assert_allclose(b["police_officer_hours"], a["police_officer_hours"], rtol=1e-12)
+    log = civil.log
+    assert (log["uniformed"] == (log["police_involved"] & ~log["civil"])).all()
+
+
+def test_the_pass_on_follows_the_hour_of_day() -> None:
+    from planner.sim import run as simulation
+    from planner.sim.demand import pass_on_factor
+
+    factors = [2.0] + [1.0] * 23  # mean 25/24
+    t = np.array([30.0, 5 * 60.0, 24 * 60.0 + 10.0])
+    np.testing.assert_allclose(pass_on_factor(factors, t), [48 / 25, 24 / 25, 48 / 25])
+    data = _policy(
+        "baseline",
+        call_handling={"pass_on": fixed(7.0), "pass_on_by_hour": factors},
+    )
+    s = scenario_from_dict(data)
+    world = simulation.build_world(s)
+    rates = simulation.cell_weights(s, world.cell_population, world.cell_zone)
+    calls = simulation.generate_calls(s, rates, 0)
+    at_midnight = (calls.t // 60 % 24) == 0
+    np.testing.assert_allclose(calls.pass_on[at_midnight], 7.0 * 48 / 25)
+    np.testing.assert_allclose(calls.pass_on[~at_midnight], 7.0 * 24 / 25)
+
+
+def test_guarding_at_a_facility_scales_the_police_handover_there() -> None:
+    from planner import load_scenario
+    from planner.sim import run as simulation
+    from planner.sim.engine import CallSheet
+
+    s = load_scenario(Path(__file__).resolve().parent.parent / "simulations" / "oslo_akershus.toml")
+    world = simulation.build_world(s)
+    rates = simulation.cell_weights(s, world.cell_population, world.cell_zone)
+    calls = simulation.generate_calls(s, rates, 0)
+    facility = world.facility_ids[0]
+    sheet = CallSheet.of(calls, world, {facility: 3.0})
+    there = world.cell_facility[calls.cell] == 0
+    assert there.any() and (~there).any()
+    got = np.array(sheet.handover_police)
+    np.testing.assert_allclose(got[there], 3.0 * calls.handover_police[there])
+    np.testing.assert_allclose(got[~there], calls.handover_police[~there])

@@ -214,6 +214,7 @@ def compare(
     B (and any more) against A, side by side."""
     from planner.sim.compare import paired_differences, police_hours_freed
     from planner.sim.event_log import DiscardLog
+    from planner.sim.kpis import by_hour_of
 
     sa = load(a)
     loaded = [(b, load(b)) for b in others]
@@ -247,7 +248,8 @@ def compare(
     )
     first = diffs[0]
     for key in first.index:
-        if not all(key in d.index for d in diffs):
+        by_hour = by_hour_of(str(key).partition(".")[0]) is not None  # their own table
+        if by_hour or not all(key in d.index for d in diffs):
             continue
         r = first.loc[key]
         unit = r["unit"]
@@ -261,6 +263,8 @@ def compare(
             r["label"], shown(r["a"], unit), *cells, *changes, "" if unit == "share" else unit
         )
     common.out.print(table)
+    if (hours := _by_hour_table(diffs, letters)) is not None:
+        common.out.print(hours)
     fte = sa.costs.police_fte_hours
     for x, (b, _), rb in zip(letters, loaded, rs, strict=True):
         freed, lo, hi = police_hours_freed(ra, rb)
@@ -268,6 +272,38 @@ def compare(
             f"Police officer-hours freed by {x} ({b.stem}): {freed:,.0f} a year (95 % interval "
             f"{lo:,.0f} – {hi:,.0f}), {freed / fte:.1f} police FTE"
         )
+
+
+def _by_hour_table(diffs: list[pd.DataFrame], letters: list[str]) -> Table | None:
+    """The patrols' busy share by hour of day in A, and each scenario's paired change, by police
+    district (``police.model = "patrols"``); None without patrols."""
+    from planner.sim.kpis import by_hour_of
+
+    keys = [k for k in diffs[0].index if by_hour_of(str(k).partition(".")[0]) is not None]
+    if not keys:
+        return None
+    districts = list(dict.fromkeys(str(k).partition(".")[2] for k in keys))
+    table = Table(
+        "hour",
+        *(f"{d}: A" for d in districts),
+        *(f"{d}: {x} − A (95 % interval)" for d in districts for x in letters),
+        title="Patrols' busy share of their time on duty, by hour of day",
+    )
+    for hour in range(24):
+        row = [f"{hour:02d}–{hour + 1:02d}"]
+        row += [
+            shown(diffs[0].loc[f"patrol_utilisation_h{hour:02d}.{d}", "a"], "share")
+            for d in districts
+        ]
+        for d in districts:
+            for diff in diffs:
+                r = diff.loc[f"patrol_utilisation_h{hour:02d}.{d}"]
+                row.append(
+                    f"{shown(r['difference'], 'share')} "
+                    f"({shown(r['ci_low'], 'share')} – {shown(r['ci_high'], 'share')})"
+                )
+        table.add_row(*row)
+    return table
 
 
 def _same_calls(a: Path, sa: Scenario, b: Path, sb: Scenario) -> None:

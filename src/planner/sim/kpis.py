@@ -343,6 +343,8 @@ def patrol_kpis(
         out[f"p1_waited.{name}"] = _mean_of(waited, p1 & taken)
         out[f"p2_waited.{name}"] = _mean_of(waited, p2 & taken)
         out[f"patrol_utilisation.{name}"] = _patrol_busy_share(r, period)
+        for hour, share in enumerate(patrol_busy_by_hour(r, period)):
+            out[f"patrol_utilisation_h{hour:02d}.{name}"] = share
         mine = counted_log["district"] == name
         minutes = float(counted_log.loc[mine, "patrol_minutes"].sum())
         out[f"mission_patrol_hours.{name}"] = minutes / 60.0 / period.years
@@ -370,6 +372,30 @@ def _patrol_busy_share(r: PatrolRecord, period: Period) -> float:
     return busy / on if on > 0 else math.nan
 
 
+def patrol_busy_by_hour(r: PatrolRecord, period: Period) -> np.ndarray:
+    """The patrols' busy share of their time on duty in each hour of the day (00-01 first),
+    from the warm-up's end to the horizon: busy patrol-minutes over on-duty patrol-minutes, each
+    summed over the days (NaN in an hour with no patrol on duty)."""
+    a, b = period.warmup, period.horizon
+    first, last = int(a // 60), math.ceil(b / 60)
+    edges = np.clip(np.arange(first, last + 1) * 60.0, a, b)
+    hours = np.arange(first, last)
+    duty = np.asarray(r.district.on_duty, dtype=float)[hours % HOURS_PER_WEEK] * np.diff(edges)
+    on = np.bincount(hours % 24, weights=duty, minlength=24)
+    # busy patrols at each minute: +1 at each stretch's start, -1 at its end, cut at the hours
+    start, end = np.clip(r.busy_start, a, b), np.clip(r.busy_end, a, b)
+    times = np.concatenate([start, end, edges])
+    steps = np.concatenate([np.ones(start.size), -np.ones(end.size), np.zeros(edges.size)])
+    order = np.argsort(times, kind="stable")
+    t, busy = times[order], np.cumsum(steps[order])
+    minutes = busy[:-1] * np.diff(t)  # busy patrol-minutes of each piece
+    hour = (np.minimum(t[:-1], b - 1e-9) // 60).astype(int) % 24
+    used = np.bincount(hour, weights=minutes, minlength=24)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: np.ndarray = np.where(on > 0, used / on, np.nan)
+    return out
+
+
 def kpi_label(key: str) -> tuple[str, str]:
     """A KPI's label and unit: ``KPIS``' own, or a district's patrol KPI (``PATROL_KPIS``),
     or the key itself and no unit."""
@@ -380,7 +406,20 @@ def kpi_label(key: str) -> tuple[str, str]:
     if district and base in PATROL_KPIS:
         label, unit, _better = PATROL_KPIS[base]
         return f"Police district {district}: {label}", unit
+    if district and (hour := by_hour_of(base)) is not None:
+        return (
+            f"Police district {district}: patrols' busy share, {hour:02d}-{hour + 1:02d}",
+            "share",
+        )
     return key, ""
+
+
+def by_hour_of(base: str) -> int | None:
+    """The hour of day of a patrols' by-hour KPI (``patrol_utilisation_h07``: 7), else None."""
+    prefix = "patrol_utilisation_h"
+    if base.startswith(prefix) and base[len(prefix) :].isdigit():
+        return int(base[len(prefix) :])
+    return None
 
 
 COHORTS = ("frequent", "once")

@@ -4,6 +4,7 @@ police hours freed and why calls fell back to police."""
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from planner.dashboard.model import (
@@ -12,7 +13,7 @@ from planner.dashboard.model import (
     response_histogram,
     utilisation_frame,
 )
-from planner.dashboard.text import Words
+from planner.dashboard.text import Words, plain
 from planner.dashboard.view import (
     chart,
     cohort_frame,
@@ -195,6 +196,46 @@ def render(w: Words) -> None:
     if len(districts):
         st.subheader(w("by_district"))
         st.dataframe(districts, hide_index=True, width="stretch")
+        _patrols_by_hour(run, w)
     if run.results.scenario.callers.frequent_share > 0 and len(run.results.by_cohort):
         st.subheader(w("by_cohort"))
         st.dataframe(cohort_frame(run.results.by_cohort, w), hide_index=True, width="stretch")
+
+
+def _patrols_by_hour(run: Run, w: Words) -> None:
+    """Each district's patrols' busy share by hour of day (``police.model = "patrols"``)."""
+    from planner.sim.kpis import by_hour_of
+
+    names = district_names(run.results.scenario)
+    rows = []
+    for key, mean in zip(run.results.kpis["kpi"], run.results.kpis["mean"], strict=True):
+        base, _, district = str(key).partition(".")
+        if (hour := by_hour_of(base)) is not None:
+            rows.append({"hour": hour, "district": names.get(district, district), "share": mean})
+    if not rows:
+        return
+    frame = pd.DataFrame(rows)
+    top = frame.loc[frame["share"].idxmax()]
+    st.subheader(w("patrols_by_hour"))
+    chart(
+        w,
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("hour:O", title=w("hour_of_day")),
+            y=alt.Y("share:Q", title=w("busy_share"), axis=alt.Axis(format="%")),
+            color=alt.Color("district:N", title=w("district")),
+            tooltip=[
+                alt.Tooltip("district:N", title=w("district")),
+                alt.Tooltip("hour:O", title=w("hour_of_day")),
+                alt.Tooltip("share:Q", format=".1%", title=w("busy_share")),
+            ],
+        )
+        .properties(height=180),
+        w(
+            "alt_patrols_by_hour",
+            share=percent(float(top["share"]), w.lang),
+            hour=int(top["hour"]),
+            district=plain(str(top["district"])),
+        ),
+    )
