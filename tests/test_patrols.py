@@ -557,3 +557,45 @@ def test_guarding_at_a_facility_scales_the_police_handover_there() -> None:
     got = np.array(sheet.handover_police)
     np.testing.assert_allclose(got[there], 3.0 * calls.handover_police[there])
     np.testing.assert_allclose(got[~there], calls.handover_police[~there])
+
+
+# --- written for mutants that survived ------------------------------------------------------
+
+
+def test_missions_freed_at_the_same_minute_are_told_apart() -> None:
+    a, b = Mission(0.0, 0, 2, lambda minute: INF), Mission(0.0, 0, 2, lambda minute: INF)
+    patrols = Patrols((district(2),), (work(),), 1000.0)
+    patrols.request(a)
+    patrols.request(b)
+    while patrols.advance(10.0):
+        pass
+    patrols.release(a, 70.0)
+    patrols.release(b, 70.0)  # the same minute: the heap orders them by their tokens
+    while patrols.advance(INF):
+        pass
+    assert stretches(patrols.records()[0]) == [(0.0, 70.0), (0.0, 70.0)]
+
+
+def test_patrols_coming_on_duty_take_a_mission_and_the_work_behind_it_at_once() -> None:
+    seen: list[float] = []
+    on = (0, *(2,) * 167)  # none in hour 0, two from 01:00
+    mission = Mission(10.0, 0, 2, holding(100.0, seen))  # type: ignore[arg-type]
+    patrols = Patrols((district(on),), (work((20.0, 2, 30.0)),), 10_000.0)
+    patrols.request(mission)
+    assert patrols.advance(INF)  # stopped at 60, the mission given a patrol
+    assert patrols.now == 60.0 and seen == [60.0]
+    assert not patrols.advance(INF)  # the rest of 60's dispatch, then to the end
+    assert patrols.records()[0].first_start.tolist() == [60.0]
+
+
+def test_other_work_alone_never_stops_the_patrols_early() -> None:
+    patrols = Patrols((district(1),), (work((0.0, 2, 50.0), (10.0, 2, 5.0)),), 1000.0)
+    assert patrols.advance(INF) is False  # queued work taken at 50, no mission among it
+    assert patrols.records()[0].first_start.tolist() == [0.0, 50.0]
+
+
+def test_work_taken_off_a_patrol_does_not_finish_at_its_old_end() -> None:
+    # token 0: P2 on one patrol; token 1: P3 on the other, taken off at 10 by a long P1; the
+    # P3's old end (51) passes while it waits, and it resumes only when the P2 ends at 100
+    r = run(district(2), work((0.0, 2, 100.0), (1.0, 3, 50.0), (10.0, 1, 200.0)))
+    assert stretches(r) == [(0.0, 100.0), (1.0, 10.0), (10.0, 210.0), (100.0, 141.0)]
