@@ -220,7 +220,10 @@ def districts(scenario: Scenario) -> tuple[str, ...]:
     return tuple(build_world(scenario).district_names)
 
 
-FROM_THE_PATROLS = tuple(k for k in PATROL_KPIS if k != "mission_patrol_hours")
+FROM_THE_PATROLS = (
+    *(k for k in PATROL_KPIS if k != "mission_patrol_hours"),
+    *(f"patrol_utilisation_h{hour:02d}" for hour in range(24)),
+)
 """The patrols' KPIs read from what the patrols did, not from the call log: pinned by hand in
 test_patrols (``test_patrol_kpis_from_a_record_worked_by_hand``)."""
 

@@ -145,7 +145,7 @@ def test_local_and_dask_give_identical_values(cli, tmp_path: Path) -> None:
     assert r.code == 0, r.err
     assert f"on dask:{cluster.scheduler_address}" in r.err
     a, b = _kpis(local), _kpis(dask)
-    assert len(a) == 20 * (len(KPIS) + len(PATROL_KPIS))  # and the patrols' of Bergen's Vest
+    assert len(a) == 20 * (len(KPIS) + len(PATROL_KPIS) + 24)  # and Vest's patrols', by hour too
     pd.testing.assert_frame_equal(a, b)
     with Store.open(dask, read_only=True) as s:
         workers = s.con.execute("SELECT DISTINCT worker FROM replications").fetchall()
@@ -634,7 +634,7 @@ def test_a_killed_worker_stops_the_sweep_in_one_line(tmp_path: Path) -> None:
 
     with Store.open(store, read_only=True) as s:  # readable, and as the message says
         keys = s.con.execute("SELECT hash, seed, replication FROM replications").fetchall()
-        assert s.counts()["kpis"] == (len(KPIS) + len(PATROL_KPIS)) * len(keys)  # and Vest's
+        assert s.counts()["kpis"] == (len(KPIS) + len(PATROL_KPIS) + 24) * len(keys)  # and Vest's
         assert s.runs()["status"].tolist() == ["failed"]
     assert 6 <= len(keys) == stored < total
     expected = set(load_sweep(sweep).work_items())
