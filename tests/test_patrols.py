@@ -599,3 +599,18 @@ def test_work_taken_off_a_patrol_does_not_finish_at_its_old_end() -> None:
     # P3's old end (51) passes while it waits, and it resumes only when the P2 ends at 100
     r = run(district(2), work((0.0, 2, 100.0), (1.0, 3, 50.0), (10.0, 1, 200.0)))
     assert stretches(r) == [(0.0, 100.0), (1.0, 10.0), (10.0, 210.0), (100.0, 141.0)]
+
+
+def test_a_run_with_patrols_is_budgeted_at_its_own_time_a_call() -> None:
+    from planner.sim.budget import (
+        PATROL_SECONDS_PER_CALL,
+        SECONDS_PER_CALL,
+        SECONDS_PER_REPLICATION,
+        estimate_run,
+        seconds_per_call_of,
+    )
+
+    assert seconds_per_call_of(scenario_from_dict(_abstract("patrols"))) == PATROL_SECONDS_PER_CALL
+    assert seconds_per_call_of(scenario_from_dict(_abstract("erlang"))) == SECONDS_PER_CALL
+    run = estimate_run(18_000, 10_000, 2, seconds_per_call=PATROL_SECONDS_PER_CALL)
+    assert run.seconds == pytest.approx((18_000 * 55e-6 + SECONDS_PER_REPLICATION) * 20_000)

@@ -186,13 +186,15 @@ def workers_for(
         estimate_run,
         expected_calls,
         format_bytes,
+        seconds_per_call_of,
         workers_that_fit,
     )
 
     if workers is None:
         return auto_workers(scenario, replications, simulations)
     calls = expected_calls(scenario)
-    run = estimate_run(calls, replications or scenario.run.replications, simulations)
+    reps = replications or scenario.run.replications
+    run = estimate_run(calls, reps, simulations, seconds_per_call=seconds_per_call_of(scenario))
     free = available_memory()
     fit = workers_that_fit(calls, run, free, workers)
     if fit < workers and not force and free is not None:

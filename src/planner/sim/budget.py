@@ -36,6 +36,10 @@ KEPT_BYTES_PER_CALL = 600.0
 by 583 to 605 bytes a call from 5 to 40 replications (about 10 MB a replication of Oslo)."""
 SECONDS_PER_CALL = 25e-6
 """Simulation time a call: 0.44 to 0.65 s a replication of 17,600 calls, 3.3 s for 175,000."""
+PATROL_SECONDS_PER_CALL = 55e-6
+"""The same with the police districts' patrols simulated (``police.model = "patrols"``): 0.93 s a
+replication-year of the default scenario's 18,000 calls and its districts' 240,000 other
+assignments (benchmarks/bench_patrols.py), 52 to 55 µs a call."""
 SECONDS_PER_REPLICATION = 0.05
 """Time a replication takes whatever its calls (KPIs, utilisation hour by hour, the world's
 streams): 1,000 replications of 30 days (1,450 calls) and their baseline took 172 s."""
@@ -43,8 +47,8 @@ streams): 1,000 replications of 30 days (1,450 calls) and their baseline took 17
 TIME_LIMIT_SECONDS = 8 * 3600.0
 """Longer than a working day (or a night) is not asked for by accident: such a run is refused
 unless forced, and is better spread over workers by `planner sweep`. The default scenario with
-its baseline takes about 1 s a replication, so 10,000 replications (2.7 h) run unasked and
-100,000 (27 h) do not."""
+its baseline, the patrols simulated, takes about 2 s a replication, so 10,000 replications
+(5.8 h) run unasked and 100,000 (58 h) do not."""
 MEMORY_SHARE = 0.8
 """Share of the memory free now that a run may be estimated to use: the rest covers the
 estimate's error and whatever else the machine is doing."""
@@ -70,19 +74,29 @@ def expected_calls(scenario: Scenario, world: World | None = None) -> float:
 
 
 def estimate_run(
-    calls_per_replication: float, replications: int, simulations: int = 1, streamed: bool = True
+    calls_per_replication: float,
+    replications: int,
+    simulations: int = 1,
+    streamed: bool = True,
+    seconds_per_call: float = SECONDS_PER_CALL,
 ) -> RunNeeds:
     """Peak memory and time of ``simulations`` simulations of ``replications`` each, one after
     the other, on the same calls (`planner run` with a baseline: 2). ``streamed``: the call log
-    goes to disk (or nowhere); otherwise every simulation's log is kept until the end."""
+    goes to disk (or nowhere); otherwise every simulation's log is kept until the end.
+    ``seconds_per_call``: ``seconds_per_call_of`` the scenario."""
     calls = calls_per_replication
     peak = BASE_BYTES + calls * WORKING_BYTES_PER_CALL
     if streamed:
         peak += STREAM_BYTES
     else:
         peak += calls * replications * simulations * KEPT_BYTES_PER_CALL
-    seconds = (calls * SECONDS_PER_CALL + SECONDS_PER_REPLICATION) * replications * simulations
+    seconds = (calls * seconds_per_call + SECONDS_PER_REPLICATION) * replications * simulations
     return RunNeeds(replications, calls, peak, seconds)
+
+
+def seconds_per_call_of(scenario: Scenario) -> float:
+    """A replication's time a call: more when the police districts' patrols are simulated."""
+    return PATROL_SECONDS_PER_CALL if scenario.police.model == "patrols" else SECONDS_PER_CALL
 
 
 def available_memory(
@@ -183,7 +197,8 @@ def auto_workers(scenario: Scenario, replications: int | None = None, simulation
     from planner.processes import default_workers
 
     calls = expected_calls(scenario)
-    run = estimate_run(calls, replications or scenario.run.replications, simulations)
+    reps = replications or scenario.run.replications
+    run = estimate_run(calls, reps, simulations, seconds_per_call=seconds_per_call_of(scenario))
     if run.seconds <= WORTH_WORKERS_SECONDS:
         return 1
     return workers_that_fit(calls, run, available_memory(), default_workers())
@@ -199,7 +214,9 @@ def run_refusal(
     """``refusal`` for a scenario on this machine (the shell of the check: it reads the
     region's world and the free memory)."""
     calls = expected_calls(scenario)
-    estimate = estimate_run(calls, replications, simulations, streamed)
+    estimate = estimate_run(
+        calls, replications, simulations, streamed, seconds_per_call_of(scenario)
+    )
     return refusal(estimate, available_memory(), asked)
 
 
