@@ -614,3 +614,80 @@ def test_a_run_with_patrols_is_budgeted_at_its_own_time_a_call() -> None:
     assert seconds_per_call_of(scenario_from_dict(_abstract("erlang"))) == SECONDS_PER_CALL
     run = estimate_run(18_000, 10_000, 2, seconds_per_call=PATROL_SECONDS_PER_CALL)
     assert run.seconds == pytest.approx((18_000 * 55e-6 + SECONDS_PER_REPLICATION) * 20_000)
+
+
+def test_a_mission_may_free_its_patrol_the_minute_it_gets_it_but_not_before() -> None:
+    seen: list[float] = []
+    r = run(district(), work(), Mission(5.0, 0, 2, holding(0.0, seen)))  # type: ignore[arg-type]
+    assert seen == [5.0] and stretches(r) == [(5.0, 5.0)]
+    patrols = Patrols((district(),), (work(),), 100.0)
+    patrols.request(Mission(5.0, 0, 2, lambda minute: minute - 1.0))
+    with pytest.raises(
+        ValueError, match=r"a mission frees its patrol at 4.0, before it began at 5.0"
+    ):
+        patrols.advance(INF)
+
+
+def test_a_record_taken_mid_run_holds_the_mission_still_under_way() -> None:
+    seen: list[float] = []
+    patrols = Patrols((district(),), (work(),), 1000.0)
+    patrols.request(Mission(5.0, 0, 2, holding(50.0, seen)))  # type: ignore[arg-type]
+    assert patrols.advance(20.0)  # given its patrol at 5, free at 55
+    assert stretches(patrols.records()[0]) == [(5.0, 55.0)]
+
+
+def test_the_other_work_arrives_at_its_rate_with_its_shares_times_and_reach() -> None:
+    from planner.sim import run as simulation
+    from planner.sim.patrols import districts_of, police_work
+
+    data = _abstract("patrols")
+    data["police"] |= {
+        "patrols": {"abstract": 10},
+        "other_work_utilisation": 0.6,
+        "work_shares": {"p1": 0.1, "p2": 0.5, "p3": 0.4},
+        "mobilisation": fixed(5.0),
+    }
+    data["run"] = {"horizon_days": 365.0, "warmup_days": 0.0, "replications": 1, "seed": 2}
+    s = scenario_from_dict(data)
+    world = simulation.build_world(s)
+    (w,) = police_work(s, world, districts_of(s, world), np.random.default_rng(4))
+    horizon = 365.0 * 1440.0
+    rate = 0.6 * 10 / 60.0  # assignments a minute: the load over the mean assignment
+    expected = rate * horizon
+    assert abs(len(w) - expected) < 4 * math.sqrt(expected)
+    assert (np.diff(w.t) >= 0).all() and w.t.min() >= 0 and w.t.max() < horizon
+    for p, share in ((1, 0.1), (2, 0.5), (3, 0.4)):
+        got = float(np.mean(w.priority == p))
+        assert abs(got - share) < 4 * math.sqrt(share * (1 - share) / len(w)), p
+    assert abs(w.work.mean() - 60.0) < 4 * 60.0 / math.sqrt(len(w))  # exponential, mean 60
+    assert abs(w.work.std() - 60.0) < 0.05 * 60.0
+    np.testing.assert_allclose(w.reach, 5.0 + 10.0)  # mobilisation + the drive (abstract: 10)
+
+
+def test_a_district_named_gets_its_own_p1_target() -> None:
+    from planner.sim import run as simulation
+    from planner.sim.patrols import districts_of
+
+    data = _abstract("patrols", p1_target_by_district={"abstract": 30.0})
+    s = scenario_from_dict(data)
+    (d,) = districts_of(s, simulation.build_world(s))
+    assert d.target == 30.0 and s.police.p1_target_minutes == 15.0
+
+
+def test_each_mission_a_rota_gives_a_patrol_stops_the_patrols() -> None:
+    seen: list[float] = []
+    on = (0, *(2,) * 167)
+    patrols = Patrols((district(on),), (work(),), 10_000.0)
+    for t in (10.0, 20.0):
+        patrols.request(Mission(t, 0, 2, holding(100.0, seen)))  # type: ignore[arg-type]
+    assert patrols.advance(INF) and seen == [60.0]
+    assert patrols.advance(INF) and seen == [60.0, 60.0]  # the second, from the same dispatch
+    assert not patrols.advance(INF)
+    assert patrols.now == 160.0  # the last event's minute, not the end of time
+
+
+def test_a_finished_assignment_is_not_taken_off_a_patrol() -> None:
+    # token 0: P2 on one patrol till 1000; token 1: P3 on the other, done at 11; token 2: P2 on
+    # it from 20; the P1 at 30 finds both patrols on P2 work (p3 may be taken, p2 not): it waits
+    r = run(district(2), work((0.0, 2, 1000.0), (1.0, 3, 10.0), (20.0, 2, 1000.0), (30.0, 1, 5.0)))
+    assert r.first_start.tolist() == [0.0, 1.0, 20.0, 1000.0]
