@@ -246,12 +246,21 @@ def unit_call(*, unit: int, dispatch: float, queue: float | None = None) -> dict
     )
 
 
-def police_alone(start: float, *, reason: str, transport: str = "none") -> dict[str, Any]:
-    """A patrol alerted at ``start`` handles the call alone (it never waits for a patrol)."""
-    on = start + POLICE_MOB + T * POLICE_FACTOR
+def police_alone(
+    start: float,
+    *,
+    reason: str,
+    transport: str = "none",
+    assigned: float | None = None,
+    handover_police: float = HANDOVER_POLICE,
+) -> dict[str, Any]:
+    """A patrol alerted at ``start`` and assigned at ``assigned`` (default: at once, it never
+    waits for a patrol) handles the call alone, waiting ``handover_police`` at the facility."""
+    assigned = start if assigned is None else assigned
+    on = assigned + POLICE_MOB + T * POLICE_FACTOR
     end = on + POLICE_ALONE
     if transport == "police_car":
-        handover = end + T + HANDOVER_POLICE
+        handover = end + T + handover_police
         released = handover
     else:
         handover = NAN
@@ -264,7 +273,7 @@ def police_alone(start: float, *, reason: str, transport: str = "none") -> dict[
         police_on=on,
         scene_end=end,
         handover_end=handover,
-        patrol_minutes=released - start,
+        patrol_minutes=released - assigned,
         police_alerted=start,
         police_involved=True,
     )
@@ -577,22 +586,7 @@ def test_patrol_minutes_count_from_the_patrol_assigned_not_from_the_alert(
     alerted = row["t_arrival"] + HANDLING
     wait = -math.log(seen["u"][1]) * 60.0 / (1.0 - 0.5)
     assert wait > 0
-    assigned = alerted + wait
-    on = assigned + POLICE_MOB + T * POLICE_FACTOR
-    end = on + POLICE_ALONE
-    handover = end + T + HANDOVER_POLICE
-    want = expected(
-        reason="baseline",
-        mode="police_car",
-        dispatch=alerted,
-        first=on,
-        police_on=on,
-        scene_end=end,
-        handover_end=handover,
-        patrol_minutes=handover - assigned,
-        police_alerted=alerted,
-        police_involved=True,
-    )
+    want = police_alone(alerted, reason="baseline", transport="police_car", assigned=alerted + wait)
     check(row, want)
 
 

@@ -26,8 +26,8 @@ from test_engine_paths import (
     _log,
     channel,
     check,
-    expected,
     fixed,
+    police_alone,
     situation,
 )
 
@@ -251,20 +251,13 @@ def test_a_patrol_held_through_guarding_keeps_the_next_call_waiting() -> None:
     first, second = log.iloc[0], log.iloc[1]
 
     def alone(alerted: float, assigned: float) -> dict[str, Any]:
-        on = assigned + POLICE_MOB + T * POLICE_FACTOR
-        end = on + POLICE_ALONE
-        handover = end + T + GUARDING  # the patrol guards the patient at the facility
-        return expected(
+        # the patrol guards the patient at the facility
+        return police_alone(
+            alerted,
             reason="baseline",
-            mode="police_car",
-            dispatch=alerted,
-            first=on,
-            police_on=on,
-            scene_end=end,
-            handover_end=handover,
-            patrol_minutes=handover - assigned,
-            police_alerted=alerted,
-            police_involved=True,
+            transport="police_car",
+            assigned=assigned,
+            handover_police=GUARDING,
         )
 
     a1 = first["t_arrival"] + HANDLING

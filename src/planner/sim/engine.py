@@ -306,6 +306,19 @@ def police_response(
     return PoliceResponse(start, assigned, on_scene, end, mode, handover_end, released)
 
 
+def _back_at_base(
+    drives: Drives, cell: int, base: int, scene_end: float, handover_end: float
+) -> float:
+    """The minute a unit is back at ``base``: from its cell's receiving facility after its own
+    handover ending at ``handover_end``, or from the scene (``handover_end`` NaN: it drove no
+    patient)."""
+    if handover_end == handover_end:
+        facility = drives.cell_facility[cell]
+        profile = drives.profile(handover_end)
+        return handover_end + drives.facility_to_base[profile][facility][base]
+    return scene_end + drives.cell_to_base[drives.profile(scene_end)][cell][base]
+
+
 def police_alert(calls: CallSheet, i: int, unit_on_scene: float, triage_alert: float) -> float:
     """The minute police are alerted to call ``i``, met by a unit on scene at ``unit_on_scene``:
     at ``triage_alert`` if triage flagged it, when the crew finds it needs them if not, and
@@ -349,12 +362,7 @@ def unit_response(
             else:
                 mode = TransportMode.CO_RESPONSE_CAR
                 handover_end = end + drive + calls.handover_ambulance[i]
-        if mode is TransportMode.CO_RESPONSE_CAR:
-            facility = drives.cell_facility[cell]
-            profile = drives.profile(handover_end)
-            free = handover_end + drives.facility_to_base[profile][facility][base]
-        else:
-            free = end + drives.cell_to_base[drives.profile(end)][cell][base]
+        free = _back_at_base(drives, cell, base, end, handover_end)
         return UnitResponse(
             dispatched, unit_on_scene, NAN, NAN, unit_on_scene, NAN, end, mode,
             handover_end, free, True, False,
@@ -379,11 +387,9 @@ def unit_response(
         else:
             mode = TransportMode.PSYCH_AMBULANCE
             handover_end = end + drive + calls.handover_ambulance[i]
-    if mode is TransportMode.PSYCH_AMBULANCE:
-        facility = drives.cell_facility[cell]
-        free = handover_end + drives.facility_to_base[drives.profile(handover_end)][facility][base]
-    else:
-        free = end + drives.cell_to_base[drives.profile(end)][cell][base]
+    free = _back_at_base(
+        drives, cell, base, end, handover_end if mode is TransportMode.PSYCH_AMBULANCE else NAN
+    )
     return UnitResponse(
         dispatched,
         unit_on_scene,

@@ -342,8 +342,14 @@ def patrol_kpis(
         )
         out[f"p1_waited.{name}"] = _mean_of(waited, p1 & taken)
         out[f"p2_waited.{name}"] = _mean_of(waited, p2 & taken)
-        out[f"patrol_utilisation.{name}"] = _patrol_busy_share(r, period)
-        for hour, share in enumerate(patrol_busy_by_hour(r, period)):
+        used, on = _patrol_minutes_by_hour(r, period)
+        # busy over on-duty patrol-minutes (a patrol finishing work after its rota counts busy)
+        out[f"patrol_utilisation.{name}"] = (
+            float(used.sum() / on.sum()) if on.sum() > 0 else math.nan
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            by_hour = np.where(on > 0, used / on, np.nan)
+        for hour, share in enumerate(by_hour.tolist()):
             out[f"patrol_utilisation_h{hour:02d}.{name}"] = share
         mine = counted_log["district"] == name
         minutes = float(counted_log.loc[mine, "patrol_minutes"].sum())
@@ -360,22 +366,9 @@ def _mean_of(flags: np.ndarray, among: np.ndarray) -> float:
     return float(flags[among].sum() / n) if n else math.nan
 
 
-def _patrol_busy_share(r: PatrolRecord, period: Period) -> float:
-    """Busy patrol-minutes over on-duty patrol-minutes, both from the warm-up's end to the
-    horizon (a patrol finishing work after its rota ends counts its minutes as busy)."""
-    a, b = period.warmup, period.horizon
-    busy = float(np.sum(np.clip(r.busy_end, a, b) - np.clip(r.busy_start, a, b)))
-    first, last = int(a // 60), math.ceil(b / 60)
-    edges = np.clip(np.arange(first, last + 1) * 60.0, a, b)
-    duty = np.asarray(r.district.on_duty, dtype=float)[np.arange(first, last) % HOURS_PER_WEEK]
-    on = float(np.sum(np.diff(edges) * duty))
-    return busy / on if on > 0 else math.nan
-
-
-def patrol_busy_by_hour(r: PatrolRecord, period: Period) -> np.ndarray:
-    """The patrols' busy share of their time on duty in each hour of the day (00-01 first),
-    from the warm-up's end to the horizon: busy patrol-minutes over on-duty patrol-minutes, each
-    summed over the days (NaN in an hour with no patrol on duty)."""
+def _patrol_minutes_by_hour(r: PatrolRecord, period: Period) -> tuple[np.ndarray, np.ndarray]:
+    """(busy, on-duty) patrol-minutes of a district in each hour of the day (00-01 first), each
+    summed over the days from the warm-up's end to the horizon."""
     a, b = period.warmup, period.horizon
     first, last = int(a // 60), math.ceil(b / 60)
     edges = np.clip(np.arange(first, last + 1) * 60.0, a, b)
@@ -390,10 +383,7 @@ def patrol_busy_by_hour(r: PatrolRecord, period: Period) -> np.ndarray:
     t, busy = times[order], np.cumsum(steps[order])
     minutes = busy[:-1] * np.diff(t)  # busy patrol-minutes of each piece
     hour = (np.minimum(t[:-1], b - 1e-9) // 60).astype(int) % 24
-    used = np.bincount(hour, weights=minutes, minlength=24)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: np.ndarray = np.where(on > 0, used / on, np.nan)
-    return out
+    return np.bincount(hour, weights=minutes, minlength=24), on
 
 
 def kpi_label(key: str) -> tuple[str, str]:
