@@ -45,6 +45,7 @@ from planner.sim.run import run_replication
 NAN = math.nan
 T = 24.0  # every drive, minutes
 POLICE_FACTOR = 0.5  # a patrol drives to the scene in T * POLICE_FACTOR
+BACK = T  # and back to its station, from the scene or the facility, in T (normal driving)
 HANDLING = 3.0
 PASS_ON = 7.0
 UNIT_MOB = 2.0
@@ -261,10 +262,10 @@ def police_alone(
     end = on + POLICE_ALONE
     if transport == "police_car":
         handover = end + T + handover_police
-        released = handover
+        released = handover + BACK
     else:
         handover = NAN
-        released = end
+        released = end + BACK
     return expected(
         reason=reason,
         mode=transport,
@@ -381,7 +382,7 @@ def test_flagged_and_needed_police_come_first_and_stay_to_the_end() -> None:
         scene_end=end,
         unit_free=free,
         unit_minutes=free - dispatched,
-        patrol_minutes=end - alerted,
+        patrol_minutes=end + BACK - alerted,
         police_alerted=alerted,
         police_involved=True,
     )
@@ -416,7 +417,7 @@ def test_flagged_but_not_needed_police_check_and_leave_when_the_unit_is_first() 
         scene_end=end,
         unit_free=free,
         unit_minutes=free - dispatched,
-        patrol_minutes=police_on + BACKUP_CHECK - alerted,
+        patrol_minutes=police_on + BACKUP_CHECK + travel - alerted,  # and back, in travel
         police_alerted=alerted,
         police_involved=True,
     )
@@ -444,7 +445,7 @@ def test_flagged_but_not_needed_police_first_wait_for_the_unit() -> None:
         scene_end=end,
         unit_free=free,
         unit_minutes=free - dispatched,
-        patrol_minutes=max(police_on, unit_on) + BACKUP_CHECK - alerted,
+        patrol_minutes=max(police_on, unit_on) + BACKUP_CHECK + BACK - alerted,
         police_alerted=alerted,
         police_involved=True,
     )
@@ -484,7 +485,7 @@ def test_backup_is_called_when_the_unit_finds_police_are_needed(
         scene_end=end,
         unit_free=free,
         unit_minutes=free - dispatched,
-        patrol_minutes=end - alerted,
+        patrol_minutes=end + travel - alerted,  # and back to the station, in travel
         police_alerted=alerted,
         police_involved=True,
         backup=True,
@@ -517,7 +518,7 @@ def test_forced_transport_goes_in_the_police_car_and_the_unit_drives_home() -> N
         handover_end=handover,
         unit_free=free,
         unit_minutes=free - dispatched,
-        patrol_minutes=handover - alerted,
+        patrol_minutes=handover + BACK - alerted,
         police_alerted=alerted,
         police_involved=True,
     )

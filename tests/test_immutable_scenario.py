@@ -68,13 +68,14 @@ def test_the_content_hash_is_what_it_was_before_scenarios_were_frozen(oslo: Scen
     # computed by the code before this change: stored results keep their names. Moved on
     # purpose when scenarios gained [callers] (frequent callers), and again when they gained the
     # police patrols and the ways to respond (issue 16: police.model and its fields, co-response,
-    # civil police, the pass-on by hour, guarding by facility): a run of the model before either
-    # is not a run of this scenario
+    # civil police, the pass-on by hour, guarding by facility), and when the police's time on
+    # scene was scaled down for their drive back to the station: a run of the model before
+    # either is not a run of this scenario
     assert oslo.content_hash() == (
-        "7fc5e8b2d3d87eced407889afe33c38d3cdd4179e693e201c97366e9ccac1635"
+        "adbda8f9fd2c594e67217808484e36fa6fbf89ea8f80b419a88b5e2954c0a304"
     )
     assert baseline_of(oslo).content_hash() == (
-        "efd1b5be48cb7566c2e23a41566e3825c3b74ad202a8978f707006aafbef8a68"
+        "d1041e0d8fe0cc13d3b62c99a87fa4f39e4e48b278bb6e3d770f638c7ea59a77"
     )
 
 

@@ -40,7 +40,9 @@ from planner.sim.patrols import (
     PatrolRecord,
     Patrols,
     PoliceWork,
+    Stations,
     duty_by_hour,
+    split_duty,
 )
 from planner.sim.run import simulate
 from planner.sim.world import erlang_c
@@ -197,10 +199,12 @@ def test_patrol_kpis_from_a_record_worked_by_hand() -> None:
         t=np.array([0.0, 100.0, 200.0, 300.0, 400.0, 500.0]),
         priority=np.array([1, 1, 1, 2, 2, 1]),
         work=np.zeros(6),
-        reach=np.array([10.0, 12.0, 8.0, 5.0, 5.0, 9.0]),
+        mobilisation=np.zeros(6),
     )
     first = np.array([0.0, 104.0, 200.0, 330.0, 400.0, np.nan])  # the last never taken
-    record = PatrolRecord(d, w, first, np.array([60.0, 90.0]), np.array([180.0, 150.0]))
+    reach = np.array([10.0, 12.0, 8.0, 5.0, 5.0, np.nan])
+    busy = np.array([60.0, 90.0]), np.array([180.0, 150.0])
+    record = PatrolRecord(d, w, first, *busy, reach)
     log = pd.DataFrame(
         {
             "t_arrival": [50.0, 70.0, 90.0],
@@ -402,7 +406,8 @@ def test_a_crew_sent_with_police_it_does_not_need_is_free_before_a_late_patrol()
     assert cols["t_unit_free"][0] == pytest.approx(unit_on + ON_SCENE + T)  # not held back
     police_on = 10_000.0 + POLICE_MOB + T * POLICE_FACTOR
     assert cols["t_police_on_scene"][0] == pytest.approx(police_on)
-    assert cols["patrol_minutes"][0] == pytest.approx(police_on + BACKUP_CHECK - 10_000.0)
+    back = police_on + BACKUP_CHECK + T  # checks, leaves, and drives back to its station
+    assert cols["patrol_minutes"][0] == pytest.approx(back - 10_000.0)
 
 
 # --- three ways to respond, on the same calls -----------------------------------------------
@@ -654,7 +659,15 @@ def test_the_other_work_arrives_at_its_rate_with_its_shares_times_and_reach() ->
         assert abs(got - share) < 4 * math.sqrt(share * (1 - share) / len(w)), p
     assert abs(w.work.mean() - 60.0) < 4 * 60.0 / math.sqrt(len(w))  # exponential, mean 60
     assert abs(w.work.std() - 60.0) < 0.05 * 60.0
-    np.testing.assert_allclose(w.reach, 5.0 + 10.0)  # mobilisation + the drive (abstract: 10)
+    np.testing.assert_allclose(w.mobilisation, 5.0)
+    patrols = Patrols(districts_of(s, world), (w,), horizon, Stations.of(world))
+    patrols.advance(INF)
+    (record,) = patrols.records()
+    taken = ~np.isnan(record.first_start)
+    assert taken.mean() > 0.99
+    # mobilisation + the drive from the one station (abstract: 10 x 1.0); NaN if never taken
+    np.testing.assert_allclose(record.reach[taken], 5.0 + 10.0)
+    assert np.isnan(record.reach[~taken]).all()
 
 
 def test_a_district_named_gets_its_own_p1_target() -> None:
@@ -684,3 +697,67 @@ def test_a_finished_assignment_is_not_taken_off_a_patrol() -> None:
     # it from 20; the P1 at 30 finds both patrols on P2 work (p3 may be taken, p2 not): it waits
     r = run(district(2), work((0.0, 2, 1000.0), (1.0, 3, 10.0), (20.0, 2, 1000.0), (30.0, 1, 5.0)))
     assert r.first_start.tolist() == [0.0, 1.0, 20.0, 1000.0]
+
+
+# --- each patrol with its station ---------------------------------------------------------
+
+
+def test_a_rota_is_shared_among_stations_by_largest_remainder() -> None:
+    # 5 patrols at shares 0.5/0.3/0.2: quotas 2.5, 1.5, 1.0, whole 2 + 1 + 1, the one left to
+    # the first of the tied remainders; 3 patrols: 1.5, 0.9, 0.6, whole 1, then 0.9 and 0.6
+    assert split_duty((5, 3, 0), (0.5, 0.3, 0.2)) == ((3, 1, 0), (1, 1, 0), (1, 1, 0))
+    assert split_duty((2,), (0.0, 0.0)) == ((1,), (1,))  # no people: shared equally
+
+
+def two_stations(*rows: tuple[float, int, float, int]) -> tuple[Patrols, PoliceWork]:
+    """One district, a patrol at each of two stations; cell 0 is 5 min from station 0 and 30
+    from station 1, cell 1 20 from station 0 and 4 from station 1 (every hour off-peak)."""
+    t, p, w, c = (np.array(col) for col in zip(*rows, strict=True))
+    work_ = PoliceWork(t.astype(float), p.astype(int), w.astype(float), np.full(len(t), 2.0), c)
+    d = District("d", (2,) * 168, 15.0, 4, (0, 1), ((1,) * 168, (1,) * 168))
+    drive = np.array([[[5.0, 20.0], [30.0, 4.0]]] * 2)  # [profile, station, cell]
+    stations = Stations([[0, 1], [1, 0]], drive, np.zeros(168, dtype=int), np.zeros(2, int))
+    return Patrols((d,), (work_,), 10_000.0, stations), work_
+
+
+def test_a_patrol_comes_from_the_nearest_station_with_one_free() -> None:
+    patrols, _ = two_stations((0.0, 2, 100.0, 0), (10.0, 2, 50.0, 0), (20.0, 2, 10.0, 1))
+    seen: list[float] = []
+    mission = Mission(30.0, 0, 2, holding(40.0, seen), cell=1)  # type: ignore[arg-type]
+    patrols.request(mission)
+    while patrols.advance(INF):
+        pass
+    (r,) = patrols.records()
+    # 0: station 0's patrol (reach 2 + 5); 10: station 0 busy, station 1's (2 + 30); 20 waits
+    # for the first free, station 1's at 60 (2 + 4); the mission at 30 waits behind it and
+    # gets the next free, station 1's again at 70 (station 0's is busy till 100)
+    assert r.first_start.tolist() == [0.0, 10.0, 60.0]
+    assert r.reach.tolist() == [7.0, 32.0, 6.0]
+    assert seen == [70.0] and mission.station == 1
+    assert stretches(r) == [(0.0, 100.0), (10.0, 60.0), (60.0, 70.0), (70.0, 110.0)]
+
+
+def test_the_world_sends_patrols_from_its_own_district_and_shares_them_by_people() -> None:
+    from planner.sim import run as simulation
+
+    world = simulation.build_world(scenario_from_dict({}))
+    order = world.station_order
+    for cell, d in enumerate(world.cell_district.tolist()):
+        assert all(world.station_district[s] == d for s in order[cell])
+        for p in (0, 1):  # the drive of the erlang model is the nearest station's
+            near = world.nearest_station[p, cell]
+            assert world.station_district[near] == d
+            assert world.police_to_cell[p, cell] == world.station_to_cell[p, near, cell]
+            assert (
+                world.police_to_cell[p, cell] == world.station_to_cell[p, order[cell], cell].min()
+            )
+    for d in range(len(world.district_names)):
+        shares = world.station_shares(d)
+        assert set(shares) == set(np.flatnonzero(world.station_district == d).tolist())
+        assert sum(shares.values()) == pytest.approx(1.0)
+        # each station's share: the people of the cells it is the nearest of, over the district's
+        cells = np.flatnonzero(world.cell_district == d)
+        first = np.array([order[c][0] for c in cells])
+        people = world.cell_population[cells]
+        for s, share in shares.items():
+            assert share == pytest.approx(people[first == s].sum() / people.sum())

@@ -164,16 +164,19 @@ def test_the_logs_names_are_the_names_of_their_codes_as_text() -> None:
     # the names built independently, one Python string per call, as numpy indexes them
     import numpy as np
 
-    from planner.sim.demand import cell_weights, generate_calls
+    from planner.sim.demand import cell_weights, generate_calls, streams
     from planner.sim.engine import Engine
     from planner.sim.events import REASONS, TRANSPORT_MODES
+    from planner.sim.patrols import districts_of, police_work
     from planner.sim.run import run_replication
     from planner.sim.world import build_world
 
     s = load_scenario(ROOT / "simulations" / "oslo_akershus.toml")
     world = build_world(s)
     calls = generate_calls(s, cell_weights(s, world.cell_population, world.cell_zone), 2)
-    cols = Engine(s, world, calls).run().columns()
+    districts = districts_of(s, world)
+    work = police_work(s, world, districts, streams(s.run.seed, 2)["police_work"])
+    cols = Engine(s, world, calls, work).run().columns()
     log = run_replication(s, 2, world)[0]
     expected = {
         "zone": world.cell_zone[calls.cell],

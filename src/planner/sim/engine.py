@@ -7,9 +7,12 @@ pure function of the call, the unit and the roads (``unit_response``, ``police_r
 the engine only decides who goes when, holds the unit for the time the story says, and keeps
 the calls that wait (``WaitingCalls``).
 
-Police are not simulated as individual patrols: their availability for a psychiatric call comes
-from an M/M/c model of their other work (see ``world.PoliceDistrict``), psychiatric calls being a
-small share of police work.
+Police come from a station of the call's district and are free once back there. With
+``police.model = "erlang"`` a patrol's availability for a psychiatric call comes from an M/M/c
+model of their other work (see ``world.PoliceDistrict``), psychiatric calls being a small share
+of police work, and it comes from the district's nearest station; with ``"patrols"`` each
+station's patrols are a resource the calls and the district's other work compete for
+(``patrols.Patrols``), and a patrol comes from the nearest station with one free.
 """
 
 from __future__ import annotations
@@ -31,10 +34,20 @@ from planner.calendar import HOURS_PER_WEEK, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from planner.scenario.model import Scenario
 from planner.sim.demand import CallStream
 from planner.sim.events import MODE_CODE, REASON_CODE, Reason, TransportMode
-from planner.sim.patrols import Mission, PatrolRecord, Patrols, PoliceWork, districts_of
+from planner.sim.patrols import (
+    Mission,
+    PatrolRecord,
+    Patrols,
+    PoliceWork,
+    Stations,
+    districts_of,
+)
 from planner.sim.world import Drives, World, police_waits
 
 URGENCY_RANK = {"acute": 0, "urgent": 1, "planned": 2}
+Story = Callable[[float, int], float]
+"""A call's story once a patrol is given to it: told the minute and the patrol's station, it
+logs the call and returns the minute the patrol is free again."""
 NAN = math.nan
 
 
@@ -225,7 +238,7 @@ class EventLog:
             cols["unit_minutes"][at] = u["free"] - u["dispatched"]
             assigned = u["police_assigned"]
             cols["patrol_minutes"][at] = np.where(
-                np.isnan(assigned), 0.0, u["police_leave"] - assigned
+                np.isnan(assigned), 0.0, u["police_free"] - assigned
             )
             cols["police_involved"][at] = u["police_involved"]
             cols["backup"][at] = u["backup"]
@@ -269,6 +282,7 @@ class UnitResponse(NamedTuple):
     police_assigned: float
     police_on_scene: float
     police_leave: float
+    police_free: float  # the patrol is back at its station
     scene_end: float
     mode: TransportMode
     handover_end: float
@@ -277,20 +291,29 @@ class UnitResponse(NamedTuple):
     backup: bool  # police came because the crew found they were needed
 
 
-def police_on_scene(calls: CallSheet, drives: Drives, i: int, cell: int, assigned: float) -> float:
-    """The minute a patrol assigned to call ``i`` (in ``cell``) at ``assigned`` is on scene."""
-    drive = drives.police_to_cell[drives.profile(assigned)][cell]
+def police_on_scene(
+    calls: CallSheet, drives: Drives, i: int, cell: int, assigned: float, station: int
+) -> float:
+    """The minute a patrol of ``station`` assigned to call ``i`` (in ``cell``) at ``assigned``
+    is on scene."""
+    drive = drives.station_to_cell[drives.profile(assigned)][station][cell]
     return assigned + calls.police_mobilisation[i] + drive
 
 
 def police_response(
-    calls: CallSheet, drives: Drives, i: int, cell: int, start: float, assigned: float
+    calls: CallSheet,
+    drives: Drives,
+    i: int,
+    cell: int,
+    start: float,
+    assigned: float,
+    station: int,
 ) -> PoliceResponse:
-    """Police alone, alerted at ``start``, a patrol assigned at ``assigned``: they come, stay,
-    and drive the patient in their car unless the patient needs an ordinary ambulance or goes
-    by one today; then the patrol waits with the patient at the facility (the handover, or
-    guarding) until it is free."""
-    on_scene = police_on_scene(calls, drives, i, cell, assigned)
+    """Police alone, alerted at ``start``, a patrol of ``station`` assigned at ``assigned``:
+    they come, stay, and drive the patient in their car unless the patient needs an ordinary
+    ambulance or goes by one today; then the patrol waits with the patient at the facility
+    (the handover, or guarding), and is free once it has driven back to its station."""
+    on_scene = police_on_scene(calls, drives, i, cell, assigned, station)
     end = on_scene + calls.police_alone[i]
     mode = TransportMode.NONE
     handover_end = NAN
@@ -302,21 +325,46 @@ def police_response(
             handover_end = (
                 end + drives.cell_to_facility[drives.profile(end)][cell] + calls.handover_police[i]
             )
-    released = handover_end if mode is TransportMode.POLICE_CAR else end
+    released = _back_at_station(drives, cell, station, end, handover_end)
     return PoliceResponse(start, assigned, on_scene, end, mode, handover_end, released)
+
+
+def _back(
+    drives: Drives,
+    from_facility: list[list[list[float]]],
+    from_cell: list[list[list[float]]],
+    cell: int,
+    to: int,
+    left: float,
+    handover_end: float,
+) -> float:
+    """The minute a responder is back at ``to`` (``from_facility[profile][facility][to]``,
+    ``from_cell[profile][cell][to]``): from its cell's receiving facility after its handover
+    there ending at ``handover_end``, or from the scene it left at ``left`` (``handover_end``
+    NaN: it drove no patient)."""
+    if handover_end == handover_end:
+        facility = drives.cell_facility[cell]
+        return handover_end + from_facility[drives.profile(handover_end)][facility][to]
+    return left + from_cell[drives.profile(left)][cell][to]
 
 
 def _back_at_base(
     drives: Drives, cell: int, base: int, scene_end: float, handover_end: float
 ) -> float:
-    """The minute a unit is back at ``base``: from its cell's receiving facility after its own
-    handover ending at ``handover_end``, or from the scene (``handover_end`` NaN: it drove no
-    patient)."""
-    if handover_end == handover_end:
-        facility = drives.cell_facility[cell]
-        profile = drives.profile(handover_end)
-        return handover_end + drives.facility_to_base[profile][facility][base]
-    return scene_end + drives.cell_to_base[drives.profile(scene_end)][cell][base]
+    """The minute a unit is back at ``base`` (``_back``)."""
+    return _back(
+        drives, drives.facility_to_base, drives.cell_to_base, cell, base, scene_end, handover_end
+    )
+
+
+def _back_at_station(
+    drives: Drives, cell: int, station: int, left: float, handover_end: float
+) -> float:
+    """The minute a patrol is back at ``station``, free for other work (``_back``)."""
+    return _back(
+        drives, drives.facility_to_station, drives.cell_to_station, cell, station, left,
+        handover_end,
+    )  # fmt: skip
 
 
 def police_alert(calls: CallSheet, i: int, unit_on_scene: float, triage_alert: float) -> float:
@@ -338,20 +386,21 @@ def unit_response(
     eta: float,
     alerted: float,
     assigned: float,
+    station: int,
     co_response: bool = False,
 ) -> UnitResponse:
     """A unit from ``base`` sent at ``dispatched``, on scene ``eta`` minutes later; police
-    alerted at ``alerted`` (``police_alert``; NaN when they never come) and a patrol assigned
-    at ``assigned``. The crew stays until the scene is done (with police there if they are
-    needed), transports the patient itself unless an ordinary ambulance or a police car must,
-    and drives back to base.
+    alerted at ``alerted`` (``police_alert``; NaN when they never come) and a patrol of
+    ``station`` assigned at ``assigned``, free once back there. The crew stays until the scene
+    is done (with police there if they are needed), transports the patient itself unless an
+    ordinary ambulance or a police car must, and drives back to base.
 
     A ``co_response`` unit has a police officer in it: police are on scene with the crew on
     every call, no patrol is sent (the officer gains entry and restrains, as a street-triage
     officer does), and the unit drives every patient who needs no ordinary ambulance itself."""
     unit_on_scene = dispatched + eta
     end = unit_on_scene + calls.on_scene[i]
-    police_there = police_leave = NAN
+    police_there = police_leave = police_free = NAN
     needed, flagged = calls.police_needed[i], calls.flagged[i]
     if co_response:
         mode, handover_end = TransportMode.NONE, NAN
@@ -364,11 +413,11 @@ def unit_response(
                 handover_end = end + drive + calls.handover_ambulance[i]
         free = _back_at_base(drives, cell, base, end, handover_end)
         return UnitResponse(
-            dispatched, unit_on_scene, NAN, NAN, unit_on_scene, NAN, end, mode,
+            dispatched, unit_on_scene, NAN, NAN, unit_on_scene, NAN, NAN, end, mode,
             handover_end, free, True, False,
         )  # fmt: skip
     if flagged or needed:
-        police_there = police_on_scene(calls, drives, i, cell, assigned)
+        police_there = police_on_scene(calls, drives, i, cell, assigned, station)
         check = calls.backup_check[i]
         if needed:
             end = max(end, police_there + check)
@@ -390,6 +439,11 @@ def unit_response(
     free = _back_at_base(
         drives, cell, base, end, handover_end if mode is TransportMode.PSYCH_AMBULANCE else NAN
     )
+    if flagged or needed:
+        police_free = _back_at_station(
+            drives, cell, station, police_leave,
+            handover_end if mode is TransportMode.POLICE_CAR else NAN,
+        )  # fmt: skip
     return UnitResponse(
         dispatched,
         unit_on_scene,
@@ -397,6 +451,7 @@ def unit_response(
         assigned,
         police_there,
         police_leave,
+        police_free,
         end,
         mode,
         handover_end,
@@ -512,7 +567,7 @@ class Engine:
                 none = PoliceWork(np.zeros(0), np.zeros(0, dtype=int), np.zeros(0), np.zeros(0))
                 work = tuple(none for _ in districts)
             horizon = scenario.run.horizon_days * MINUTES_PER_DAY
-            self.patrols = Patrols(districts, work, horizon)
+            self.patrols = Patrols(districts, work, horizon, Stations.of(world))
             priority = scenario.police.mission_priority
             by_kind = np.array([priority[s.urgency] for s in sits])
             self.priority: list[int] = by_kind[calls.kind].tolist()
@@ -521,7 +576,7 @@ class Engine:
             # minute it was given a patrol, or the story waiting for that minute
             self._early: dict[int, Mission] = {}
             self._early_at: dict[int, float] = {}
-            self._story: dict[int, Callable[[float], float]] = {}
+            self._story: dict[int, Story] = {}
 
     # --- the story of a call -------------------------------------------------------------
     # SimPy runs what units do: a unit sent on a call is free again at a timeout, and a shift
@@ -556,6 +611,7 @@ class Engine:
                         self.district[i],
                         self.priority[i],
                         functools.partial(self._early_assigned, i),
+                        self.cell[i],
                     )
                     self.patrols.request(m)
             for i in order:
@@ -593,16 +649,28 @@ class Engine:
     def _early_assigned(self, i: int, minute: float) -> float:
         self._early_at[i] = minute
         story = self._story.pop(i, None)
-        return story(minute) if story is not None else math.inf
+        return story(minute, self._early[i].station) if story is not None else math.inf
 
-    def _with_patrol(self, i: int, story: Callable[[float], float]) -> None:
-        """Call ``i``'s story, told the minute its patrol sent at triage was given one (now, if
-        it has been; else when it is) and returning the minute the patrol is free."""
+    def _with_patrol(self, i: int, story: Story) -> None:
+        """Call ``i``'s story, told the minute its patrol sent at triage was given one and the
+        patrol's station (now, if it has been; else when it is) and returning the minute the
+        patrol is free."""
         assert self.patrols is not None
         if i in self._early_at:
-            self.patrols.release(self._early[i], story(self._early_at[i]))
+            mission = self._early[i]
+            self.patrols.release(mission, story(self._early_at[i], mission.station))
         else:
             self._story[i] = story
+
+    def _request(self, i: int, t: float, story: Story) -> None:
+        """Ask for a patrol for call ``i`` at minute ``t``, told ``story`` once it has one."""
+        assert self.patrols is not None
+
+        def assigned(minute: float) -> float:
+            return story(minute, mission.station)
+
+        mission = Mission(t, self.district[i], self.priority[i], assigned, self.cell[i])
+        self.patrols.request(mission)
 
     def patrol_records(self) -> tuple[PatrolRecord, ...]:
         """What each district's patrols did (``police.model = "patrols"``; after ``run``)."""
@@ -695,11 +763,14 @@ class Engine:
         self._busy(unit, True, now)
         eta = self._eta(unit, i, now)
         sheet, patrols = self.sheet, self.patrols
+        station = 0
         if self.co_response:  # the officer rides with the crew: no patrol
             alerted = assigned = NAN
         elif patrols is None:
             alerted = police_alert(sheet, i, now + eta, self.t_police[i])
             assigned = alerted + sheet.police_wait[i]  # NaN when police never come
+            if assigned < math.inf:  # not NaN (police never come) nor inf (no patrol)
+                station = self._nearest_station(i, assigned)
         else:
             alerted = police_alert(sheet, i, now + eta, self.t_police[i])
             if alerted == alerted:  # police come: the rest waits for a patrol
@@ -707,28 +778,35 @@ class Engine:
                 if not needed:  # sent along, not needed: the crew does not wait for them
                     # (its free minute the same whenever the patrol comes: say, now)
                     cell, base = self.cell[i], unit.base
-                    free = unit_response(sheet, self.drives, i, cell, base, now, eta, now, now).free
-                    self._at(now, now + (free - now), lambda: self._release(unit))
+                    near = self._nearest_station(i, now)
+                    r = unit_response(sheet, self.drives, i, cell, base, now, eta, now, now, near)
+                    self._at(now, now + (r.free - now), lambda: self._release(unit))
 
-                def assigned_to(minute: float) -> float:
-                    r = self._unit_story(i, unit, now, eta, alerted, minute)
+                def assigned_to(minute: float, station: int) -> float:
+                    r = self._unit_story(i, unit, now, eta, alerted, minute, station)
                     if needed:  # the crew waits for the patrol: free once the story says
                         self._at(self.env.now, r.free, lambda: self._release(unit))
-                    return r.police_leave
+                    return r.police_free
 
                 if i in self._early:  # flagged: the patrol sent at triage
                     self._with_patrol(i, assigned_to)
                 else:  # backup, asked for when the crew finds it needs police
-                    mission = Mission(alerted, self.district[i], self.priority[i], assigned_to)
-                    patrols.request(mission)
+                    self._request(i, alerted, assigned_to)
                 return
             assigned = NAN
-        r = self._unit_story(i, unit, now, eta, alerted, assigned)
+        r = self._unit_story(i, unit, now, eta, alerted, assigned, station)
         # free after its busy minutes, as the log has them (free - now)
         self._at(now, now + (r.free - now), lambda: self._release(unit))
 
     def _unit_story(
-        self, i: int, unit: Unit, now: float, eta: float, alerted: float, assigned: float
+        self,
+        i: int,
+        unit: Unit,
+        now: float,
+        eta: float,
+        alerted: float,
+        assigned: float,
+        station: int,
     ) -> UnitResponse:
         r = unit_response(
             self.sheet,
@@ -740,6 +818,7 @@ class Engine:
             eta,
             alerted,
             assigned,
+            station,
             self.co_response,
         )
         self.log.unit_response(i, unit.index, r)
@@ -755,18 +834,25 @@ class Engine:
             entry.call, max(entry.deadline, self.t_police[entry.call]), Reason.WAITED_TOO_LONG
         )
 
+    def _nearest_station(self, i: int, minute: float) -> int:
+        """The nearest police station of call ``i``'s district, in the traffic of ``minute``:
+        the one a patrol comes from and goes back to in the erlang model."""
+        return self.drives.nearest_station[self.drives.profile(minute)][self.cell[i]]
+
     def _police_alone(self, i: int, start: float, reason: Reason) -> None:
+        cell = self.cell[i]
         if self.patrols is None:
             assigned = start + self.sheet.police_wait[i]
-            r = police_response(self.sheet, self.drives, i, self.cell[i], start, assigned)
+            station = self._nearest_station(i, assigned) if assigned < math.inf else 0
+            r = police_response(self.sheet, self.drives, i, cell, start, assigned, station)
             self.log.police_alone(i, reason, r)
             return
 
         early = i in self._early
         alerted = self.t_police[i] if early else start
 
-        def assigned_to(minute: float) -> float:
-            r = police_response(self.sheet, self.drives, i, self.cell[i], alerted, minute)
+        def assigned_to(minute: float, station: int) -> float:
+            r = police_response(self.sheet, self.drives, i, cell, alerted, minute, station)
             if r.released < start:  # sent at triage, the patrol waited for a unit till now
                 r = r._replace(released=start)
             self.log.police_alone(i, reason, r)
@@ -775,7 +861,7 @@ class Engine:
         if early:
             self._with_patrol(i, assigned_to)
         else:
-            self.patrols.request(Mission(start, self.district[i], self.priority[i], assigned_to))
+            self._request(i, start, assigned_to)
 
     def _release(self, unit: Unit) -> None:
         now = self.env.now

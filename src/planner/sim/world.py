@@ -20,6 +20,7 @@ from planner.geo.travel import Places, TrafficRules, travel_model
 from planner.scenario.model import Scenario
 
 ABSTRACT_BASE = "base"
+ABSTRACT_STATION = "station"
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,12 @@ class World:
     cell_to_facility: np.ndarray  # [profile, cell] normal driving to its receiving facility
     facility_to_base: np.ndarray  # [profile, facility, base] normal driving back
     police_to_cell: np.ndarray  # [profile, cell] emergency, nearest station in its district
+    station_ids: tuple[str, ...]  # police stations, in order
+    station_district: np.ndarray  # index of each station's police district
+    station_to_cell: np.ndarray  # [profile, station, cell] emergency x police.travel_factor
+    cell_to_station: np.ndarray  # [profile, cell, station] normal driving back
+    facility_to_station: np.ndarray  # [profile, facility, station] normal driving back
+    nearest_station: np.ndarray  # [profile, cell]: the nearest station of the cell's district
 
     @cached_property
     def drives(self) -> Drives:
@@ -80,7 +87,39 @@ class World:
             self.cell_to_facility.tolist(),
             self.facility_to_base.tolist(),
             self.police_to_cell.tolist(),
+            self.station_to_cell.tolist(),
+            self.cell_to_station.tolist(),
+            self.facility_to_station.tolist(),
+            self.nearest_station.tolist(),
         )
+
+    @cached_property
+    def station_order(self) -> list[list[int]]:
+        """[cell]: the stations of the cell's police district, nearest first off-peak (every
+        station, for a district with none of its own; ties by index)."""
+        drive = self.station_to_cell[0]  # (station, cell)
+        out = []
+        for cell, d in enumerate(self.cell_district.tolist()):
+            own = np.flatnonzero(self.station_district == d)
+            own = own if own.size else np.arange(len(self.station_ids))
+            out.append(own[np.argsort(drive[own, cell], kind="stable")].tolist())
+        return out
+
+    def station_shares(self, district: int) -> dict[int, float]:
+        """A district's stations and the share of its people each is nearest to (off-peak),
+        the share of its patrols each keeps (an estimate: patrols spread as the people are).
+        A district with no people of its own shares them equally."""
+        order = self.station_order
+        cells = np.flatnonzero(self.cell_district == district)
+        own = np.flatnonzero(self.station_district == district).tolist()
+        people = dict.fromkeys(own, 0.0)
+        for cell in cells.tolist():
+            first = order[cell][0]
+            people[first] = people.get(first, 0.0) + float(self.cell_population[cell])
+        total = sum(people.values())
+        if not total:
+            return {s: 1.0 / len(people) for s in people} if people else {}
+        return {s: p / total for s, p in people.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +134,10 @@ class Drives:
     cell_to_facility: list[list[float]]  # [profile][cell]
     facility_to_base: list[list[list[float]]]  # [profile][facility][base]
     police_to_cell: list[list[float]]  # [profile][cell] emergency
+    station_to_cell: list[list[list[float]]]  # [profile][station][cell] emergency
+    cell_to_station: list[list[list[float]]]  # [profile][cell][station] normal
+    facility_to_station: list[list[list[float]]]  # [profile][facility][station] normal
+    nearest_station: list[list[int]]  # [profile][cell]
 
     def profile(self, minute: float) -> int:
         """The traffic profile (0 off-peak, 1 rush hour) at a minute of the run: the peak of the
@@ -167,6 +210,12 @@ def _abstract_world(
         cell_to_facility=const((2, 1), minutes),
         facility_to_base=const((2, 1, nb), minutes),
         police_to_cell=const((2, 1), minutes * police_travel_factor),
+        station_ids=(ABSTRACT_STATION,),
+        station_district=np.zeros(1, dtype=int),
+        station_to_cell=const((2, 1, 1), minutes * police_travel_factor),
+        cell_to_station=const((2, 1, 1), minutes),
+        facility_to_station=const((2, 1, 1), minutes),
+        nearest_station=np.zeros((2, 1), dtype=int),
     )
 
 
@@ -209,18 +258,26 @@ def _geodata_world(
     to_fac = stack(cell_places, receiving, "normal")
     district_names = tuple(region.police_districts)
     cell_district = cells["zone_code"].map(zones["police_district"]).map(district_names.index)
-    # police come from the nearest station of the cell's own district
+    # police come from the nearest station of the cell's own district (of any, if it has none)
     stations = region.facilities[region.facilities["kind"] == "police"]
-    from_station = stack(_places(stations), cell_places, "emergency")
-    station_district = stations["police_district"].to_numpy()
-    police = np.full((2, len(cells)), np.inf)
-    for d_idx, d in enumerate(district_names):
-        own = station_district == d
-        rows = cell_district.to_numpy() == d_idx
-        if own.any():
-            police[:, rows] = from_station[:, own][:, :, rows].min(axis=1)
-        else:
-            police[:, rows] = from_station[:, :, rows].min(axis=1)
+    station_places = _places(stations)
+    from_station = stack(station_places, cell_places, "emergency") * police_travel_factor
+    station_district = np.array(
+        [
+            district_names.index(d) if d in district_names else -1
+            for d in stations["police_district"]
+        ],
+        dtype=int,
+    )
+    home = cell_district.to_numpy()
+    masked = np.where(
+        (station_district[None, :, None] == home[None, None, :])
+        | ~(station_district[:, None] == home[None, :]).any(axis=0)[None, None, :],
+        from_station,
+        np.inf,
+    )
+    nearest = np.argmin(masked, axis=1)  # [profile, cell]: lowest index of ties
+    police = np.take_along_axis(from_station, nearest[:, None, :], axis=1)[:, 0, :]
     defaults = dict(
         zip(region.districts["police_district"], region.districts["patrols"], strict=True)
     )
@@ -241,7 +298,13 @@ def _geodata_world(
         cell_to_base=stack(cell_places, bases, "normal"),
         cell_to_facility=np.take_along_axis(to_fac, cell_facility[None, :, None], axis=2)[:, :, 0],
         facility_to_base=stack(receiving, bases, "normal"),
-        police_to_cell=police * police_travel_factor,
+        police_to_cell=police,
+        station_ids=tuple(stations["id"]),
+        station_district=station_district,
+        station_to_cell=from_station,
+        cell_to_station=stack(cell_places, station_places, "normal"),
+        facility_to_station=stack(receiving, station_places, "normal"),
+        nearest_station=nearest,
     )
 
 
