@@ -24,7 +24,7 @@ import numpy as np
 from planner import load_scenario
 from planner.scenario.loading import replaced
 from planner.sim.demand import streams
-from planner.sim.patrols import Patrols, districts_of, police_work
+from planner.sim.patrols import Patrols, Stations, districts_of, police_work
 from planner.sim.run import run_replication
 from planner.sim.world import build_world
 
@@ -67,7 +67,7 @@ def queue_against_ciw() -> None:
         work = police_work(s, world, districts, streams(s.run.seed, r)["police_work"])
         n = sum(len(w) for w in work)
         started = time.process_time()
-        patrols = Patrols(districts, work, horizon)
+        patrols = Patrols(districts, work, horizon, Stations.of(world))
         while patrols.advance(np.inf):
             pass
         ours.append(time.process_time() - started)
