@@ -296,11 +296,15 @@ def test_police_come_from_the_nearest_station_of_the_district(
     assert b.position(700) is None and b.position(850) is None
     c = by_call[3]
     # alerted half a minute before they were there: no drive is that short, so they left
-    # when alerted; flagged and not needed, they left after their 35 patrol minutes
+    # when alerted; flagged and not needed, they left the scene after their 35 patrol minutes
+    # less their normal drive back to the station (Sunday 23:00: off-peak)
     assert c.station.id == "politi_majorstuen" and close(c.station.at, MAJORSTUEN)
+    world = build_world(scenario)
+    back = float(world.cell_to_station[0, 75, world.nearest_station[0, 75]])
+    assert 0 < back < 34.5
     assert [(leg.activity, leg.start, leg.end) for leg in c.legs] == [
         ("to_call", -30.5, -30),
-        ("on_scene", -30, 4.5),
+        ("on_scene", -30, pytest.approx(-30.5 + 35 - back)),
     ]
 
 

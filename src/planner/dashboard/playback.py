@@ -314,8 +314,8 @@ def _read_day(
             own = [s for s in stations if station_district[s.id] == district.get(zone)]
             station = _nearest(at, own) or _nearest(at, stations)
             if station is not None:
-                drive = police_drive(cell, float(r.t_police_alerted))
-                visits.append(_police_visit(r, at, station, to, drive, start))
+                drive, back = police_drive(cell, float(r.t_police_alerted))
+                visits.append(_police_visit(r, at, station, to, drive, start, back))
     on_duty = fleet_on_duty(scenario) if fleet else np.zeros((0, 168), dtype=bool)
     hours = slice(day % 7 * 24, day % 7 * 24 + 24)
     units = tuple(
@@ -361,16 +361,18 @@ def _nearest(at: Point, places: Sequence[Place]) -> Place | None:
     return min(places, key=dist2)
 
 
-def _police_drive(scenario: Scenario) -> Callable[[int, float], float]:
-    """Minutes a patrol drives to a cell, as the simulation drew them: the world's emergency
-    drive from the nearest station of the cell's district, at the hour police were alerted."""
+def _police_drive(scenario: Scenario) -> Callable[[int, float], tuple[float, float]]:
+    """Minutes a patrol drives to a cell, as the simulation drew them, and back: the world's
+    emergency drive from the nearest station of the cell's district and its normal drive back
+    there, at the hour police were alerted."""
     from planner.sim.world import build_world
 
     drives = build_world(scenario).drives
 
-    def drive(cell: int, alerted: float) -> float:
-        minute = alerted if math.isfinite(alerted) else 0.0
-        return drives.police_to_cell[drives.profile(minute)][cell]
+    def drive(cell: int, alerted: float) -> tuple[float, float]:
+        profile = drives.profile(alerted if math.isfinite(alerted) else 0.0)
+        station = drives.nearest_station[profile][cell]
+        return drives.police_to_cell[profile][cell], drives.cell_to_station[profile][cell][station]
 
     return drive
 
@@ -430,7 +432,13 @@ def _unit_legs(r: Any, at: Point, base: Point, to: Place | None, start: float) -
 
 
 def _police_visit(
-    r: Any, at: Point, station: Place, to: Place | None, drive: float, start: float
+    r: Any,
+    at: Point,
+    station: Place,
+    to: Place | None,
+    drive: float,
+    start: float,
+    back: float = 0.0,
 ) -> PoliceVisit:
     """The patrol's legs. It reaches the call at the logged time, leaving the station the
     drive time before (never before police were alerted). It leaves when the scene ends, or
@@ -451,7 +459,7 @@ def _police_visit(
         ]
         return PoliceVisit(call, station, tuple(legs))
     if int(r.unit) >= 0 and not bool(r.police_needed):
-        leave = max(depart + float(r.patrol_minutes), on_scene)
+        leave = max(depart + float(r.patrol_minutes) - back, on_scene)  # less its drive back
     else:
         leave = end
     legs.append(Leg(on_scene, leave, at, at, "on_scene", call))
