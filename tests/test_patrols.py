@@ -761,3 +761,32 @@ def test_the_world_sends_patrols_from_its_own_district_and_shares_them_by_people
         people = world.cell_population[cells]
         for s, share in shares.items():
             assert share == pytest.approx(people[first == s].sum() / people.sum())
+
+
+def test_a_replication_with_patrols_leaves_no_cycles_of_missions_to_collect() -> None:
+    # a mission lets go of its story once told: a replication's objects go by their reference
+    # counts, not by a pass of the collector over every one of them (a sixth of a year's time)
+    import gc
+
+    from test_engine_paths import base_scenario, merge
+
+    from planner.sim import run as simulation
+    from planner.sim.engine import Engine
+
+    police = {"model": "patrols", "patrols": {"abstract": 2}, "duty_profile": FLAT}
+    scenario = scenario_from_dict(merge(base_scenario(), {"police": police}))
+    world = simulation.build_world(scenario)
+    rates = simulation.cell_weights(scenario, world.cell_population, world.cell_zone)
+    calls = simulation.generate_calls(scenario, rates, 0)
+    assert len(calls) > 20
+    gc.collect()
+    gc.disable()
+    try:
+        engine = Engine(scenario, world, calls)
+        engine.run()
+        assert len(engine.patrols._missions) == 0  # type: ignore[union-attr]
+        del engine
+        freed = gc.collect()
+    finally:
+        gc.enable()
+    assert freed < 10, freed

@@ -208,6 +208,10 @@ class Mission:
         self.cell, self.station = cell, -1
 
 
+def _told(minute: float) -> float:
+    raise RuntimeError(f"a mission given a patrol again at minute {minute}")  # pragma: no cover
+
+
 Job = int | Mission
 """What a patrol works on: a background assignment (its index in arrival order) or a mission."""
 
@@ -375,6 +379,9 @@ class Patrols:
             self._free[d] -= 1
             job.station = self._station[k]
             end = job.assigned(now)
+            # told once: let go of the story (a closure that often holds the mission itself, a
+            # cycle the collector would have to find), so the run's objects go as they are done
+            job.assigned = _told
             if not end >= now:
                 raise ValueError(f"a mission frees its patrol at {end}, before it began at {now}")
             self._missions[job] = (now, token, k)
