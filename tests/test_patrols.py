@@ -790,3 +790,22 @@ def test_a_replication_with_patrols_leaves_no_cycles_of_missions_to_collect() ->
     finally:
         gc.enable()
     assert freed < 10, freed
+
+
+def test_shares_of_a_rota_need_not_add_up_to_one() -> None:
+    # weights of 5, 3 and 2 are shares of 0.5, 0.3 and 0.2
+    assert split_duty((5, 3), (5.0, 3.0, 2.0)) == ((3, 1), (1, 1), (1, 1))
+
+
+def test_other_work_without_cells_is_reached_from_its_station_to_cell_0() -> None:
+    d = District("d", (1,) * 168, 15.0, 4, (0,), ((1,) * 168,))
+    t = np.array([0.0, 50.0, 70.0])
+    w = PoliceWork(t, np.array([2, 2, 2]), np.full(3, 10.0), np.ones(3))
+    drive = np.array([[[7.0, 99.0]], [[8.0, 99.0]]])  # [profile, station, cell]
+    peak = np.zeros(168, dtype=int)
+    peak[0] = 1  # the first hour is a rush hour: profile 1
+    patrols = Patrols((d,), (w,), 1_000.0, Stations([[0], [0]], drive, peak, np.zeros(2, int)))
+    patrols.advance(INF)
+    (r,) = patrols.records()
+    # 0 and 50 in the rush hour (the drive 8), 70 after it (7)
+    assert r.reach.tolist() == [1.0 + 8.0, 1.0 + 8.0, 1.0 + 7.0]
