@@ -809,3 +809,28 @@ def test_other_work_without_cells_is_reached_from_its_station_to_cell_0() -> Non
     (r,) = patrols.records()
     # 0 and 50 in the rush hour (the drive 8), 70 after it (7)
     assert r.reach.tolist() == [1.0 + 8.0, 1.0 + 8.0, 1.0 + 7.0]
+
+
+def test_the_rotas_turn_on_the_hours_they_change_each_district_at_once() -> None:
+    from planner.sim.patrols import _rota_turns
+
+    night = (1,) * 6 + (3,) * 162  # 1 patrol 00-06 each Monday, 3 otherwise: Sunday 23 -> 00
+    flat = (2,) * 168
+    rotas, owner = [night, flat, night], [0, 0, 1]
+    # a week and a day: the changes at 06 on each Monday and at 00 of the second (not at 0, the
+    # run's start, when the rotas are what they say); never for the flat rota
+    turns = _rota_turns(rotas, owner, 168 + 24)
+    assert turns == [
+        (6 * 60.0, 0, ((0, 3),)),
+        (6 * 60.0, 1, ((2, 3),)),
+        (168 * 60.0, 0, ((0, 1),)),
+        (168 * 60.0, 1, ((2, 1),)),
+        (174 * 60.0, 0, ((0, 3),)),
+        (174 * 60.0, 1, ((2, 3),)),
+    ]
+    # rotas compared hour by hour each with itself, not with the rota before it
+    assert _rota_turns([(1,) * 168, (2,) * 168], [0, 0], 400) == []
+    assert _rota_turns([], [], 400) == []
+    assert _rota_turns([night], [0], 7) == [(6 * 60.0, 0, ((0, 3),))]  # hours 0-6: one turn
+    assert _rota_turns([(1,) + (2,) * 167], [0], 2) == [(60.0, 0, ((0, 2),))]
+    assert _rota_turns([(1,) + (2,) * 167], [0], 1) == []
