@@ -144,6 +144,11 @@ class PoliceWork:
     def __len__(self) -> int:
         return len(self.t)
 
+    @property
+    def cells(self) -> np.ndarray:
+        """Each assignment's demand cell (all 0 when ``cell`` is None)."""
+        return self.cell if self.cell is not None else np.zeros(len(self.t), dtype=int)
+
 
 def police_work(
     scenario: Scenario,
@@ -269,8 +274,7 @@ class Patrols:
         self._district: list[int] = of[order].astype(int).tolist()
         prio = np.concatenate([w.priority for w in works]) if works else t
         left = np.concatenate([w.work for w in works]) if works else t
-        cells = [w.cell if w.cell is not None else np.zeros(len(w), dtype=int) for w in works]
-        cell = np.concatenate(cells) if works else t
+        cell = np.concatenate([w.cells for w in works]) if works else t
         self._priority: list[int] = prio[order].astype(int).tolist()
         self._left: list[float] = left[order].tolist()  # minutes left, for work taken off
         self._cell: list[int] = cell[order].astype(int).tolist()
@@ -292,18 +296,19 @@ class Patrols:
                 rotas.append(district.on_duty)
                 owner.append(d)
         slot_of = {(o, g): k for k, (o, g) in enumerate(zip(owner, self._station, strict=True))}
+        # a district's slots in its order (where patrols are sent from without stations)
+        self._own = own = [
+            [k for k, o in enumerate(owner) if o == d] for d in range(len(districts))
+        ]
         # [cell]: the slots of the cell's district, nearest first; without stations, none
         self._near: list[list[int]] | None = None
         if stations is not None:
-            mine = [[k for k, o in enumerate(owner) if o == d] for d in range(len(districts))]
             self._near = [
-                [slot_of[d, g] for g in row if (d, g) in slot_of] or mine[d]
+                [slot_of[d, g] for g in row if (d, g) in slot_of] or own[d]
                 for row, d in zip(stations.order, stations.cell_district.tolist(), strict=True)
             ]
-        # without stations: a district's slots in its order
-        self._own = [[k for k, o in enumerate(owner) if o == d] for d in range(len(districts))]
         # each assignment's slots, nearest first
-        near, own = self._near, self._own
+        near = self._near
         self._rows = (
             [near[c] for c in self._cell] if near is not None else [own[d] for d in self._district]
         )
@@ -311,7 +316,6 @@ class Patrols:
         hours = math.ceil(horizon / MINUTES_PER_HOUR)
         self._cap = [r[0] for r in rotas]
         self._turns = _rota_turns(rotas, owner, hours)
-        self._slot_district = owner
         self._ti = 0
         self._busy = [0] * len(rotas)  # by slot
         self._free = [0] * len(districts)  # patrols on duty and free, by district
@@ -598,9 +602,7 @@ class Patrols:
         slot = np.empty(len(first), dtype=int)
         slot[self._order] = self._first_slot
         station = np.array(self._station)[np.maximum(slot, 0)]
-        cell = np.concatenate(
-            [w.cell if w.cell is not None else np.zeros(len(w), dtype=int) for w in self.works]
-        )
+        cell = np.concatenate([w.cells for w in self.works])
         hour = np.nan_to_num(first // MINUTES_PER_HOUR).astype(int) % HOURS_PER_WEEK
         drive = self.stations.drive[self.stations.peak[hour], station, cell]
         mobilisation = np.concatenate([w.mobilisation for w in self.works])
